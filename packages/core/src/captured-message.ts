@@ -1,0 +1,130 @@
+import { z } from 'zod';
+
+/** A mailbox as it appears in a header: display name (may be empty) and address. */
+export const AddressSchema = z.object({
+  name: z.string(),
+  address: z.string(),
+});
+export type Address = z.infer<typeof AddressSchema>;
+
+/** A TLS client certificate as the server saw it. */
+export const ClientCertificateSchema = z.object({
+  subject: z.string(),
+  issuer: z.string(),
+  serialNumber: z.string(),
+  fingerprint256: z.string(),
+  validFrom: z.string(),
+  validTo: z.string(),
+  /** Whether the certificate chains to a CA the listener trusts. */
+  authorized: z.boolean(),
+  /** OpenSSL's reason when `authorized` is false, e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`. */
+  authorizationError: z.string().nullable(),
+});
+export type ClientCertificate = z.infer<typeof ClientCertificateSchema>;
+
+/** How a connection was secured. */
+export const TlsModeSchema = z.enum(['none', 'starttls', 'implicit']);
+export type TlsMode = z.infer<typeof TlsModeSchema>;
+
+/** How a message (or a session) travelled: the TLS record. */
+export const TlsInfoSchema = z.object({
+  mode: TlsModeSchema,
+  /** STARTTLS was advertised in the EHLO reply on this connection. */
+  starttlsOffered: z.boolean(),
+  /** Negotiated protocol, e.g. `TLSv1.3`; null in plaintext. */
+  protocol: z.string().nullable(),
+  cipher: z
+    .object({ name: z.string(), standardName: z.string(), version: z.string() })
+    .nullable(),
+  /** The SNI server name the client sent. */
+  servername: z.string().nullable(),
+  alpnProtocol: z.string().nullable(),
+  /** The TLS session was resumed. */
+  resumed: z.boolean(),
+  clientCertificate: ClientCertificateSchema.nullable(),
+});
+export type TlsInfo = z.infer<typeof TlsInfoSchema>;
+
+/** The plaintext TlsInfo of a connection that never negotiated TLS. */
+export function plaintextTlsInfo(starttlsOffered = false): TlsInfo {
+  return {
+    mode: 'none',
+    starttlsOffered,
+    protocol: null,
+    cipher: null,
+    servername: null,
+    alpnProtocol: null,
+    resumed: false,
+    clientCertificate: null,
+  };
+}
+
+/** The authenticated identity of a session. The secret is never kept. */
+export const AuthInfoSchema = z.object({
+  mechanism: z.string(),
+  username: z.string(),
+});
+export type AuthInfo = z.infer<typeof AuthInfoSchema>;
+
+/** The SMTP envelope: what the client said in MAIL FROM and RCPT TO. */
+export const EnvelopeSchema = z.object({
+  mailFrom: z.string(),
+  rcptTo: z.array(z.string()),
+  /** RFC 8689 REQUIRETLS was requested in MAIL FROM. */
+  requireTls: z.boolean(),
+  /** RFC 6531 SMTPUTF8 was requested in MAIL FROM. */
+  smtpUtf8: z.boolean(),
+  body: z.enum(['7bit', '8bitmime']),
+});
+export type Envelope = z.infer<typeof EnvelopeSchema>;
+
+/** An attachment (or inline part) of a captured message. */
+export const AttachmentSummarySchema = z.object({
+  /** Stable id of the part within the message; used in `/attachments/:partId`. */
+  partId: z.string(),
+  filename: z.string().nullable(),
+  contentType: z.string(),
+  /** Decoded size in bytes. */
+  size: z.number().int().nonnegative(),
+  contentId: z.string().nullable(),
+});
+export type AttachmentSummary = z.infer<typeof AttachmentSummarySchema>;
+
+/** A captured message together with the record of how it was delivered. */
+export const CapturedMessageSchema = z.object({
+  /** Unique, lexically sortable by arrival. */
+  id: z.string(),
+  /** Strictly increasing per server; the streaming cursor. */
+  seq: z.number().int().positive(),
+  receivedAt: z.string(),
+  envelope: EnvelopeSchema,
+  from: AddressSchema.nullable(),
+  to: z.array(AddressSchema),
+  cc: z.array(AddressSchema),
+  replyTo: z.array(AddressSchema),
+  subject: z.string(),
+  messageId: z.string().nullable(),
+  date: z.string().nullable(),
+  /** Bytes of the raw message as received. */
+  size: z.number().int().nonnegative(),
+  /** The first ~200 characters of the text body. */
+  snippet: z.string(),
+  attachments: z.array(AttachmentSummarySchema),
+  tls: TlsInfoSchema,
+  auth: AuthInfoSchema.nullable(),
+  sessionId: z.string(),
+  /** Name of the listener that accepted it (`smtp`, `smtps` or a custom one). */
+  listener: z.string(),
+  tags: z.array(z.string()),
+});
+export type CapturedMessage = z.infer<typeof CapturedMessageSchema>;
+
+/** `GET /messages/:id`: the message with its headers, bodies and analysis. */
+export const MessageDetailSchema = CapturedMessageSchema.extend({
+  /** Header name (lower-case) → every value, in order. */
+  headers: z.record(z.string(), z.array(z.string())),
+  text: z.string().nullable(),
+  html: z.string().nullable(),
+  analysis: z.record(z.string(), z.unknown()),
+});
+export type MessageDetail = z.infer<typeof MessageDetailSchema>;

@@ -1,0 +1,67 @@
+/** Every error code Mailwright reports, on the wire and in thrown errors. */
+export const ErrorCode = {
+  INVALID_OPTIONS: 'INVALID_OPTIONS',
+  INVALID_REQUEST: 'INVALID_REQUEST',
+  INVALID_FILTER: 'INVALID_FILTER',
+  MESSAGE_NOT_FOUND: 'MESSAGE_NOT_FOUND',
+  ATTACHMENT_NOT_FOUND: 'ATTACHMENT_NOT_FOUND',
+  SESSION_NOT_FOUND: 'SESSION_NOT_FOUND',
+  LISTENER_NOT_FOUND: 'LISTENER_NOT_FOUND',
+  LISTENER_EXISTS: 'LISTENER_EXISTS',
+  LISTENER_START_FAILED: 'LISTENER_START_FAILED',
+  FILTER_REQUIRED: 'FILTER_REQUIRED',
+  WAIT_TIMEOUT: 'WAIT_TIMEOUT',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN_ORIGIN: 'FORBIDDEN_ORIGIN',
+  NOT_FOUND: 'NOT_FOUND',
+  SMTP_MUST_STARTTLS: 'SMTP_MUST_STARTTLS',
+  SMTP_TOO_MANY_RECIPIENTS: 'SMTP_TOO_MANY_RECIPIENTS',
+  SMTP_MESSAGE_TOO_BIG: 'SMTP_MESSAGE_TOO_BIG',
+  SMTP_AUTH_FAILED: 'SMTP_AUTH_FAILED',
+  SMTP_STORE_FAILED: 'SMTP_STORE_FAILED',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The JSON body of every error response: `{ error: { code, message } }`. */
+export interface ErrorBody {
+  error: { code: ErrorCode | string; message: string; details?: unknown };
+}
+
+/** Options of {@link MailwrightError}. */
+export interface MailwrightErrorOptions {
+  cause?: unknown;
+  /** HTTP status for errors that reach the REST API. */
+  statusCode?: number;
+  /** SMTP reply code for errors that reach an SMTP client. */
+  responseCode?: number;
+  /** Structured details, e.g. the list of problems of an invalid configuration. */
+  details?: unknown;
+}
+
+/** The base error: identify it by `code`, never by its message. */
+export class MailwrightError extends Error {
+  override name = 'MailwrightError';
+  readonly code: ErrorCode;
+  readonly statusCode: number | undefined;
+  readonly responseCode: number | undefined;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, options: MailwrightErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.statusCode = options.statusCode;
+    this.responseCode = options.responseCode;
+    this.details = options.details;
+  }
+}
+
+/** Whether a value is a {@link MailwrightError}, across package copies. */
+export function isMailwrightError(value: unknown): value is MailwrightError {
+  return (
+    value instanceof MailwrightError ||
+    (value instanceof Error &&
+      value.name === 'MailwrightError' &&
+      typeof (value as { code?: unknown }).code === 'string')
+  );
+}

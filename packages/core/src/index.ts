@@ -1,0 +1,39 @@
+export {
+  AddressSchema,
+  AttachmentSummarySchema,
+  AuthInfoSchema,
+  CapturedMessageSchema,
+  ClientCertificateSchema,
+  EnvelopeSchema,
+  MessageDetailSchema,
+  TlsInfoSchema,
+  TlsModeSchema,
+  plaintextTlsInfo,
+} from './captured-message.js';
+export type {
+  Address,
+  AttachmentSummary,
+  AuthInfo,
+  CapturedMessage,
+  ClientCertificate,
+  Envelope,
+  MessageDetail,
+  TlsInfo,
+  TlsMode,
+} from './captured-message.js';
+export { SessionErrorSchema, SmtpSessionSchema, TranscriptLineSchema } from './smtp-session.js';
+export type { SessionError, SmtpSession, TranscriptLine } from './smtp-session.js';
+export {
+  MESSAGE_FILTER_FIELDS,
+  MessageFilterSchema,
+  compileFilter,
+  isEmptyFilter,
+  matchesFilter,
+  pickFilter,
+} from './message-filter.js';
+export type { FilterSubject, MessageFilter, MessageMatcher } from './message-filter.js';
+export { ErrorCode, MailwrightError, isMailwrightError } from './error-codes.js';
+export type { ErrorBody, MailwrightErrorOptions } from './error-codes.js';
+export { ListenerConfigSchema, TLS_VERSIONS } from './listener-config.js';
+export type { ListenerConfig, ListenerInfo, TlsVersion } from './listener-config.js';
+export type { ServerInfo } from './server-info.js';

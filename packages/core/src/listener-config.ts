@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/** TLS protocol versions a listener can be limited to. */
+export const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+export type TlsVersion = (typeof TLS_VERSIONS)[number];
+
+const TlsVersionSchema = z.enum(TLS_VERSIONS);
+
+/**
+ * A listener profile: one SMTP port with its TLS and AUTH policy. The default
+ * listeners `smtp` and `smtps` are two of them; the TLS lab creates more at runtime.
+ */
+export const ListenerConfigSchema = z
+  .object({
+    /** Unique name, recorded on every message and session it accepts. */
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, ".", "_" and "-", at most 64'),
+    /** TCP port; 0 picks a free one. Default 0. */
+    port: z.number().int().min(0).max(65535).default(0),
+    /**
+     * `starttls`: plaintext socket that can be upgraded (default); `implicit`: TLS from the
+     * first byte (SMTPS); `none`: plaintext only.
+     */
+    tls: z.enum(['starttls', 'implicit', 'none']).default('starttls'),
+    /**
+     * STARTTLS policy of a plaintext listener: `offer` (default for `tls: 'starttls'`),
+     * `require` (MAIL, RCPT and AUTH before STARTTLS get 530), `off` (not advertised and refused;
+     * the default for `tls: 'none'`), `fail` (advertised, answered with 454).
+     */
+    starttls: z.enum(['offer', 'require', 'off', 'fail']).optional(),
+    /** Which server certificate to present. Default `valid` (issued by the test CA). */
+    certificate: z.enum(['valid', 'self-signed', 'expired', 'not-yet-valid', 'wrong-host']).default('valid'),
+    /** Lowest TLS version accepted. Default `TLSv1.2`. */
+    minVersion: TlsVersionSchema.optional(),
+    /** Highest TLS version accepted. Default `TLSv1.3`. */
+    maxVersion: TlsVersionSchema.optional(),
+    /** OpenSSL cipher list (TLS 1.2 and below). Default: Node.js's. */
+    ciphers: z.string().min(1).optional(),
+    /** Ask for a client certificate (`request`) or insist on one (`require`). Default `off`. */
+    clientCertificate: z.enum(['off', 'request', 'require']).default('off'),
+    /** AUTH policy; default: the server's `auth` option. */
+    auth: z.enum(['off', 'optional', 'required']).optional(),
+  })
+  .strict()
+  .superRefine((listener, ctx) => {
+    if (listener.tls === 'implicit' && listener.starttls !== undefined && listener.starttls !== 'off') {
+      ctx.addIssue({ code: 'custom', path: ['starttls'], message: `an implicit TLS listener cannot use starttls "${listener.starttls}"` });
+    }
+    if (listener.tls === 'none' && listener.starttls !== undefined && listener.starttls !== 'off') {
+      ctx.addIssue({ code: 'custom', path: ['starttls'], message: `a plaintext-only listener (tls "none") cannot use starttls "${listener.starttls}"; use tls "starttls"` });
+    }
+    if (listener.minVersion && listener.maxVersion && TLS_VERSIONS.indexOf(listener.minVersion) > TLS_VERSIONS.indexOf(listener.maxVersion)) {
+      ctx.addIssue({ code: 'custom', path: ['minVersion'], message: `minVersion ${listener.minVersion} is above maxVersion ${listener.maxVersion}` });
+    }
+  });
+export type ListenerConfig = z.input<typeof ListenerConfigSchema>;
+
+/** A running listener as `GET /api/v1/listeners` and `/info` report it. */
+export interface ListenerInfo {
+  name: string;
+  host: string;
+  port: number;
+  tls: 'starttls' | 'implicit' | 'none';
+  starttls: 'offer' | 'require' | 'off' | 'fail';
+  certificate: 'valid' | 'self-signed' | 'expired' | 'not-yet-valid' | 'wrong-host';
+  minVersion: TlsVersion;
+  maxVersion: TlsVersion;
+  ciphers: string | null;
+  clientCertificate: 'off' | 'request' | 'require';
+  auth: 'off' | 'optional' | 'required';
+}

@@ -1,0 +1,15 @@
+import type { ListenerInfo } from './listener-config.js';
+
+/** `GET /api/v1/info`: what a client needs to know to talk to this server. */
+export interface ServerInfo {
+  name: 'mailwright';
+  version: string;
+  /** Greeting name and certificate name. */
+  hostname: string;
+  http: { host: string; port: number; url: string };
+  listeners: ListenerInfo[];
+  limits: { maxMessageSize: number; maxMessages: number; maxRecipients: number };
+  auth: { mode: 'off' | 'optional' | 'required'; users: number };
+  /** Whether an API token is required. */
+  apiTokenRequired: boolean;
+}

@@ -1,0 +1,173 @@
+import express, { type Request, type Response, type Router } from 'express';
+import { ErrorCode, pickFilter, compileFilter, isEmptyFilter, type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
+import type { MessageStore } from '../store/message-store.js';
+import { readMessageContent } from '../analysis/parse-message.js';
+import { analyzeMessage } from '../analysis/analyze-message.js';
+import type { Logger } from '../logger.js';
+import { errorMiddleware, httpError } from './http-error.js';
+import { booleanParam, integerParam, stringParam } from './query-params.js';
+
+const MAX_LIMIT = 1000;
+const DEFAULT_LIMIT = 50;
+const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+
+/** Scripts never run in served mail HTML: no script source, and a sandbox on top. */
+export const MAIL_HTML_CSP =
+  "default-src 'none'; style-src 'unsafe-inline' data:; img-src data: cid: http: https:; font-src data:; sandbox allow-popups allow-popups-to-escape-sandbox";
+
+/** What the API needs from the engine, without knowing the SMTP side. */
+export interface ApiContext {
+  store: MessageStore;
+  caPem: string;
+  info(): ServerInfo;
+  listeners: {
+    list(): ListenerInfo[];
+    create(config: ListenerConfig): Promise<ListenerInfo>;
+    remove(name: string): Promise<boolean>;
+  };
+  issueClientCertificate(commonName: string): Promise<{ cert: string; key: string }>;
+  /** Whether every listener accepts connections. */
+  health(): Promise<{ ok: boolean; listeners: Record<string, boolean> }>;
+  logger: Logger;
+}
+
+function filterOf(request: Request) {
+  const filter = pickFilter(request.query as Record<string, unknown>);
+  compileFilter(filter); // validates, 400 INVALID_FILTER on a bad one
+  return filter;
+}
+
+async function messageOr404(context: ApiContext, id: string) {
+  const message = await context.store.getMessage(id);
+  if (!message) throw httpError(404, ErrorCode.MESSAGE_NOT_FOUND, `No message with id "${id}"`);
+  return message;
+}
+
+async function rawOr404(context: ApiContext, id: string): Promise<Buffer> {
+  const raw = await context.store.getRaw(id);
+  if (!raw) throw httpError(404, ErrorCode.MESSAGE_NOT_FOUND, `No message with id "${id}"`);
+  return raw;
+}
+
+function contentDispositionFilename(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+/** The `/api/v1` router: REST over the store. */
+export function createApiRouter(context: ApiContext): Router {
+  const { store } = context;
+  const router = express.Router();
+  router.use(express.json({ limit: '64kb' }));
+  router.use((_request, response, next) => {
+    response.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+
+  router.get('/messages', async (request, response) => {
+    const limit = integerParam(request.query, 'limit', { min: 1, max: MAX_LIMIT, fallback: DEFAULT_LIMIT }) as number;
+    const before = integerParam(request.query, 'before', { min: 0, max: MAX_SEQ });
+    const after = integerParam(request.query, 'after', { min: 0, max: MAX_SEQ });
+    response.json(await store.listMessages({ filter: filterOf(request), limit, before, after }));
+  });
+
+  router.get('/messages/:id', async (request, response) => {
+    const message = await messageOr404(context, request.params.id);
+    const raw = await rawOr404(context, message.id);
+    const content = await readMessageContent(raw);
+    response.json({ ...message, headers: content.headers, text: content.text, html: content.html, analysis: analyzeMessage(content) });
+  });
+
+  router.get('/messages/:id/raw', async (request, response) => {
+    const raw = await rawOr404(context, request.params.id);
+    response.setHeader('Content-Type', 'message/rfc822');
+    response.setHeader('X-Content-Type-Options', 'nosniff');
+    if (booleanParam(request.query, 'download')) response.setHeader('Content-Disposition', contentDispositionFilename(`${request.params.id}.eml`));
+    response.end(raw);
+  });
+
+  router.get('/messages/:id/html', async (request, response) => {
+    const content = await readMessageContent(await rawOr404(context, request.params.id));
+    if (content.html === null) throw httpError(404, ErrorCode.NOT_FOUND, 'The message has no HTML body');
+    response.setHeader('Content-Security-Policy', MAIL_HTML_CSP);
+    response.setHeader('X-Content-Type-Options', 'nosniff');
+    response.setHeader('Content-Type', 'text/html; charset=utf-8');
+    response.end(content.html);
+  });
+
+  router.get('/messages/:id/text', async (request, response) => {
+    const content = await readMessageContent(await rawOr404(context, request.params.id));
+    if (content.text === null) throw httpError(404, ErrorCode.NOT_FOUND, 'The message has no text body');
+    response.setHeader('X-Content-Type-Options', 'nosniff');
+    response.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    response.end(content.text);
+  });
+
+  router.get('/messages/:id/attachments/:partId', async (request, response) => {
+    const content = await readMessageContent(await rawOr404(context, request.params.id));
+    const attachment = content.attachments.find((candidate) => candidate.partId === request.params.partId);
+    if (!attachment) throw httpError(404, ErrorCode.ATTACHMENT_NOT_FOUND, `No attachment "${request.params.partId}" in message "${request.params.id}"`);
+    response.setHeader('Content-Type', attachment.contentType || 'application/octet-stream');
+    response.setHeader('Content-Disposition', contentDispositionFilename(attachment.filename ?? `attachment-${attachment.partId}`));
+    response.setHeader('X-Content-Type-Options', 'nosniff');
+    response.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+    response.end(attachment.content);
+  });
+
+  router.get('/messages/:id/session', async (request, response) => {
+    const message = await messageOr404(context, request.params.id);
+    const session = await store.getSession(message.sessionId);
+    if (!session) throw httpError(404, ErrorCode.SESSION_NOT_FOUND, `The session of message "${message.id}" is no longer kept`);
+    response.json(session);
+  });
+
+  router.delete('/messages/:id', async (request, response) => {
+    if (!(await store.deleteMessage(request.params.id))) throw httpError(404, ErrorCode.MESSAGE_NOT_FOUND, `No message with id "${request.params.id}"`);
+    response.status(204).end();
+  });
+
+  router.delete('/messages', async (request, response) => {
+    const filter = filterOf(request);
+    if (isEmptyFilter(filter) && !booleanParam(request.query, 'all')) {
+      throw httpError(400, ErrorCode.FILTER_REQUIRED, 'Refusing to delete every message without all=true; pass a filter or all=true');
+    }
+    const ids = await store.deleteMessages(filter);
+    response.json({ deleted: ids.length, ids });
+  });
+
+  router.get('/sessions', async (request, response) => {
+    const limit = integerParam(request.query, 'limit', { min: 1, max: MAX_LIMIT, fallback: DEFAULT_LIMIT }) as number;
+    response.json(await store.listSessions({ limit, listener: stringParam(request.query, 'listener') }));
+  });
+
+  router.get('/sessions/:id', async (request, response) => {
+    const session = await store.getSession(request.params.id);
+    if (!session) throw httpError(404, ErrorCode.SESSION_NOT_FOUND, `No session with id "${request.params.id}"`);
+    response.json(session);
+  });
+
+  router.get('/tls/ca.pem', (_request, response) => {
+    response.setHeader('Content-Type', 'application/x-pem-file');
+    response.setHeader('Content-Disposition', 'inline; filename="mailwright-ca.pem"');
+    response.end(context.caPem);
+  });
+
+  router.get('/listeners', (_request, response) => {
+    response.json({ listeners: context.listeners.list() });
+  });
+
+  router.get('/info', (_request, response) => {
+    response.json(context.info());
+  });
+
+  router.get('/health', async (_request: Request, response: Response) => {
+    const health = await context.health();
+    response.status(health.ok ? 200 : 503).json({ status: health.ok ? 'ok' : 'unavailable', listeners: health.listeners });
+  });
+
+  router.use((request) => {
+    throw httpError(404, ErrorCode.NOT_FOUND, `No route ${request.method} ${request.baseUrl}${request.path}`);
+  });
+  router.use(errorMiddleware(context.logger));
+  return router;
+}

@@ -1,0 +1,249 @@
+import http from 'node:http';
+import net from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import { ErrorCode, ListenerConfigSchema, MailwrightError, type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
+import { resolveMailwrightOptions, type MailwrightOptions, type ResolvedMailwrightOptions } from './options.js';
+import { silentLogger, type Logger } from './logger.js';
+import { createMemoryStore } from './store/memory-store.js';
+import type { MessageStore } from './store/message-store.js';
+import { loadTestAuthority, type TestAuthority } from './tls/test-authority.js';
+import { startCaptureListener, type CaptureContext, type StartedCaptureListener } from './smtp/capture-listener.js';
+import { createApiRouter } from './api/create-api.js';
+import { errorMiddleware } from './api/http-error.js';
+import { VERSION } from './version.js';
+
+const HTTP_CLOSE_TIMEOUT_MS = 2_000;
+const HEALTH_PROBE_TIMEOUT_MS = 1_000;
+
+/** A running Mailwright server. */
+export interface RunningMailwright extends AsyncDisposable {
+  /** The options in force. */
+  readonly options: ResolvedMailwrightOptions;
+  /** Base URL of the HTTP server, e.g. `http://127.0.0.1:8025`. */
+  readonly url: string;
+  /** The real HTTP port. */
+  readonly httpPort: number;
+  /** The `smtp` listener (plaintext, STARTTLS). */
+  readonly smtp: { host: string; port: number };
+  /** The `smtps` listener (implicit TLS). */
+  readonly smtps: { host: string; port: number };
+  /** The test CA certificate (PEM) clients should trust. */
+  readonly ca: string;
+  /** The message store. */
+  readonly store: MessageStore;
+  /** What `GET /api/v1/info` serves. */
+  info(): ServerInfo;
+  /** Every listener with its real port. */
+  listeners(): ListenerInfo[];
+  /** Adds a listener at runtime (the TLS lab). */
+  addListener(config: ListenerConfig): Promise<ListenerInfo>;
+  /** Stops and removes a listener; false when there was none. */
+  removeListener(name: string): Promise<boolean>;
+  /** Stops accepting, drains within a bounded time, then closes everything. */
+  close(): Promise<void>;
+}
+
+function probe(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(HEALTH_PROBE_TIMEOUT_MS, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+function urlHost(host: string): string {
+  const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return shown.includes(':') ? `[${shown}]` : shown;
+}
+
+/** Starts listeners, the store and the HTTP API. Throws `INVALID_OPTIONS` listing every problem. */
+export async function createMailwright(input: MailwrightOptions = {}): Promise<RunningMailwright> {
+  const options = resolveMailwrightOptions(input);
+  const logger: Logger = options.logger === false ? silentLogger : options.logger;
+  const temporaryDir = options.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'mailwright-')) : null;
+  const dataDir = options.dataDir ?? (temporaryDir as string);
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const step of cleanups.reverse()) await step().catch((error: unknown) => logger.warn({ err: error }, 'cleanup step failed'));
+    if (temporaryDir) await rm(temporaryDir, { recursive: true, force: true });
+  };
+
+  try {
+    const authority: TestAuthority = await loadTestAuthority({ dataDir, hostnames: [options.hostname] });
+    const customCertificate =
+      options.tlsCert !== undefined && options.tlsKey !== undefined ? { cert: options.tlsCert, key: options.tlsKey } : null;
+    const store = createMemoryStore({ maxMessages: options.maxMessages, maxSessions: options.maxSessions });
+    const captureContext: CaptureContext = {
+      store,
+      authority,
+      customCertificate,
+      hostname: options.hostname,
+      users: new Map(options.authUsers.map((user) => [user.username, user.password])),
+      maxMessageSize: options.maxMessageSize,
+      maxRecipients: options.maxRecipients,
+      logger,
+    };
+
+    const listeners = new Map<string, StartedCaptureListener>();
+    const pending = new Set<string>();
+    cleanups.push(async () => {
+      await Promise.all([...listeners.values()].map((listener) => listener.close()));
+    });
+
+    const startListener = async (config: ListenerConfig): Promise<ListenerInfo> => {
+      const parsed = ListenerConfigSchema.safeParse(config);
+      if (!parsed.success) {
+        throw new MailwrightError(ErrorCode.INVALID_REQUEST, parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '), {
+          statusCode: 400,
+          details: parsed.error.issues,
+        });
+      }
+      const listener = parsed.data;
+      if (listeners.has(listener.name) || pending.has(listener.name)) {
+        throw new MailwrightError(ErrorCode.LISTENER_EXISTS, `A listener named "${listener.name}" already exists`, { statusCode: 409 });
+      }
+      pending.add(listener.name);
+      try {
+        const started = await startCaptureListener(
+          {
+            name: listener.name,
+            host: options.host,
+            port: listener.port,
+            tls: listener.tls,
+            starttls: listener.starttls ?? (listener.tls === 'starttls' ? 'offer' : 'off'),
+            certificate: listener.certificate,
+            minVersion: listener.minVersion ?? options.tlsMinVersion,
+            maxVersion: listener.maxVersion ?? options.tlsMaxVersion,
+            ciphers: listener.ciphers ?? null,
+            clientCertificate: listener.clientCertificate,
+            auth: listener.auth ?? options.auth,
+          },
+          captureContext,
+        );
+        listeners.set(listener.name, started);
+        logger.info({ listener: started.info }, `listener ${started.info.name} on ${options.host}:${started.info.port}`);
+        return started.info;
+      } catch (error) {
+        if (isAddressInUse(error)) {
+          throw new MailwrightError(ErrorCode.LISTENER_START_FAILED, `Listener "${listener.name}": port ${listener.port} on ${options.host} is already in use`, {
+            statusCode: 409,
+            cause: error,
+          });
+        }
+        throw error;
+      } finally {
+        pending.delete(listener.name);
+      }
+    };
+
+    await startListener({ name: 'smtp', port: options.smtpPort, tls: 'starttls', starttls: options.starttls });
+    await startListener({ name: 'smtps', port: options.smtpsPort, tls: 'implicit' });
+    for (const listener of options.listeners) await startListener(listener);
+
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('query parser', 'simple');
+    const httpServer = http.createServer(app);
+    let httpPort = options.httpPort;
+    const listenerInfos = (): ListenerInfo[] => [...listeners.values()].map((listener) => listener.info);
+    const info = (): ServerInfo => ({
+      name: 'mailwright',
+      version: VERSION,
+      hostname: options.hostname,
+      http: { host: options.host, port: httpPort, url: `http://${urlHost(options.host)}:${httpPort}` },
+      listeners: listenerInfos(),
+      limits: { maxMessageSize: options.maxMessageSize, maxMessages: options.maxMessages, maxRecipients: options.maxRecipients },
+      auth: { mode: options.auth, users: options.authUsers.length },
+      apiTokenRequired: false,
+    });
+    const removeListener = async (name: string): Promise<boolean> => {
+      const listener = listeners.get(name);
+      if (!listener) return false;
+      listeners.delete(name);
+      await listener.close();
+      return true;
+    };
+
+    app.use(
+      '/api/v1',
+      createApiRouter({
+        store,
+        caPem: authority.caPem,
+        info,
+        listeners: { list: listenerInfos, create: startListener, remove: removeListener },
+        issueClientCertificate: (commonName) => authority.issueClientCertificate(commonName),
+        async health() {
+          const results = await Promise.all(listenerInfos().map(async (listener) => [listener.name, await probe(urlHost(listener.host).replace(/^\[|\]$/g, ''), listener.port)] as const));
+          return { ok: results.every(([, ok]) => ok), listeners: Object.fromEntries(results) };
+        },
+        logger,
+      }),
+    );
+    app.use(errorMiddleware(logger));
+
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen({ host: options.host, port: options.httpPort }, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    }).catch((error: unknown) => {
+      if (isAddressInUse(error)) {
+        throw new MailwrightError(ErrorCode.LISTENER_START_FAILED, `HTTP: port ${options.httpPort} on ${options.host} is already in use`, { cause: error });
+      }
+      throw error;
+    });
+    httpPort = (httpServer.address() as net.AddressInfo).port;
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          const force = setTimeout(() => httpServer.closeAllConnections(), HTTP_CLOSE_TIMEOUT_MS);
+          force.unref();
+          httpServer.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
+          httpServer.closeIdleConnections();
+        }),
+    );
+
+    const endpoint = (name: string) => {
+      const listener = listeners.get(name) as StartedCaptureListener;
+      return Object.freeze({ host: urlHost(options.host).replace(/^\[|\]$/g, ''), port: listener.info.port });
+    };
+    let closing: Promise<void> | null = null;
+    const close = (): Promise<void> => (closing ??= cleanup());
+    logger.info({ url: info().http.url }, 'mailwright started');
+    return {
+      options,
+      url: info().http.url,
+      httpPort,
+      smtp: endpoint('smtp'),
+      smtps: endpoint('smtps'),
+      ca: authority.caPem,
+      store,
+      info,
+      listeners: listenerInfos,
+      addListener: startListener,
+      removeListener,
+      close,
+      [Symbol.asyncDispose]: close,
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+function isAddressInUse(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE';
+}
+

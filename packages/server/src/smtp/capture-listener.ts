@@ -1,0 +1,348 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { SMTPServer, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import type { ListenerInfo } from '@mailwright/core';
+import type { MessageStore } from '../store/message-store.js';
+import type { CertificateAndKey, TestAuthority } from '../tls/test-authority.js';
+import { summarizeMessage } from '../analysis/parse-message.js';
+import type { Logger } from '../logger.js';
+import { SessionRecorder } from './session-recorder.js';
+import { readTlsInfo, tlsFailureCode } from './tls-info.js';
+
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+const CLOSE_TIMEOUT_MS = 2_000;
+const SOCKET_TIMEOUT_MS = 60_000;
+
+/** What every listener shares: the store, the CA, users and limits. */
+export interface CaptureContext {
+  store: MessageStore;
+  authority: TestAuthority;
+  /** A certificate given with --tls-cert/--tls-key; used instead of the `valid` profile. */
+  customCertificate: CertificateAndKey | null;
+  /** Greeting name. */
+  hostname: string;
+  /** username → password; empty = any credentials are accepted. */
+  users: ReadonlyMap<string, string>;
+  maxMessageSize: number;
+  maxRecipients: number;
+  logger: Logger;
+}
+
+/** A running listener. */
+export interface StartedCaptureListener {
+  readonly info: ListenerInfo;
+  close(): Promise<void>;
+}
+
+/** An error smtp-server turns into a reply: `responseCode` plus the text. */
+function smtpReply(responseCode: number, text: string): Error & { responseCode: number } {
+  return Object.assign(new Error(text), { responseCode });
+}
+
+interface SmtpServerInternals {
+  connections: Set<SMTPConnection>;
+}
+
+type StartTlsHandler = (command: Buffer, callback: () => void) => void;
+
+/**
+ * Starts one SMTP listener that captures every message with the record of its delivery.
+ * smtp-server speaks the protocol; the listening socket (and the implicit TLS handshake)
+ * is ours, so that failed handshakes become sessions too.
+ */
+export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { port: number }, context: CaptureContext): Promise<StartedCaptureListener> {
+  const { store, logger } = context;
+  const certificate =
+    info.certificate === 'valid' && context.customCertificate ? context.customCertificate : await context.authority.serverCertificate(info.certificate);
+  const implicit = info.tls === 'implicit';
+  const requestCert = info.clientCertificate !== 'off';
+  const tlsOptions = {
+    key: certificate.key,
+    cert: certificate.cert,
+    ca: requestCert ? [context.authority.caPem] : undefined,
+    minVersion: info.minVersion,
+    maxVersion: info.maxVersion,
+    ...(info.ciphers ? { ciphers: info.ciphers } : {}),
+    requestCert,
+    rejectUnauthorized: info.clientCertificate === 'require',
+  } satisfies tls.SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean };
+
+  const recorders = new Map<string, SessionRecorder>();
+  const save = (recorder: SessionRecorder): void => {
+    store.saveSession(recorder.session).catch((error: unknown) => logger.error({ err: error, listener: info.name }, 'could not save session'));
+  };
+
+  // smtp-server logs every command (credentials redacted) and every reply at debug level:
+  // that stream is the transcript.
+  const transcriptLogger = {
+    level: 'debug',
+    debug(fields: { cid?: string; tnx?: string }, marker: string, line: unknown) {
+      if (fields.cid === undefined || (fields.tnx !== 'command' && fields.tnx !== 'send')) return;
+      const recorder = recorders.get(fields.cid);
+      if (!recorder) return;
+      if (marker === 'C:') recorder.client(String(line));
+      else if (marker === 'S:') recorder.server(String(line));
+    },
+    trace() {},
+    info() {},
+    warn() {},
+    error() {},
+    fatal() {},
+  };
+
+  const policy = info.starttls;
+  const requireTls = !implicit && policy === 'require';
+  const disabledCommands: string[] = [];
+  if (implicit || policy === 'off') disabledCommands.push('STARTTLS');
+  if (info.auth === 'off') disabledCommands.push('AUTH');
+
+  const options: SMTPServerOptions = {
+    name: context.hostname,
+    banner: 'Mailwright',
+    secure: implicit,
+    // Implicit TLS is terminated by our own socket handling below.
+    secured: implicit,
+    ...tlsOptions,
+    disabledCommands,
+    authMethods: context.users.size > 0 ? ['PLAIN', 'LOGIN', 'CRAM-MD5'] : ['PLAIN', 'LOGIN'],
+    authOptional: info.auth !== 'required',
+    // Credentials sent in plaintext are accepted and recorded (authBeforeTls): catching
+    // that is the point of a test harness.
+    allowInsecureAuth: true,
+    size: context.maxMessageSize,
+    hideREQUIRETLS: false,
+    disableReverseLookup: true,
+    closeTimeout: CLOSE_TIMEOUT_MS,
+    socketTimeout: SOCKET_TIMEOUT_MS,
+    logger: transcriptLogger as unknown as SMTPServerOptions['logger'],
+
+    onConnect(session, callback) {
+      callback();
+    },
+
+    onSecure(socket, session, callback) {
+      const recorder = recorders.get(session.id);
+      if (recorder && socket instanceof tls.TLSSocket) {
+        recorder.secured(readTlsInfo(socket, implicit ? 'implicit' : 'starttls', false));
+        save(recorder);
+      }
+      callback();
+    },
+
+    onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback) {
+      const recorder = recorders.get(session.id);
+      const secure = session.secure;
+      recorder?.credentialsSent(secure);
+      if (requireTls && !secure) return callback(smtpReply(530, '5.7.0 Must issue a STARTTLS command first'));
+      const username = auth.username ?? '';
+      const known = context.users.get(username);
+      let valid: boolean;
+      if (context.users.size === 0) valid = auth.method !== 'CRAM-MD5';
+      else if (known === undefined) valid = false;
+      else if (auth.method === 'CRAM-MD5') valid = auth.validatePassword(known);
+      else valid = auth.password === known;
+      if (!valid) return callback(smtpReply(535, '5.7.8 Authentication credentials invalid'));
+      recorder?.authenticated({ mechanism: auth.method, username });
+      callback(null, { user: username });
+    },
+
+    onMailFrom(address, session, callback) {
+      if (requireTls && !session.secure) return callback(smtpReply(530, '5.7.0 Must issue a STARTTLS command first'));
+      callback();
+    },
+
+    onRcptTo(address, session, callback) {
+      if (requireTls && !session.secure) return callback(smtpReply(530, '5.7.0 Must issue a STARTTLS command first'));
+      if (session.envelope.rcptTo.length >= context.maxRecipients) {
+        return callback(smtpReply(452, `4.5.3 Too many recipients (at most ${context.maxRecipients})`));
+      }
+      callback();
+    },
+
+    onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= context.maxMessageSize) chunks.push(chunk);
+      });
+      stream.once('end', () => {
+        if (stream.sizeExceeded || size > context.maxMessageSize) {
+          callback(smtpReply(552, `5.3.4 Message exceeds the maximum size of ${context.maxMessageSize} bytes`));
+          return;
+        }
+        const recorder = recorders.get(session.id);
+        captureMessage(Buffer.concat(chunks, size), session, recorder).then(
+          (id) => callback(null, `2.0.0 Ok: queued as ${id}`),
+          (error: unknown) => {
+            logger.error({ err: error, listener: info.name }, 'could not store message');
+            callback(smtpReply(451, '4.3.0 Could not store the message, try again'));
+          },
+        );
+      });
+    },
+
+    onClose(session) {
+      const recorder = recorders.get(session.id);
+      if (!recorder) return;
+      recorders.delete(session.id);
+      recorder.closed();
+      save(recorder);
+    },
+  };
+
+  async function captureMessage(raw: Buffer, session: SMTPServerSession, recorder: SessionRecorder | undefined): Promise<string> {
+    const summary = await summarizeMessage(raw);
+    const { envelope } = session;
+    const mailFrom = envelope.mailFrom === false ? '' : envelope.mailFrom.address;
+    const { text, ...fields } = summary;
+    const tlsInfo = recorder ? structuredClone(recorder.session.tls) : readPlainTls();
+    const message = await store.addMessage({
+      receivedAt: new Date().toISOString(),
+      envelope: {
+        mailFrom,
+        rcptTo: envelope.rcptTo.map((rcpt) => rcpt.address),
+        requireTls: envelope.requireTLS === true,
+        smtpUtf8: envelope.smtpUtf8 === true,
+        body: envelope.bodyType === '8bitmime' ? '8bitmime' : '7bit',
+      },
+      ...fields,
+      size: raw.length,
+      tls: tlsInfo,
+      auth: recorder?.session.auth && session.user ? { ...recorder.session.auth } : null,
+      sessionId: session.id,
+      listener: info.name,
+      tags: [],
+      raw,
+      text,
+    });
+    if (recorder) {
+      recorder.messageStored(message.id);
+      save(recorder);
+    }
+    return message.id;
+  }
+
+  function readPlainTls() {
+    return { mode: 'none' as const, starttlsOffered: false, protocol: null, cipher: null, servername: null, alpnProtocol: null, resumed: false, clientCertificate: null };
+  }
+
+  const smtp = new SMTPServer(options);
+  smtp.on('error', (error: Error) => logger.debug({ err: error, listener: info.name }, 'smtp error'));
+  const internals = smtp as unknown as SmtpServerInternals;
+
+  /** Hands an (already secured, for implicit TLS) socket to smtp-server. */
+  function startSession(socket: net.Socket, recorder: SessionRecorder): void {
+    const connection = new SMTPConnection(smtp, socket, { id: recorder.session.id } as never);
+    recorders.set(connection.id, recorder);
+    internals.connections.add(connection);
+    connection.on('error', (error: Error & { code?: string }) => {
+      // The only errors that reach here before a secure session are STARTTLS handshakes.
+      if (connection.secure || recorder.session.tls.mode !== 'none') {
+        recorder.failed({ stage: 'socket', code: error.code ?? 'socket_error', message: error.message });
+      } else if (/TLS|SSL/i.test(`${error.code ?? ''} ${error.message}`) || error.code === 'SocketError') {
+        recorder.failed({ stage: 'tls', code: tlsFailureCode(error), message: error.message });
+      } else {
+        recorder.failed({ stage: 'socket', code: error.code ?? 'socket_error', message: error.message });
+      }
+      logger.debug({ err: error, listener: info.name, session: connection.id }, 'connection error');
+    });
+    connection.once('close', () => {
+      internals.connections.delete(connection);
+      // onClose is not called for connections that never reached onConnect.
+      if (recorders.has(connection.id)) options.onClose?.(connection.session as SMTPServerSession, () => undefined);
+    });
+    if (policy === 'fail') {
+      // Advertise STARTTLS, then refuse it: a server whose TLS is broken.
+      (connection as unknown as { handler_STARTTLS: StartTlsHandler }).handler_STARTTLS = (command, callback) => {
+        connection.send(454, '4.7.0 TLS not available due to temporary reason');
+        callback();
+      };
+    }
+    // smtp-server's own connect() waits 100 ms before the greeting to catch early
+    // talkers, an anti-spam measure that would cost every test 100 ms per connection.
+    connection._setListeners(() => connection.connectionReady());
+    save(recorder);
+  }
+
+  function originOf(socket: net.Socket): ConstructorParameters<typeof SessionRecorder>[0] {
+    return {
+      id: newSessionId(),
+      listener: info.name,
+      localPort: socket.localPort ?? 0,
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+    };
+  }
+
+  const secureContext = implicit ? tls.createSecureContext(tlsOptions) : null;
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    const recorder = new SessionRecorder(originOf(socket));
+    if (!secureContext) {
+      startSession(socket, recorder);
+      return;
+    }
+    const tlsSocket = new tls.TLSSocket(socket, {
+      isServer: true,
+      secureContext,
+      requestCert: tlsOptions.requestCert,
+      rejectUnauthorized: tlsOptions.rejectUnauthorized,
+    });
+    let settled = false;
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      recorder.failed({ stage: 'tls', code: tlsFailureCode(error), message: error instanceof Error ? error.message : 'connection closed during the TLS handshake' });
+      recorder.closed();
+      save(recorder);
+      tlsSocket.destroy();
+      socket.destroy();
+    };
+    const timer = setTimeout(() => fail(Object.assign(new Error('TLS handshake timeout'), { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' })), HANDSHAKE_TIMEOUT_MS);
+    timer.unref();
+    tlsSocket.once('error', fail);
+    tlsSocket.once('close', () => fail(null));
+    socket.once('error', fail);
+    tlsSocket.once('secure', () => {
+      clearTimeout(timer);
+      if (settled) return;
+      settled = true;
+      tlsSocket.removeListener('error', fail);
+      socket.removeListener('error', fail);
+      tlsSocket.removeAllListeners('close');
+      startSession(tlsSocket, recorder);
+    });
+  });
+  server.on('error', (error) => logger.error({ err: error, listener: info.name }, 'listener error'));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: info.host, port: info.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as net.AddressInfo;
+  const started: ListenerInfo = { ...info, port: address.port };
+
+  return {
+    info: started,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        smtp.close(() => undefined);
+      });
+    },
+  };
+}
+
+let sessionCounter = 0;
+const SESSION_PREFIX = Date.now().toString(36);
+
+/** A short, unique, sortable session id. */
+function newSessionId(): string {
+  sessionCounter += 1;
+  return `${SESSION_PREFIX}${sessionCounter.toString(36).padStart(6, '0')}`;
+}

@@ -1,0 +1,101 @@
+import { plaintextTlsInfo, type AuthInfo, type SessionError, type SmtpSession, type TlsInfo } from '@mailwright/core';
+
+const MAX_TRANSCRIPT_LINES = 1000;
+const MAX_LINE_LENGTH = 512;
+const GREETING = /^(HELO|EHLO|LHLO)(?:\s+(\S+))?/i;
+const STARTTLS_FEATURE = /^250[ -]STARTTLS\s*$/im;
+
+/** Where a connection came from. */
+export interface SessionOrigin {
+  id: string;
+  listener: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+}
+
+/**
+ * Builds the SmtpSession record of one connection: timings, TLS, AUTH and the
+ * transcript. It only ever sees redacted command lines.
+ */
+export class SessionRecorder {
+  readonly session: SmtpSession;
+  private readonly openedAtMs: number;
+  private commandsSinceTls = 0;
+
+  constructor(origin: SessionOrigin, openedAtMs = Date.now()) {
+    this.openedAtMs = openedAtMs;
+    this.session = {
+      ...origin,
+      openedAt: new Date(openedAtMs).toISOString(),
+      closedAt: null,
+      greeting: null,
+      clientName: null,
+      tls: plaintextTlsInfo(),
+      auth: null,
+      authBeforeTls: false,
+      transcript: [],
+      messageIds: [],
+      error: null,
+    };
+  }
+
+  private append(dir: 'client' | 'server', line: string): void {
+    const { transcript } = this.session;
+    if (transcript.length >= MAX_TRANSCRIPT_LINES) return;
+    const clipped = line.length > MAX_LINE_LENGTH ? `${line.slice(0, MAX_LINE_LENGTH)}… (${line.length} characters)` : line;
+    transcript.push({ at: Date.now() - this.openedAtMs, dir, line: transcript.length === MAX_TRANSCRIPT_LINES - 1 ? '… transcript truncated' : clipped });
+  }
+
+  /** A command line from the client (already redacted by smtp-server). */
+  client(line: string): void {
+    this.append('client', line);
+    if (this.session.tls.mode !== 'none') this.commandsSinceTls += 1;
+    const greeting = GREETING.exec(line);
+    if (greeting) {
+      this.session.greeting = (greeting[1] as string).toUpperCase() as 'HELO' | 'EHLO' | 'LHLO';
+      this.session.clientName = greeting[2] ?? null;
+    }
+  }
+
+  /** A reply from the server; multi-line replies become one transcript line each. */
+  server(payload: string): void {
+    for (const line of payload.split('\r\n')) if (line !== '') this.append('server', line);
+    if (this.session.tls.mode === 'none' && STARTTLS_FEATURE.test(payload)) this.session.tls.starttlsOffered = true;
+  }
+
+  /** TLS was established (implicitly or after STARTTLS). */
+  secured(tls: Omit<TlsInfo, 'starttlsOffered'>): void {
+    this.session.tls = { ...tls, starttlsOffered: this.session.tls.starttlsOffered };
+  }
+
+  /** The client sent credentials; `secure` tells whether the connection was encrypted. */
+  credentialsSent(secure: boolean): void {
+    if (!secure) this.session.authBeforeTls = true;
+  }
+
+  authenticated(auth: AuthInfo): void {
+    this.session.auth = auth;
+  }
+
+  messageStored(id: string): void {
+    this.session.messageIds.push(id);
+  }
+
+  failed(error: SessionError): void {
+    if (this.session.error === null) this.session.error = error;
+  }
+
+  /** The connection closed; a TLS session that carried no command was rejected by the client. */
+  closed(): void {
+    if (this.session.closedAt !== null) return;
+    this.session.closedAt = new Date().toISOString();
+    if (this.session.error === null && this.session.tls.mode !== 'none' && this.commandsSinceTls === 0) {
+      this.session.error = {
+        stage: 'tls',
+        code: 'closed_after_handshake',
+        message: 'The client closed the connection right after the TLS handshake without sending a command (it probably rejected the certificate).',
+      };
+    }
+  }
+}

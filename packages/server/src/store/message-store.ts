@@ -1,0 +1,63 @@
+import type { CapturedMessage, MessageFilter, SmtpSession } from '@mailwright/core';
+
+/** A message on its way into the store: everything but `id` and `seq`. */
+export interface NewMessage extends Omit<CapturedMessage, 'id' | 'seq'> {
+  /** The exact bytes received (after dot-unstuffing). */
+  raw: Buffer;
+  /** The decoded text body, for the `text` filter. */
+  text: string;
+}
+
+/** A page query over messages, newest first. */
+export interface MessageQuery {
+  filter?: MessageFilter;
+  /** At most this many (the API caps it). */
+  limit: number;
+  /** Only messages with `seq < before`. */
+  before?: number;
+  /** Only messages with `seq > after`. */
+  after?: number;
+}
+
+/** What the store tells its listeners. */
+export interface MessageStoreEvents {
+  /** A message was stored; `text` is its text body. */
+  message: [message: CapturedMessage, text: string];
+  /** Messages were deleted (explicitly or by retention). */
+  deleted: [ids: string[]];
+  /** Every message was deleted. */
+  cleared: [];
+  /** A session opened, changed or closed. */
+  session: [session: SmtpSession];
+}
+
+/**
+ * Where captured messages and SMTP sessions live. The SMTP side writes, the API reads
+ * and subscribes; neither knows the other.
+ */
+export interface MessageStore {
+  /** Stores a message, assigning `id` and `seq`, and emits `message`. */
+  addMessage(message: NewMessage): Promise<CapturedMessage>;
+  getMessage(id: string): Promise<CapturedMessage | null>;
+  /** The exact bytes received. */
+  getRaw(id: string): Promise<Buffer | null>;
+  /** Newest first, with the total number of matches. */
+  listMessages(query: MessageQuery): Promise<{ messages: CapturedMessage[]; total: number }>;
+  /** Matching messages with `seq > after`, oldest first: the replay of a stream. */
+  messagesAfter(after: number, filter: MessageFilter | undefined, limit: number): Promise<CapturedMessage[]>;
+  /** Deletes one message; false when there was none. */
+  deleteMessage(id: string): Promise<boolean>;
+  /** Deletes the matching messages (all of them for an empty filter) and returns their ids. */
+  deleteMessages(filter: MessageFilter): Promise<string[]>;
+  /** The seq of the latest message stored so far (0 before the first). */
+  latestSeq(): number;
+  /** Records a new or changed session and emits `session`. */
+  saveSession(session: SmtpSession): Promise<void>;
+  getSession(id: string): Promise<SmtpSession | null>;
+  /** Newest first. */
+  listSessions(query: { limit: number; listener?: string }): Promise<{ sessions: SmtpSession[]; total: number }>;
+  on<E extends keyof MessageStoreEvents>(event: E, listener: (...args: MessageStoreEvents[E]) => void): this;
+  off<E extends keyof MessageStoreEvents>(event: E, listener: (...args: MessageStoreEvents[E]) => void): this;
+  /** Number of listeners of an event, so that nobody builds frames for nobody. */
+  listenerCount(event: keyof MessageStoreEvents): number;
+}
