@@ -13,6 +13,7 @@ import { loadTestAuthority, type TestAuthority } from './tls/test-authority.js';
 import { startCaptureListener, type CaptureContext, type StartedCaptureListener } from './smtp/capture-listener.js';
 import { createApiRouter } from './api/create-api.js';
 import { errorMiddleware } from './api/http-error.js';
+import { serveWeb } from './api/serve-web.js';
 import { VERSION } from './version.js';
 
 const HTTP_CLOSE_TIMEOUT_MS = 2_000;
@@ -187,6 +188,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
         logger,
       }),
     );
+    if (options.webRoot !== undefined) app.use(serveWeb(options.webRoot));
     app.use(errorMiddleware(logger));
 
     await new Promise<void>((resolve, reject) => {

@@ -48,6 +48,8 @@ export const MailwrightOptionsSchema = z
     maxRecipients: z.number().int().positive().default(1000),
     /** More listeners (the TLS lab). */
     listeners: z.array(z.unknown()).default([]),
+    /** Directory of the built inbox viewer, served at `/`. Default: none (API only). */
+    webRoot: z.string().min(1).optional(),
     /** Log sink; default silent. */
     logger: z.custom<Logger | false>((value) => value === false || (typeof value === 'object' && value !== null)).optional(),
   })
