@@ -37,3 +37,12 @@ export type { ErrorBody, MailwrightErrorOptions } from './error-codes.js';
 export { ListenerConfigSchema, TLS_VERSIONS } from './listener-config.js';
 export type { ListenerConfig, ListenerInfo, TlsVersion } from './listener-config.js';
 export type { ServerInfo } from './server-info.js';
+export {
+  ClientFrameSchema,
+  STREAM_CLOSE_SLOW_CLIENT,
+  STREAM_CLOSE_UNAUTHORIZED,
+  STREAM_PROTOCOL,
+  SubscribeFrameSchema,
+  UnsubscribeFrameSchema,
+} from './stream-frames.js';
+export type { ClientFrame, ServerFrame, SubscribeFrame, UnsubscribeFrame } from './stream-frames.js';

@@ -14,6 +14,8 @@ import { startCaptureListener, type CaptureContext, type StartedCaptureListener 
 import { createApiRouter } from './api/create-api.js';
 import { errorMiddleware } from './api/http-error.js';
 import { serveWeb } from './api/serve-web.js';
+import { requireToken } from './api/access-control.js';
+import { attachStreamHub } from './api/stream-hub.js';
 import { VERSION } from './version.js';
 
 const HTTP_CLOSE_TIMEOUT_MS = 2_000;
@@ -163,7 +165,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       listeners: listenerInfos(),
       limits: { maxMessageSize: options.maxMessageSize, maxMessages: options.maxMessages, maxRecipients: options.maxRecipients },
       auth: { mode: options.auth, users: options.authUsers.length },
-      apiTokenRequired: false,
+      apiTokenRequired: options.apiToken !== undefined,
     });
     const removeListener = async (name: string): Promise<boolean> => {
       const listener = listeners.get(name);
@@ -173,6 +175,8 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       return true;
     };
 
+    const accessPolicy = { apiToken: options.apiToken, allowedOrigins: options.allowedOrigins };
+    app.use('/api/v1', requireToken(accessPolicy));
     app.use(
       '/api/v1',
       createApiRouter({
@@ -204,6 +208,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       throw error;
     });
     httpPort = (httpServer.address() as net.AddressInfo).port;
+    const stream = attachStreamHub(httpServer, store, accessPolicy, { maxBufferedBytes: options.streamMaxBufferedBytes, pingIntervalMs: options.streamPingIntervalMs }, logger);
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {
@@ -215,6 +220,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
           });
           httpServer.closeIdleConnections();
         }),
+      () => stream.close(),
     );
 
     const endpoint = (name: string) => {

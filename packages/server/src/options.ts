@@ -48,6 +48,14 @@ export const MailwrightOptionsSchema = z
     maxRecipients: z.number().int().positive().default(1000),
     /** More listeners (the TLS lab). */
     listeners: z.array(z.unknown()).default([]),
+    /** When set, REST and the stream require it (`Authorization: Bearer <token>` or `?token=`). */
+    apiToken: z.string().min(8, 'at least 8 characters').optional(),
+    /** Browser origins allowed to use the API and stream besides the server's own; `*` = any. Default none. */
+    allowedOrigins: z.array(z.string().min(1)).default([]),
+    /** Stream clients with more unsent data than this are closed with 4008. Default 8 MiB. */
+    streamMaxBufferedBytes: z.number().int().positive().default(8 * MIB),
+    /** Stream ping interval; a client that misses a pong is dropped. Default 30000. */
+    streamPingIntervalMs: z.number().int().positive().default(30_000),
     /** Directory of the built inbox viewer, served at `/`. Default: none (API only). */
     webRoot: z.string().min(1).optional(),
     /** Log sink; default silent. */

@@ -6,10 +6,13 @@ import { analyzeMessage } from '../analysis/analyze-message.js';
 import type { Logger } from '../logger.js';
 import { errorMiddleware, httpError } from './http-error.js';
 import { booleanParam, integerParam, stringParam } from './query-params.js';
+import { waitForMessage } from './wait-for-message.js';
 
 const MAX_LIMIT = 1000;
 const DEFAULT_LIMIT = 50;
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+const DEFAULT_WAIT_MS = 10_000;
+const MAX_WAIT_MS = 60_000;
 
 /** Scripts never run in served mail HTML: no script source, and a sandbox on top. */
 export const MAIL_HTML_CSP =
@@ -69,6 +72,18 @@ export function createApiRouter(context: ApiContext): Router {
     const before = integerParam(request.query, 'before', { min: 0, max: MAX_SEQ });
     const after = integerParam(request.query, 'after', { min: 0, max: MAX_SEQ });
     response.json(await store.listMessages({ filter: filterOf(request), limit, before, after }));
+  });
+
+  router.get('/messages/wait', async (request, response) => {
+    const filter = filterOf(request);
+    const after = integerParam(request.query, 'after', { min: 0, max: MAX_SEQ, fallback: 0 }) as number;
+    const timeout = integerParam(request.query, 'timeout', { min: 0, max: MAX_WAIT_MS, fallback: DEFAULT_WAIT_MS }) as number;
+    const message = await waitForMessage(store, filter, after, timeout, request);
+    if (message === 'aborted') return;
+    if (message === null) {
+      throw httpError(408, ErrorCode.WAIT_TIMEOUT, `No message matching ${JSON.stringify(filter)} with seq > ${after} arrived within ${timeout} ms`);
+    }
+    response.json(message);
   });
 
   router.get('/messages/:id', async (request, response) => {

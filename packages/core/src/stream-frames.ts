@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import type { CapturedMessage } from './captured-message.js';
+import { MessageFilterSchema } from './message-filter.js';
+import type { SmtpSession } from './smtp-session.js';
+
+/** The WebSocket subprotocol of the stream. */
+export const STREAM_PROTOCOL = 'mailwright.v1';
+
+/** Close code for a client that fell behind its send buffer; it should resume from its last seq. */
+export const STREAM_CLOSE_SLOW_CLIENT = 4008;
+
+/** Close code for a connection refused by the API token check. */
+export const STREAM_CLOSE_UNAUTHORIZED = 4001;
+
+/** client → server: start (or replace) a subscription. */
+export const SubscribeFrameSchema = z
+  .object({
+    type: z.literal('subscribe'),
+    /** Chosen by the client; echoed in every frame of this subscription. */
+    id: z.string().min(1).max(128),
+    filter: MessageFilterSchema.optional(),
+    /** Replay every matching message with `seq > since` first. Default: live only. */
+    since: z.number().int().nonnegative().optional(),
+    /** Which events to receive. Default `['message']`. */
+    events: z.array(z.enum(['message', 'session'])).min(1).optional(),
+  })
+  .strict();
+export type SubscribeFrame = z.infer<typeof SubscribeFrameSchema>;
+
+/** client → server: end a subscription. */
+export const UnsubscribeFrameSchema = z.object({ type: z.literal('unsubscribe'), id: z.string().min(1).max(128) }).strict();
+export type UnsubscribeFrame = z.infer<typeof UnsubscribeFrameSchema>;
+
+/** Every frame a client may send. */
+export const ClientFrameSchema = z.discriminatedUnion('type', [SubscribeFrameSchema, UnsubscribeFrameSchema]);
+export type ClientFrame = z.infer<typeof ClientFrameSchema>;
+
+/** Every frame the server sends. */
+export type ServerFrame =
+  | { type: 'hello'; version: 1; seq: number }
+  /** A subscription's replay is complete; live delivery follows. */
+  | { type: 'subscribed'; subscription: string; seq: number }
+  | { type: 'message'; subscription: string; message: CapturedMessage }
+  | { type: 'session'; subscription: string; session: SmtpSession }
+  | { type: 'deleted'; ids: string[] }
+  | { type: 'cleared' }
+  | { type: 'error'; code: string; message: string; subscription?: string };

@@ -1,0 +1,267 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  ClientFrameSchema,
+  ErrorCode,
+  STREAM_CLOSE_SLOW_CLIENT,
+  STREAM_PROTOCOL,
+  compileFilter,
+  isEmptyFilter,
+  type CapturedMessage,
+  type MessageMatcher,
+  type ServerFrame,
+  type SmtpSession,
+  type SubscribeFrame,
+} from '@mailwright/core';
+import type { MessageStore } from '../store/message-store.js';
+import type { Logger } from '../logger.js';
+import { hasValidToken, isOriginAllowed, type AccessPolicy } from './access-control.js';
+
+const STREAM_PATH = '/api/v1/stream';
+const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
+const MAX_SUBSCRIPTIONS_PER_CLIENT = 100;
+const REPLAY_BATCH = 500;
+
+/** Tuning of the stream. */
+export interface StreamOptions {
+  /** A client whose unsent data exceeds this is closed with 4008. */
+  maxBufferedBytes: number;
+  /** How often idle connections are pinged; a peer that missed a pong is dropped. */
+  pingIntervalMs: number;
+}
+
+interface Subscription {
+  id: string;
+  /** The subscription's prefix of a `message` frame, built once. */
+  messagePrefix: string;
+  sessionPrefix: string;
+  matcher: MessageMatcher | null;
+  wantsMessages: boolean;
+  wantsSessions: boolean;
+  /** Highest seq delivered (or replayed past); delivery is exactly once above it. */
+  cursor: number;
+  /** Live messages that arrived during the replay, delivered after it. */
+  pending: { message: CapturedMessage; json: string }[] | null;
+}
+
+interface Client {
+  socket: WebSocket;
+  subscriptions: Map<string, Subscription>;
+  alive: boolean;
+}
+
+/** A running stream endpoint. */
+export interface StreamHub {
+  /** Number of connected clients. */
+  clientCount(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * The WebSocket stream at /api/v1/stream. Each store event is serialized once and the
+ * frame shared by every subscriber; nothing is serialized when nobody listens.
+ */
+export function attachStreamHub(server: Server, store: MessageStore, policy: AccessPolicy, options: StreamOptions, logger: Logger): StreamHub {
+  const clients = new Set<Client>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_CLIENT_FRAME_BYTES,
+    handleProtocols: (protocols) => (protocols.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false),
+  });
+
+  const refuse = (socket: Duplex, status: number, code: string, message: string): void => {
+    const body = JSON.stringify({ error: { code, message } });
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (path !== STREAM_PATH) {
+      refuse(socket, 400, ErrorCode.NOT_FOUND, `No WebSocket endpoint at ${path}`);
+      return;
+    }
+    if (!isOriginAllowed(request, policy)) {
+      refuse(socket, 403, ErrorCode.FORBIDDEN_ORIGIN, `Origin ${request.headers.origin} is not allowed`);
+      return;
+    }
+    if (!hasValidToken(request, policy)) {
+      refuse(socket, 401, ErrorCode.UNAUTHORIZED, 'A valid API token is required');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => accept(ws));
+  };
+  server.on('upgrade', onUpgrade);
+
+  function send(client: Client, frame: string): boolean {
+    if (client.socket.readyState !== client.socket.OPEN) return false;
+    if (client.socket.bufferedAmount > options.maxBufferedBytes) {
+      client.socket.close(STREAM_CLOSE_SLOW_CLIENT, 'client fell behind; resume from the last seq');
+      // A peer that stopped reading never completes the close handshake.
+      setTimeout(() => client.socket.terminate(), 1_000).unref();
+      return false;
+    }
+    client.socket.send(frame);
+    return true;
+  }
+
+  function sendFrame(client: Client, frame: ServerFrame): void {
+    send(client, JSON.stringify(frame));
+  }
+
+  function deliver(client: Client, subscription: Subscription, message: CapturedMessage, json: string): void {
+    if (message.seq <= subscription.cursor) return;
+    subscription.cursor = message.seq;
+    send(client, `${subscription.messagePrefix}${json}}`);
+  }
+
+  async function replay(client: Client, subscription: Subscription, filter: SubscribeFrame['filter']): Promise<void> {
+    for (;;) {
+      const batch = await store.messagesAfter(subscription.cursor, filter, REPLAY_BATCH);
+      if (client.subscriptions.get(subscription.id) !== subscription) return;
+      for (const message of batch) deliver(client, subscription, message, JSON.stringify(message));
+      if (batch.length < REPLAY_BATCH) break;
+      // Let the socket drain between batches instead of buffering the whole history.
+      while (client.socket.readyState === client.socket.OPEN && client.socket.bufferedAmount > options.maxBufferedBytes / 2) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    const pending = subscription.pending ?? [];
+    subscription.pending = null;
+    for (const { message, json } of pending) deliver(client, subscription, message, json);
+    subscription.cursor = Math.max(subscription.cursor, store.latestSeq());
+    sendFrame(client, { type: 'subscribed', subscription: subscription.id, seq: subscription.cursor });
+  }
+
+  function subscribe(client: Client, frame: SubscribeFrame): void {
+    let matcher: MessageMatcher | null = null;
+    try {
+      matcher = frame.filter === undefined || isEmptyFilter(frame.filter) ? null : compileFilter(frame.filter);
+    } catch (error) {
+      sendFrame(client, { type: 'error', code: ErrorCode.INVALID_FILTER, message: (error as Error).message, subscription: frame.id });
+      return;
+    }
+    if (!client.subscriptions.has(frame.id) && client.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_CLIENT) {
+      sendFrame(client, { type: 'error', code: ErrorCode.INVALID_REQUEST, message: `At most ${MAX_SUBSCRIPTIONS_PER_CLIENT} subscriptions per connection`, subscription: frame.id });
+      return;
+    }
+    const events = new Set(frame.events ?? ['message']);
+    const idJson = JSON.stringify(frame.id);
+    const subscription: Subscription = {
+      id: frame.id,
+      messagePrefix: `{"type":"message","subscription":${idJson},"message":`,
+      sessionPrefix: `{"type":"session","subscription":${idJson},"session":`,
+      matcher,
+      wantsMessages: events.has('message'),
+      wantsSessions: events.has('session'),
+      cursor: frame.since ?? store.latestSeq(),
+      pending: frame.since === undefined ? null : [],
+    };
+    client.subscriptions.set(frame.id, subscription);
+    if (!subscription.wantsMessages || frame.since === undefined) {
+      subscription.pending = null;
+      sendFrame(client, { type: 'subscribed', subscription: frame.id, seq: subscription.cursor });
+      return;
+    }
+    replay(client, subscription, frame.filter).catch((error: unknown) => {
+      logger.error({ err: error }, 'stream replay failed');
+      sendFrame(client, { type: 'error', code: ErrorCode.INTERNAL, message: 'Replay failed', subscription: frame.id });
+    });
+  }
+
+  function accept(socket: WebSocket): void {
+    const client: Client = { socket, subscriptions: new Map(), alive: true };
+    clients.add(client);
+    socket.on('pong', () => {
+      client.alive = true;
+    });
+    socket.on('message', (data, isBinary) => {
+      let frame;
+      try {
+        frame = ClientFrameSchema.safeParse(JSON.parse(isBinary ? '' : data.toString()));
+      } catch {
+        sendFrame(client, { type: 'error', code: ErrorCode.INVALID_REQUEST, message: 'Frames must be JSON text' });
+        return;
+      }
+      if (!frame.success) {
+        sendFrame(client, { type: 'error', code: ErrorCode.INVALID_REQUEST, message: frame.error.issues.map((issue) => `${issue.path.join('.') || 'frame'}: ${issue.message}`).join('; ') });
+        return;
+      }
+      if (frame.data.type === 'subscribe') subscribe(client, frame.data);
+      else client.subscriptions.delete(frame.data.id);
+    });
+    socket.on('close', () => clients.delete(client));
+    socket.on('error', (error) => logger.debug({ err: error }, 'stream client error'));
+    sendFrame(client, { type: 'hello', version: 1, seq: store.latestSeq() });
+  }
+
+  const onMessage = (message: CapturedMessage, text: string): void => {
+    let json: string | null = null;
+    for (const client of clients) {
+      for (const subscription of client.subscriptions.values()) {
+        if (!subscription.wantsMessages || message.seq <= subscription.cursor) continue;
+        if (subscription.matcher && !subscription.matcher({ message, text })) continue;
+        json ??= JSON.stringify(message);
+        if (subscription.pending) subscription.pending.push({ message, json });
+        else deliver(client, subscription, message, json);
+      }
+    }
+  };
+  const broadcast = (frame: ServerFrame): void => {
+    let json: string | null = null;
+    for (const client of clients) {
+      if (client.subscriptions.size === 0) continue;
+      json ??= JSON.stringify(frame);
+      send(client, json);
+    }
+  };
+  const onDeleted = (ids: string[]): void => broadcast({ type: 'deleted', ids });
+  const onCleared = (): void => broadcast({ type: 'cleared' });
+  const onSession = (session: SmtpSession): void => {
+    let json: string | null = null;
+    for (const client of clients) {
+      for (const subscription of client.subscriptions.values()) {
+        if (!subscription.wantsSessions) continue;
+        json ??= JSON.stringify(session);
+        send(client, `${subscription.sessionPrefix}${json}}`);
+      }
+    }
+  };
+  store.on('message', onMessage);
+  store.on('deleted', onDeleted);
+  store.on('cleared', onCleared);
+  store.on('session', onSession);
+
+  const heartbeat = setInterval(() => {
+    for (const client of clients) {
+      if (!client.alive) {
+        client.socket.terminate();
+        continue;
+      }
+      client.alive = false;
+      client.socket.ping();
+    }
+  }, options.pingIntervalMs);
+  heartbeat.unref();
+
+  return {
+    clientCount: () => clients.size,
+    async close() {
+      clearInterval(heartbeat);
+      server.off('upgrade', onUpgrade);
+      store.off('message', onMessage);
+      store.off('deleted', onDeleted);
+      store.off('cleared', onCleared);
+      store.off('session', onSession);
+      for (const client of clients) client.socket.close(1001, 'server shutting down');
+      const forced = setTimeout(() => {
+        for (const client of clients) client.socket.terminate();
+      }, 1_000);
+      forced.unref();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      clearTimeout(forced);
+    },
+  };
+}

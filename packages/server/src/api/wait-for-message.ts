@@ -1,0 +1,41 @@
+import type { IncomingMessage } from 'node:http';
+import { compileFilter, isEmptyFilter, type CapturedMessage, type MessageFilter } from '@mailwright/core';
+import type { MessageStore } from '../store/message-store.js';
+
+/**
+ * Resolves with the first message matching `filter` with `seq > after`, whether it is
+ * already stored or arrives within `timeoutMs`; null on timeout, 'aborted' when the
+ * client went away.
+ */
+export function waitForMessage(
+  store: MessageStore,
+  filter: MessageFilter,
+  after: number,
+  timeoutMs: number,
+  request: IncomingMessage,
+): Promise<CapturedMessage | null | 'aborted'> {
+  const matcher = isEmptyFilter(filter) ? null : compileFilter(filter);
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const finish = (result: CapturedMessage | null | 'aborted'): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      store.off('message', onMessage);
+      request.off('close', onClose);
+      resolve(result);
+    };
+    const onMessage = (message: CapturedMessage, text: string): void => {
+      if (message.seq > after && (!matcher || matcher({ message, text }))) finish(message);
+    };
+    const onClose = (): void => finish('aborted');
+    // Listen first, then look at what is stored: nothing can slip in between.
+    store.on('message', onMessage);
+    request.once('close', onClose);
+    const timer = setTimeout(() => finish(null), timeoutMs);
+    timer.unref();
+    store.messagesAfter(after, filter, 1).then((stored) => {
+      if (stored[0]) finish(stored[0]);
+    }, reject);
+  });
+}
