@@ -9,6 +9,9 @@ export default [
     test: { name: 'server', include: ['packages/server/src/**/*.test.ts'], environment: 'node', testTimeout: 20_000, hookTimeout: 30_000 },
   }),
   defineProject({
+    test: { name: 'sdk', include: ['packages/sdk/src/**/*.test.ts'], environment: 'node', testTimeout: 20_000, hookTimeout: 30_000 },
+  }),
+  defineProject({
     test: { name: 'cli', include: ['apps/server/src/**/*.test.ts'], environment: 'node', testTimeout: 30_000, hookTimeout: 30_000 },
   }),
   defineProject({

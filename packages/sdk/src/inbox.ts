@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import type { CapturedMessage } from '@mailwright/core';
+import type { HttpClient } from './http-client.js';
+import type { StreamClient } from './stream-client.js';
+import { toWireFilter } from './message-filter-input.js';
+import type { ReceivedMessage } from './received-message.js';
+import { waitForMessages, type WaitOptions } from './wait-for-messages.js';
+
+/** The domain of generated inbox addresses. */
+export const INBOX_DOMAIN = 'mailwright.test';
+
+/** A fresh unique address, e.g. `t-3f9c2a1b@mailwright.test`. */
+export function uniqueAddress(domain = INBOX_DOMAIN): string {
+  return `t-${randomBytes(4).toString('hex')}@${domain}`;
+}
+
+/** One recipient address and the mail sent to it; parallel tests never see each other's mail. */
+export class Inbox {
+  /** The address to send to. */
+  readonly address: string;
+  readonly #http: HttpClient;
+  readonly #stream: StreamClient;
+
+  readonly #scope: { to: RegExp };
+
+  /** @internal Use `mail.inbox()`. */
+  constructor(address: string, http: HttpClient, stream: StreamClient) {
+    this.address = address;
+    this.#http = http;
+    this.#stream = stream;
+    this.#scope = { to: new RegExp(`^${address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i') };
+  }
+
+  /** Resolves with the first message to this inbox matching the filter, including mail that already arrived. */
+  async waitForMessage(options: WaitOptions = {}): Promise<ReceivedMessage> {
+    const [message] = await waitForMessages(this.#http, this.#stream, 1, options, this.#scope);
+    return message as ReceivedMessage;
+  }
+
+  /** Resolves with the first `count` messages to this inbox matching the filter, in arrival order. */
+  waitForMessages(count: number, options: WaitOptions = {}): Promise<ReceivedMessage[]> {
+    return waitForMessages(this.#http, this.#stream, count, options, this.#scope);
+  }
+
+  /** Every message to this inbox so far, newest first. */
+  async messages(): Promise<CapturedMessage[]> {
+    const { messages } = await this.#http.json<{ messages: CapturedMessage[] }>('GET', '/messages', { query: { ...toWireFilter(this.#scope), limit: 1000 } });
+    return messages;
+  }
+
+  /** Deletes every message to this inbox. */
+  async clear(): Promise<number> {
+    const { deleted } = await this.#http.json<{ deleted: number }>('DELETE', '/messages', { query: toWireFilter(this.#scope) });
+    return deleted;
+  }
+}

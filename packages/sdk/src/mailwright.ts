@@ -1,0 +1,196 @@
+import type { CapturedMessage, ListenerConfig, ListenerInfo, MessageFilter, ServerInfo, SmtpSession } from '@mailwright/core';
+import { ErrorCode, MailwrightError } from '@mailwright/core';
+import { HttpClient } from './http-client.js';
+import { StreamClient } from './stream-client.js';
+import { Inbox, uniqueAddress } from './inbox.js';
+import { toWireFilter, type MessageFilterInput } from './message-filter-input.js';
+import { receiveMessage, type ReceivedMessage } from './received-message.js';
+import { waitForMessages, type WaitOptions } from './wait-for-messages.js';
+import { waitForSession, type SessionWaitOptions } from './wait-for-session.js';
+
+/** Where an SMTP listener accepts connections. */
+export interface SmtpEndpoint {
+  host: string;
+  port: number;
+}
+
+/** Options of {@link Mailwright.connect}. */
+export interface ConnectOptions {
+  /** The API token, when the server requires one. Default: `MAILWRIGHT_API_TOKEN`. */
+  token?: string;
+  /** Where the `smtp` listener is reached, when it differs from what the server reports (e.g. a mapped container port). */
+  smtp?: SmtpEndpoint;
+  /** Where the `smtps` listener is reached, when it differs from what the server reports. */
+  smtps?: SmtpEndpoint;
+}
+
+/** A runtime listener that removes itself when disposed (`await using`). */
+export interface RuntimeListener extends ListenerInfo, AsyncDisposable {
+  /** Where to connect. */
+  readonly endpoint: SmtpEndpoint;
+  /** Removes the listener. */
+  remove(): Promise<void>;
+  /** Messages this listener accepted, newest first. */
+  messages(): Promise<CapturedMessage[]>;
+  /** Sessions on this listener, newest first, including failed handshakes. */
+  sessions(): Promise<SmtpSession[]>;
+}
+
+interface Closeable {
+  close(): Promise<void>;
+}
+
+/** A handle on a Mailwright server: messages, sessions, listeners and inboxes. */
+export class Mailwright implements AsyncDisposable {
+  /** HTTP base URL, e.g. `http://127.0.0.1:8025`. */
+  readonly url: string;
+  /** The default plaintext/STARTTLS listener. */
+  readonly smtp: SmtpEndpoint;
+  /** The default implicit TLS listener. */
+  readonly smtps: SmtpEndpoint;
+  /** The test CA certificate (PEM) to trust in SMTP clients. */
+  readonly ca: string;
+  readonly #http: HttpClient;
+  readonly #stream: StreamClient;
+  readonly #server: Closeable | null;
+  #closed = false;
+
+  private constructor(args: { url: string; smtp: SmtpEndpoint; smtps: SmtpEndpoint; ca: string; http: HttpClient; server: Closeable | null }) {
+    this.url = args.url;
+    this.smtp = args.smtp;
+    this.smtps = args.smtps;
+    this.ca = args.ca;
+    this.#http = args.http;
+    this.#stream = new StreamClient(args.url, args.http.headers());
+    this.#server = args.server;
+  }
+
+  /** Connects to a running server; learns its ports from `GET /api/v1/info`. */
+  static async connect(url: string, options: ConnectOptions = {}): Promise<Mailwright> {
+    const http = new HttpClient(url, options.token ?? process.env.MAILWRIGHT_API_TOKEN);
+    return Mailwright.#fromServer(http, null, options);
+  }
+
+  /**
+   * Starts a server inside this process on free ports (loads `@mailwright/server`,
+   * an optional peer dependency). `close()` stops it.
+   */
+  static async start(options: Record<string, unknown> = {}): Promise<Mailwright> {
+    let server: { createMailwright(options: Record<string, unknown>): Promise<{ url: string; close(): Promise<void>; options: { apiToken?: string } }> };
+    try {
+      server = (await import('@mailwright/server' as string)) as typeof server;
+    } catch (cause) {
+      throw new MailwrightError(ErrorCode.INTERNAL, 'Mailwright.start() needs the @mailwright/server package: npm install -D @mailwright/server', { cause });
+    }
+    const running = await server.createMailwright({ smtpPort: 0, smtpsPort: 0, httpPort: 0, ...options });
+    try {
+      return await Mailwright.#fromServer(new HttpClient(running.url, running.options.apiToken), running);
+    } catch (error) {
+      await running.close();
+      throw error;
+    }
+  }
+
+  static async #fromServer(http: HttpClient, server: Closeable | null, overrides: ConnectOptions = {}): Promise<Mailwright> {
+    const [info, ca] = await Promise.all([http.json<ServerInfo>('GET', '/info'), http.text('/tls/ca.pem')]);
+    const endpoint = (name: string): SmtpEndpoint => {
+      const listener = info.listeners.find((candidate) => candidate.name === name);
+      if (!listener) throw new MailwrightError(ErrorCode.LISTENER_NOT_FOUND, `The server has no "${name}" listener`);
+      return Object.freeze({ host: connectHost(listener.host, http.baseUrl), port: listener.port });
+    };
+    return new Mailwright({
+      url: http.baseUrl,
+      smtp: overrides.smtp ? Object.freeze({ ...overrides.smtp }) : endpoint('smtp'),
+      smtps: overrides.smtps ? Object.freeze({ ...overrides.smtps }) : endpoint('smtps'),
+      ca,
+      http,
+      server,
+    });
+  }
+
+  /** An inbox with a unique address (or the given one). */
+  inbox(address: string = uniqueAddress()): Inbox {
+    return new Inbox(address, this.#http, this.#stream);
+  }
+
+  /** Captured messages. */
+  readonly messages = {
+    /** Newest first. */
+    list: (filter: MessageFilterInput & { limit?: number; before?: number; after?: number } = {}): Promise<{ messages: CapturedMessage[]; total: number }> => {
+      const { limit, before, after, ...rest } = filter;
+      return this.#http.json('GET', '/messages', { query: { ...toWireFilter(rest), limit, before, after } });
+    },
+    /** One message with its headers, bodies and helpers. */
+    get: (id: string): Promise<ReceivedMessage> => receiveMessage(this.#http, id),
+    /** The first message matching the filter, stored or still to come. */
+    waitFor: async (options: WaitOptions = {}): Promise<ReceivedMessage> => (await waitForMessages(this.#http, this.#stream, 1, options))[0] as ReceivedMessage,
+    /** Deletes one message. */
+    delete: async (id: string): Promise<void> => {
+      await this.#http.json('DELETE', `/messages/${encodeURIComponent(id)}`);
+    },
+    /** Deletes the matching messages; with no filter, every message. Returns how many. */
+    deleteAll: async (filter: MessageFilterInput = {}): Promise<number> => {
+      const wire: MessageFilter = toWireFilter(filter);
+      const { deleted } = await this.#http.json<{ deleted: number }>('DELETE', '/messages', { query: Object.keys(wire).length === 0 ? { all: true } : wire });
+      return deleted;
+    },
+  };
+
+  /** SMTP sessions, including failed TLS handshakes. */
+  readonly sessions = {
+    /** Newest first. */
+    list: (options: { listener?: string; limit?: number } = {}): Promise<{ sessions: SmtpSession[]; total: number }> =>
+      this.#http.json('GET', '/sessions', { query: options }),
+    get: (id: string): Promise<SmtpSession> => this.#http.json('GET', `/sessions/${encodeURIComponent(id)}`),
+    /** The first session (closed, by default) matching the options, already recorded or still to come. */
+    waitFor: (options: SessionWaitOptions = {}): Promise<SmtpSession> => waitForSession(this.#http, this.#stream, options),
+  };
+
+  /** Listeners, including ones created at runtime (the TLS lab). */
+  readonly listeners = {
+    list: async (): Promise<ListenerInfo[]> => (await this.#http.json<{ listeners: ListenerInfo[] }>('GET', '/listeners')).listeners,
+    /** Creates a listener (a free port and a generated name unless given); `await using` removes it. */
+    create: async (config: Partial<ListenerConfig> = {}): Promise<RuntimeListener> => {
+      const info = await this.#http.json<ListenerInfo>('POST', '/listeners', { body: { name: `lab-${Math.random().toString(36).slice(2, 8)}`, port: 0, ...config } });
+      const remove = async (): Promise<void> => {
+        await this.#http.json('DELETE', `/listeners/${encodeURIComponent(info.name)}`).catch((error: unknown) => {
+          if ((error as MailwrightError).code !== ErrorCode.LISTENER_NOT_FOUND) throw error;
+        });
+      };
+      return {
+        ...info,
+        endpoint: { host: connectHost(info.host, this.url), port: info.port },
+        remove,
+        messages: async () => (await this.messages.list({ listener: info.name, limit: 1000 })).messages,
+        sessions: async () => (await this.sessions.list({ listener: info.name, limit: 1000 })).sessions,
+        [Symbol.asyncDispose]: remove,
+      };
+    },
+    remove: async (name: string): Promise<void> => {
+      await this.#http.json('DELETE', `/listeners/${encodeURIComponent(name)}`);
+    },
+  };
+
+  /** Issues a client certificate (and key) from the test CA, for mutual TLS. */
+  issueClientCertificate(commonName: string): Promise<{ cert: string; key: string }> {
+    return this.#http.json('POST', '/tls/client-certificates', { body: { commonName } });
+  }
+
+  /** Closes the stream, and stops the server when it was started in-process. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stream.close();
+    await this.#server?.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** The host to connect to for a listener bound to `bound`, reached through `url`. */
+function connectHost(bound: string, url: string): string {
+  if (bound === '0.0.0.0' || bound === '::') return new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return bound;
+}

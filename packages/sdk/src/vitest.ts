@@ -1,0 +1,103 @@
+import { AssertionError } from 'node:assert';
+import { expect } from 'vitest';
+import type { SmtpSession } from '@mailwright/core';
+import {
+  assertAttachment,
+  assertAuthenticated,
+  assertClientCertificate,
+  assertContainsLink,
+  assertContainsText,
+  assertCredentialsSentOverTls,
+  assertDeliveredInPlaintext,
+  assertDeliveredOverTls,
+  assertFailedTls,
+  assertHeader,
+  assertNoDelivery,
+  assertRecipient,
+  assertSender,
+  assertSubject,
+  type DeliveredMessage,
+  type DeliveryTarget,
+  type TlsExpectation,
+} from './assertions.js';
+
+/** The Mailwright matchers, registered by `import '@mailwright/sdk/vitest'`. */
+export interface MailwrightMatchers<R = unknown> {
+  /** The message travelled over TLS (mode, version window, cipher). */
+  toBeDeliveredOverTls(expected?: TlsExpectation): R;
+  /** The message travelled without TLS. */
+  toBeDeliveredInPlaintext(): R;
+  /** The client authenticated (mechanism, username). */
+  toHaveBeenAuthenticated(expected?: { mechanism?: string; username?: string }): R;
+  /** Envelope recipient (Bcc too), To or Cc. */
+  toHaveRecipient(address: string): R;
+  /** From address or envelope sender. */
+  toHaveSender(address: string): R;
+  toHaveSubject(expected: string | RegExp): R;
+  /** Text or HTML body contains a string or matches a pattern. */
+  toContainText(expected: string | RegExp): R;
+  /** A link (href or URL in the text) contains a string or matches a pattern. */
+  toContainLink(pattern: string | RegExp): R;
+  toHaveAttachment(expected?: { filename?: string | RegExp; contentType?: string | RegExp }): R;
+  toHaveHeader(name: string, value?: string | RegExp): R;
+  /** A session failed its TLS handshake (optionally with a code such as `certificate_expired`). */
+  toHaveFailedTls(expected?: { code?: string | RegExp }): R;
+  /** A session sent its credentials only over TLS. */
+  toHaveSentCredentialsOverTls(): R;
+  /** A message or session presented a client certificate. */
+  toHavePresentedClientCertificate(expected?: { subject?: string | RegExp; authorized?: boolean }): R;
+  /** A runtime listener (or inbox) received nothing; use with `await`. */
+  toHaveNoDelivery(): Promise<R>;
+}
+
+declare module 'vitest' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-explicit-any
+  interface Assertion<T = any> extends MailwrightMatchers<T> {}
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface AsymmetricMatchersContaining extends Omit<MailwrightMatchers, 'toHaveNoDelivery'> {}
+}
+
+interface MatcherState {
+  isNot: boolean;
+}
+
+function outcome(state: MatcherState, name: string, run: () => void): { pass: boolean; message: () => string } {
+  try {
+    run();
+    return { pass: true, message: () => `Expected the assertion ${name} to fail (with .not), but it passed.` };
+  } catch (error) {
+    if (!(error instanceof AssertionError)) throw error;
+    return { pass: false, message: () => error.message };
+  }
+}
+
+function wrap<A extends unknown[]>(name: string, assertion: (subject: never, ...args: A) => unknown) {
+  return function (this: MatcherState, received: unknown, ...args: A) {
+    return outcome(this, name, () => assertion(received as never, ...args));
+  };
+}
+
+expect.extend({
+  toBeDeliveredOverTls: wrap('toBeDeliveredOverTls', (message: DeliveredMessage, expected?: TlsExpectation) => assertDeliveredOverTls(message, expected)),
+  toBeDeliveredInPlaintext: wrap('toBeDeliveredInPlaintext', (message: DeliveredMessage) => assertDeliveredInPlaintext(message)),
+  toHaveBeenAuthenticated: wrap('toHaveBeenAuthenticated', (message: DeliveredMessage, expected?: { mechanism?: string; username?: string }) => assertAuthenticated(message, expected)),
+  toHaveRecipient: wrap('toHaveRecipient', assertRecipient),
+  toHaveSender: wrap('toHaveSender', assertSender),
+  toHaveSubject: wrap('toHaveSubject', assertSubject),
+  toContainText: wrap('toContainText', assertContainsText),
+  toContainLink: wrap('toContainLink', assertContainsLink),
+  toHaveAttachment: wrap('toHaveAttachment', (message: DeliveredMessage, expected?: { filename?: string | RegExp; contentType?: string | RegExp }) => assertAttachment(message, expected)),
+  toHaveHeader: wrap('toHaveHeader', assertHeader),
+  toHaveFailedTls: wrap('toHaveFailedTls', (session: SmtpSession, expected?: { code?: string | RegExp }) => assertFailedTls(session, expected)),
+  toHaveSentCredentialsOverTls: wrap('toHaveSentCredentialsOverTls', assertCredentialsSentOverTls),
+  toHavePresentedClientCertificate: wrap('toHavePresentedClientCertificate', assertClientCertificate),
+  async toHaveNoDelivery(this: MatcherState, received: DeliveryTarget) {
+    try {
+      await assertNoDelivery(received);
+      return { pass: true, message: () => 'Expected a delivery (with .not), but nothing arrived.' };
+    } catch (error) {
+      if (!(error instanceof AssertionError)) throw error;
+      return { pass: false, message: () => error.message };
+    }
+  },
+});

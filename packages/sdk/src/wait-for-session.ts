@@ -1,0 +1,50 @@
+import { ErrorCode, MailwrightError, type SmtpSession } from '@mailwright/core';
+import type { HttpClient } from './http-client.js';
+import type { StreamClient } from './stream-client.js';
+import { DEFAULT_WAIT_TIMEOUT_MS } from './wait-for-messages.js';
+
+/** Which session to wait for. */
+export interface SessionWaitOptions {
+  /** The listener that accepted it. */
+  listener?: string;
+  /** Only sessions that have ended. Default true. */
+  closed?: boolean;
+  /** Only failed sessions (true) or only successful ones (false). */
+  failed?: boolean;
+  /** Only sessions opened at or after this time. Default: any. */
+  openedSince?: Date;
+  /** Milliseconds; default 10000. */
+  timeout?: number;
+}
+
+function matches(session: SmtpSession, options: SessionWaitOptions): boolean {
+  if (options.listener !== undefined && session.listener !== options.listener) return false;
+  if ((options.closed ?? true) && session.closedAt === null) return false;
+  if (options.failed !== undefined && (session.error !== null) !== options.failed) return false;
+  if (options.openedSince !== undefined && Date.parse(session.openedAt) < options.openedSince.getTime()) return false;
+  return true;
+}
+
+/** Resolves with the oldest session matching the options, already recorded or still to come. */
+export async function waitForSession(http: HttpClient, stream: StreamClient, options: SessionWaitOptions): Promise<SmtpSession> {
+  const timeout = options.timeout ?? DEFAULT_WAIT_TIMEOUT_MS;
+  let subscription: ReturnType<StreamClient['subscribe']> | undefined;
+  const found = await new Promise<SmtpSession | null>((resolve, reject) => {
+    const timer = setTimeout(() => resolve(null), timeout);
+    timer.unref();
+    const done = (session: SmtpSession): void => {
+      clearTimeout(timer);
+      resolve(session);
+    };
+    subscription = stream.subscribe({ events: ['session'] }, { onSession: (session) => matches(session, options) && done(session) });
+    // Listen first, then look at what is recorded: nothing slips in between.
+    subscription.ready
+      .then(() => http.json<{ sessions: SmtpSession[] }>('GET', '/sessions', { query: { listener: options.listener, limit: 1000 } }))
+      .then(({ sessions }) => {
+        const oldest = sessions.reverse().find((session) => matches(session, options));
+        if (oldest) done(oldest);
+      }, reject);
+  }).finally(() => subscription?.close());
+  if (found) return found;
+  throw new MailwrightError(ErrorCode.WAIT_TIMEOUT, `Timed out after ${timeout} ms waiting for a session matching ${JSON.stringify({ ...options, timeout: undefined })}`);
+}
