@@ -22,6 +22,7 @@ const STREAM_PATH = '/api/v1/stream';
 const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
 const MAX_SUBSCRIPTIONS_PER_CLIENT = 100;
 const REPLAY_BATCH = 500;
+const SLOW_CLIENT_GRACE_MS = 5_000;
 
 /** Tuning of the stream. */
 export interface StreamOptions {
@@ -99,8 +100,8 @@ export function attachStreamHub(server: Server, store: MessageStore, policy: Acc
     if (client.socket.readyState !== client.socket.OPEN) return false;
     if (client.socket.bufferedAmount > options.maxBufferedBytes) {
       client.socket.close(STREAM_CLOSE_SLOW_CLIENT, 'client fell behind; resume from the last seq');
-      // A peer that stopped reading never completes the close handshake.
-      setTimeout(() => client.socket.terminate(), 1_000).unref();
+      // The close frame waits behind the buffered data; a peer that never reads again is cut off.
+      setTimeout(() => client.socket.terminate(), SLOW_CLIENT_GRACE_MS).unref();
       return false;
     }
     client.socket.send(frame);
