@@ -171,6 +171,29 @@ export function createApiRouter(context: ApiContext): Router {
     response.json({ listeners: context.listeners.list() });
   });
 
+  router.post('/listeners', async (request, response) => {
+    if (typeof request.body !== 'object' || request.body === null || Array.isArray(request.body)) {
+      throw httpError(400, ErrorCode.INVALID_REQUEST, 'Send the listener as a JSON object, e.g. {"name":"lab","certificate":"expired"}');
+    }
+    response.status(201).json(await context.listeners.create(request.body as ListenerConfig));
+  });
+
+  router.delete('/listeners/:name', async (request, response) => {
+    if (!(await context.listeners.remove(request.params.name))) {
+      throw httpError(404, ErrorCode.LISTENER_NOT_FOUND, `No listener named "${request.params.name}"`);
+    }
+    response.status(204).end();
+  });
+
+  router.post('/tls/client-certificates', async (request, response) => {
+    const commonName = (request.body as { commonName?: unknown } | undefined)?.commonName;
+    if (typeof commonName !== 'string' || commonName.length === 0 || commonName.length > 64) {
+      throw httpError(400, ErrorCode.INVALID_REQUEST, '"commonName" must be a string of 1 to 64 characters');
+    }
+    const issued = await context.issueClientCertificate(commonName);
+    response.status(201).json({ commonName, cert: issued.cert, key: issued.key, ca: context.caPem });
+  });
+
   router.get('/info', (_request, response) => {
     response.json(context.info());
   });
