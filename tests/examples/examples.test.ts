@@ -1,0 +1,48 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMailwright, type RunningMailwright } from '@mailwright/server';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs a command in the repo root with a clean (non-vitest) environment. */
+function run(command: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST') && key !== 'NODE_OPTIONS' && key !== 'TEST'));
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: root, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+describe('the examples', () => {
+  let server: RunningMailwright;
+  beforeAll(async () => {
+    server = await createMailwright({ smtpPort: 0, smtpsPort: 0, httpPort: 0 });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('the vitest suite passes against an in-process server', async () => {
+    const { code, output } = await run('npx', ['vitest', 'run', '--config', 'examples/vitest.config.ts']);
+    expect(output).toMatch(/Tests\s+.*2 passed/);
+    expect(code).toBe(0);
+  });
+
+  it('the same vitest suite passes against a running server (MAILWRIGHT_URL)', async () => {
+    const { code, output } = await run('npx', ['vitest', 'run', '--config', 'examples/vitest.config.ts'], { MAILWRIGHT_URL: server.url });
+    expect(output).toMatch(/Tests\s+.*2 passed/);
+    expect(code).toBe(0);
+    expect((await server.store.listMessages({ limit: 10, filter: { subject: 'Reset your password' } })).total).toBe(2);
+  });
+
+  it('the node:test suite passes with the plain assertions', async () => {
+    const { code, output } = await run('node', ['--test', 'examples/node-test/']);
+    expect(output).toMatch(/# pass 1/);
+    expect(code).toBe(0);
+  });
+});
