@@ -1,3 +1,4 @@
+import { tlsFailureCode } from './tls-info.js';
 import { plaintextTlsInfo, type AuthInfo, type SessionError, type SmtpSession, type TlsInfo } from '@mailwright/core';
 
 const MAX_TRANSCRIPT_LINES = 1000;
@@ -22,6 +23,9 @@ export class SessionRecorder {
   readonly session: SmtpSession;
   private readonly openedAtMs: number;
   private commandsSinceTls = 0;
+  /** STARTTLS was accepted (220) and the handshake has not completed yet. */
+  private upgrading = false;
+  private upgradeError: unknown = null;
 
   constructor(origin: SessionOrigin, openedAtMs = Date.now()) {
     this.openedAtMs = openedAtMs;
@@ -61,11 +65,13 @@ export class SessionRecorder {
   /** A reply from the server; multi-line replies become one transcript line each. */
   server(payload: string): void {
     for (const line of payload.split('\r\n')) if (line !== '') this.append('server', line);
+    if (payload.startsWith('220 ') && this.session.tls.mode === 'none' && /^STARTTLS\s*$/i.test(this.session.transcript.at(-2)?.line ?? '')) this.upgrading = true;
     if (this.session.tls.mode === 'none' && STARTTLS_FEATURE.test(payload)) this.session.tls.starttlsOffered = true;
   }
 
   /** TLS was established (implicitly or after STARTTLS). */
   secured(tls: Omit<TlsInfo, 'starttlsOffered'>): void {
+    this.upgrading = false;
     this.session.tls = { ...tls, starttlsOffered: this.session.tls.starttlsOffered };
   }
 
@@ -82,6 +88,11 @@ export class SessionRecorder {
     this.session.messageIds.push(id);
   }
 
+  /** A socket or TLS error of the connection; during a STARTTLS handshake it names the failure. */
+  connectionError(error: unknown): void {
+    if (this.upgrading && this.upgradeError === null) this.upgradeError = error ?? null;
+  }
+
   failed(error: SessionError): void {
     if (this.session.error === null) this.session.error = error;
   }
@@ -90,6 +101,14 @@ export class SessionRecorder {
   closed(): void {
     if (this.session.closedAt !== null) return;
     this.session.closedAt = new Date().toISOString();
+    if (this.session.error === null && this.upgrading) {
+      const cause = this.upgradeError as { message?: string } | null;
+      this.session.error = {
+        stage: 'tls',
+        code: tlsFailureCode(cause),
+        message: cause?.message ?? 'The client closed the connection during the STARTTLS handshake (it probably rejected the certificate).',
+      };
+    }
     if (this.session.error === null && this.session.tls.mode !== 'none' && this.commandsSinceTls === 0) {
       this.session.error = {
         stage: 'tls',
