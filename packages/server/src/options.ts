@@ -99,13 +99,14 @@ export function resolveMailwrightOptions(options: MailwrightOptions = {}): Resol
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push({ path: pathOf(issue.path), message: issue.message });
   }
-  const listeners: z.output<typeof ListenerConfigSchema>[] = [];
+  /** Valid listeners with their index in the input, so that problems name the right one. */
+  const listeners: [number, z.output<typeof ListenerConfigSchema>][] = [];
   const rawListeners = Array.isArray(options.listeners) ? options.listeners : [];
   rawListeners.forEach((raw, index) => {
     const listener = ListenerConfigSchema.safeParse(raw);
     if (!listener.success) {
       for (const issue of listener.error.issues) problems.push({ path: pathOf(['listeners', index, ...issue.path]), message: issue.message });
-    } else listeners.push(listener.data);
+    } else listeners.push([index, listener.data]);
   });
   if (parsed.success) {
     const data = parsed.data;
@@ -123,7 +124,7 @@ export function resolveMailwrightOptions(options: MailwrightOptions = {}): Resol
       if (other) problems.push({ path: name, message: `port ${value} is also used by ${other}` });
       else ports.set(value, name);
     }
-    listeners.forEach((listener, index) => {
+    for (const [index, listener] of listeners) {
       if (names.has(listener.name)) problems.push({ path: `listeners[${index}].name`, message: `listener name "${listener.name}" is already taken` });
       names.add(listener.name);
       if (listener.port !== 0) {
@@ -131,7 +132,7 @@ export function resolveMailwrightOptions(options: MailwrightOptions = {}): Resol
         if (other) problems.push({ path: `listeners[${index}].port`, message: `port ${listener.port} is also used by ${other}` });
         else ports.set(listener.port, `listener ${listener.name}`);
       }
-    });
+    }
     const usernames = new Set<string>();
     for (const [index, user] of data.authUsers.entries()) {
       if (usernames.has(user.username)) problems.push({ path: `authUsers[${index}]`, message: `user "${user.username}" is listed twice` });
@@ -145,5 +146,5 @@ export function resolveMailwrightOptions(options: MailwrightOptions = {}): Resol
       { details: problems },
     );
   }
-  return Object.freeze({ ...parsed.data, listeners: Object.freeze(listeners), logger: parsed.data.logger ?? false });
+  return Object.freeze({ ...parsed.data, listeners: Object.freeze(listeners.map(([, listener]) => listener)), logger: parsed.data.logger ?? false });
 }
