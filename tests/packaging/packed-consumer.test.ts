@@ -66,12 +66,29 @@ describe('the packed packages in a consumer project', () => {
           '@mailwright/server': tarballs[1],
           '@mailwright/sdk': tarballs[2],
         },
-        devDependencies: { vitest: dev.vitest, typescript: dev.typescript, nodemailer: dev.nodemailer, '@types/nodemailer': dev['@types/nodemailer'], '@types/node': dev['@types/node'] },
+        devDependencies: {
+          vitest: dev.vitest,
+          typescript: dev.typescript,
+          nodemailer: dev.nodemailer,
+          '@types/nodemailer': dev['@types/nodemailer'],
+          '@types/node': dev['@types/node'],
+        },
       }),
     );
     await writeFile(
       join(dir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, include: ['*.test.ts'] }),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+        },
+        include: ['*.test.ts'],
+      }),
     );
     await writeFile(join(dir, 'reset.test.ts'), CONSUMER_TEST);
     await exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, env: cleanEnv(), timeout: 300_000 });

@@ -103,7 +103,15 @@ describe('recipe: prove the app verifies certificates', () => {
     await using lab = await mail.listeners.create({ tls: 'implicit', certificate: 'expired' });
     const caFile = `${process.env.TMPDIR ?? '/tmp'}/mailwright-ca-${process.pid}.pem`;
     await import('node:fs/promises').then((fs) => fs.writeFile(caFile, mail.ca));
-    const { code } = await sClient(['-connect', `${lab.endpoint.host}:${lab.endpoint.port}`, '-CAfile', caFile, '-verify_return_error', '-servername', 'localhost']);
+    const { code } = await sClient([
+      '-connect',
+      `${lab.endpoint.host}:${lab.endpoint.port}`,
+      '-CAfile',
+      caFile,
+      '-verify_return_error',
+      '-servername',
+      'localhost',
+    ]);
     expect(code).not.toBe(0);
     const session = await mail.sessions.waitFor({ listener: lab.name, failed: true });
     expect(session).toHaveFailedTls({ code: 'certificate_expired' });
@@ -113,7 +121,12 @@ describe('recipe: prove the app verifies certificates', () => {
 describe('recipe: require TLS 1.2+ (and see what an old client does)', () => {
   it('a TLS 1.2 client against a TLS 1.3-only listener fails with a protocol-version error', async () => {
     await using lab = await mail.listeners.create({ tls: 'implicit', minVersion: 'TLSv1.3' });
-    const app = nodemailer.createTransport({ host: lab.endpoint.host, port: lab.endpoint.port, secure: true, tls: { ca: mail.ca, servername: 'localhost', maxVersion: 'TLSv1.2' } });
+    const app = nodemailer.createTransport({
+      host: lab.endpoint.host,
+      port: lab.endpoint.port,
+      secure: true,
+      tls: { ca: mail.ca, servername: 'localhost', maxVersion: 'TLSv1.2' },
+    });
     await expect(app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' })).rejects.toThrow();
     const session = await mail.sessions.waitFor({ listener: lab.name, failed: true });
     expect(session).toHaveFailedTls({ code: 'protocol_version' });
@@ -132,14 +145,24 @@ describe('recipe: require TLS 1.2+ (and see what an old client does)', () => {
 describe('recipe: prove the app refuses to fall back to plaintext', () => {
   it('a requireTLS app sends nothing when STARTTLS is stripped (starttls: off)', async () => {
     await using lab = await mail.listeners.create({ tls: 'starttls', starttls: 'off' });
-    const app = nodemailer.createTransport({ host: lab.endpoint.host, port: lab.endpoint.port, requireTLS: true, tls: { ca: mail.ca, servername: 'localhost' } });
+    const app = nodemailer.createTransport({
+      host: lab.endpoint.host,
+      port: lab.endpoint.port,
+      requireTLS: true,
+      tls: { ca: mail.ca, servername: 'localhost' },
+    });
     await expect(app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' })).rejects.toThrow();
     await expect(lab).toHaveNoDelivery();
   });
 
   it('a requireTLS app sends nothing when STARTTLS fails (starttls: fail → 454)', async () => {
     await using lab = await mail.listeners.create({ tls: 'starttls', starttls: 'fail' });
-    const app = nodemailer.createTransport({ host: lab.endpoint.host, port: lab.endpoint.port, requireTLS: true, tls: { ca: mail.ca, servername: 'localhost' } });
+    const app = nodemailer.createTransport({
+      host: lab.endpoint.host,
+      port: lab.endpoint.port,
+      requireTLS: true,
+      tls: { ca: mail.ca, servername: 'localhost' },
+    });
     await expect(app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' })).rejects.toThrow(/454|TLS/);
     await expect(lab).toHaveNoDelivery();
     const [session] = await lab.sessions();
@@ -159,7 +182,13 @@ describe('recipe: prove the app refuses to fall back to plaintext', () => {
 describe('recipe: credentials only over TLS', () => {
   it('AUTH after STARTTLS keeps authBeforeTls false', async () => {
     const inbox = mail.inbox();
-    const app = nodemailer.createTransport({ host: mail.smtp.host, port: mail.smtp.port, requireTLS: true, auth: { user: 'app', pass: 'secret' }, tls: { ca: mail.ca, servername: 'localhost' } });
+    const app = nodemailer.createTransport({
+      host: mail.smtp.host,
+      port: mail.smtp.port,
+      requireTLS: true,
+      auth: { user: 'app', pass: 'secret' },
+      tls: { ca: mail.ca, servername: 'localhost' },
+    });
     await app.sendMail({ from: 'app@example.test', to: inbox.address, subject: 'Hi', text: 'x' });
     const message = await inbox.waitForMessage();
     expect(message).toHaveBeenAuthenticated({ username: 'app' });
@@ -180,7 +209,12 @@ describe('recipe: mutual TLS (client certificates)', () => {
   it('records the client certificate issued by the test CA', async () => {
     await using lab = await mail.listeners.create({ tls: 'implicit', clientCertificate: 'require' });
     const { cert, key } = await mail.issueClientCertificate('billing-service');
-    const app = nodemailer.createTransport({ host: lab.endpoint.host, port: lab.endpoint.port, secure: true, tls: { ca: mail.ca, servername: 'localhost', cert, key } });
+    const app = nodemailer.createTransport({
+      host: lab.endpoint.host,
+      port: lab.endpoint.port,
+      secure: true,
+      tls: { ca: mail.ca, servername: 'localhost', cert, key },
+    });
     await app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' });
     const [message] = await lab.messages();
     expect(message).toHavePresentedClientCertificate({ subject: 'CN=billing-service', authorized: true });

@@ -33,9 +33,7 @@ export const TlsInfoSchema = z.object({
   starttlsOffered: z.boolean(),
   /** Negotiated protocol, e.g. `TLSv1.3`; null in plaintext. */
   protocol: z.string().nullable(),
-  cipher: z
-    .object({ name: z.string(), standardName: z.string(), version: z.string() })
-    .nullable(),
+  cipher: z.object({ name: z.string(), standardName: z.string(), version: z.string() }).nullable(),
   /** The SNI server name the client sent. */
   servername: z.string().nullable(),
   alpnProtocol: z.string().nullable(),

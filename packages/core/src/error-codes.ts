@@ -59,9 +59,6 @@ export class MailwrightError extends Error {
 /** Whether a value is a {@link MailwrightError}, across package copies. */
 export function isMailwrightError(value: unknown): value is MailwrightError {
   return (
-    value instanceof MailwrightError ||
-    (value instanceof Error &&
-      value.name === 'MailwrightError' &&
-      typeof (value as { code?: unknown }).code === 'string')
+    value instanceof MailwrightError || (value instanceof Error && value.name === 'MailwrightError' && typeof (value as { code?: unknown }).code === 'string')
   );
 }

@@ -46,7 +46,11 @@ export const ListenerConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['starttls'], message: `an implicit TLS listener cannot use starttls "${listener.starttls}"` });
     }
     if (listener.tls === 'none' && listener.starttls !== undefined && listener.starttls !== 'off') {
-      ctx.addIssue({ code: 'custom', path: ['starttls'], message: `a plaintext-only listener (tls "none") cannot use starttls "${listener.starttls}"; use tls "starttls"` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['starttls'],
+        message: `a plaintext-only listener (tls "none") cannot use starttls "${listener.starttls}"; use tls "starttls"`,
+      });
     }
     if (listener.minVersion && listener.maxVersion && TLS_VERSIONS.indexOf(listener.minVersion) > TLS_VERSIONS.indexOf(listener.maxVersion)) {
       ctx.addIssue({ code: 'custom', path: ['minVersion'], message: `minVersion ${listener.minVersion} is above maxVersion ${listener.maxVersion}` });

@@ -83,17 +83,18 @@ export function compileFilter(input: MessageFilter): MessageMatcher {
   const tests: ((subject: FilterSubject) => boolean)[] = [];
   if (filter.to !== undefined) {
     const test = compilePattern('to', filter.to);
-    tests.push(({ message }) =>
-      message.envelope.rcptTo.some(test) ||
-      message.to.some((a) => test(a.address) || (a.name !== '' && test(a.name))) ||
-      message.cc.some((a) => test(a.address) || (a.name !== '' && test(a.name))),
+    tests.push(
+      ({ message }) =>
+        message.envelope.rcptTo.some(test) ||
+        message.to.some((a) => test(a.address) || (a.name !== '' && test(a.name))) ||
+        message.cc.some((a) => test(a.address) || (a.name !== '' && test(a.name))),
     );
   }
   if (filter.from !== undefined) {
     const test = compilePattern('from', filter.from);
-    tests.push(({ message }) =>
-      test(message.envelope.mailFrom) ||
-      (message.from !== null && (test(message.from.address) || (message.from.name !== '' && test(message.from.name)))),
+    tests.push(
+      ({ message }) =>
+        test(message.envelope.mailFrom) || (message.from !== null && (test(message.from.address) || (message.from.name !== '' && test(message.from.name)))),
     );
   }
   if (filter.subject !== undefined) {

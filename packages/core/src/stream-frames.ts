@@ -22,7 +22,10 @@ export const SubscribeFrameSchema = z
     /** Replay every matching message with `seq > since` first. Default: live only. */
     since: z.number().int().nonnegative().optional(),
     /** Which events to receive. Default `['message']`. */
-    events: z.array(z.enum(['message', 'session'])).min(1).optional(),
+    events: z
+      .array(z.enum(['message', 'session']))
+      .min(1)
+      .optional(),
   })
   .strict();
 export type SubscribeFrame = z.infer<typeof SubscribeFrameSchema>;

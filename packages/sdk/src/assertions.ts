@@ -64,30 +64,53 @@ function matchesText(value: string, expected: string | RegExp): boolean {
 /** Asserts the message travelled over TLS, with the given mode, version window and cipher. */
 export function assertDeliveredOverTls(message: DeliveredMessage, expected: TlsExpectation = {}): void {
   const { tls } = message;
-  const want = { mode: expected.mode ?? 'any', ...(expected.minVersion ? { minVersion: expected.minVersion } : {}), ...(expected.maxVersion ? { maxVersion: expected.maxVersion } : {}), ...(expected.cipher ? { cipher: expected.cipher } : {}) };
+  const want = {
+    mode: expected.mode ?? 'any',
+    ...(expected.minVersion ? { minVersion: expected.minVersion } : {}),
+    ...(expected.maxVersion ? { maxVersion: expected.maxVersion } : {}),
+    ...(expected.cipher ? { cipher: expected.cipher } : {}),
+  };
   const problems: string[] = [];
   if (tls.mode === 'none') problems.push('it was delivered in plaintext');
   else if (expected.mode && expected.mode !== 'any' && tls.mode !== expected.mode) problems.push(`it used ${tls.mode} instead of ${expected.mode}`);
   const version = TLS_ORDER.indexOf(tls.protocol ?? '');
-  if (tls.mode !== 'none' && expected.minVersion && version < TLS_ORDER.indexOf(expected.minVersion)) problems.push(`${tls.protocol} is below ${expected.minVersion}`);
-  if (tls.mode !== 'none' && expected.maxVersion && version > TLS_ORDER.indexOf(expected.maxVersion)) problems.push(`${tls.protocol} is above ${expected.maxVersion}`);
+  if (tls.mode !== 'none' && expected.minVersion && version < TLS_ORDER.indexOf(expected.minVersion))
+    problems.push(`${tls.protocol} is below ${expected.minVersion}`);
+  if (tls.mode !== 'none' && expected.maxVersion && version > TLS_ORDER.indexOf(expected.maxVersion))
+    problems.push(`${tls.protocol} is above ${expected.maxVersion}`);
   if (tls.mode !== 'none' && expected.cipher) {
     const names = [tls.cipher?.name ?? '', tls.cipher?.standardName ?? ''];
-    if (!names.some((name) => matchesText(name, expected.cipher as string | RegExp))) problems.push(`cipher ${tls.cipher?.standardName ?? 'none'} does not match ${String(expected.cipher)}`);
+    if (!names.some((name) => matchesText(name, expected.cipher as string | RegExp)))
+      problems.push(`cipher ${tls.cipher?.standardName ?? 'none'} does not match ${String(expected.cipher)}`);
   }
   if (problems.length > 0) fail(`Expected ${label(message)} to be delivered over TLS, but ${problems.join(', ')}.`, want, tlsRecord(tls), 'deliveredOverTls');
 }
 
 /** Asserts the message travelled without TLS. */
 export function assertDeliveredInPlaintext(message: DeliveredMessage): void {
-  if (message.tls.mode !== 'none') fail(`Expected ${label(message)} to be delivered in plaintext, but it used ${message.tls.mode} ${message.tls.protocol ?? ''}.`, { mode: 'none' }, tlsRecord(message.tls), 'deliveredInPlaintext');
+  if (message.tls.mode !== 'none')
+    fail(
+      `Expected ${label(message)} to be delivered in plaintext, but it used ${message.tls.mode} ${message.tls.protocol ?? ''}.`,
+      { mode: 'none' },
+      tlsRecord(message.tls),
+      'deliveredInPlaintext',
+    );
 }
 
 /** Asserts the session that carried the message authenticated, optionally with a mechanism and username. */
 export function assertAuthenticated(message: DeliveredMessage, expected: { mechanism?: string; username?: string } = {}): void {
   const { auth } = message;
-  const ok = auth !== null && (expected.mechanism === undefined || auth.mechanism.toUpperCase() === expected.mechanism.toUpperCase()) && (expected.username === undefined || auth.username === expected.username);
-  if (!ok) fail(`Expected ${label(message)} to be sent by an authenticated client${auth === null ? ', but the client did not authenticate' : ''}.`, { mechanism: expected.mechanism ?? 'any', username: expected.username ?? 'any' }, auth, 'authenticated');
+  const ok =
+    auth !== null &&
+    (expected.mechanism === undefined || auth.mechanism.toUpperCase() === expected.mechanism.toUpperCase()) &&
+    (expected.username === undefined || auth.username === expected.username);
+  if (!ok)
+    fail(
+      `Expected ${label(message)} to be sent by an authenticated client${auth === null ? ', but the client did not authenticate' : ''}.`,
+      { mechanism: expected.mechanism ?? 'any', username: expected.username ?? 'any' },
+      auth,
+      'authenticated',
+    );
 }
 
 function allRecipients(message: DeliveredMessage): string[] {
@@ -103,12 +126,14 @@ export function assertRecipient(message: DeliveredMessage, address: string): voi
 /** Asserts the sender: the From address or the envelope sender. */
 export function assertSender(message: DeliveredMessage, address: string): void {
   const senders = [message.from?.address ?? null, message.envelope.mailFrom].filter((a): a is string => a !== null && a !== '');
-  if (!senders.some((sender) => sender.toLowerCase() === address.toLowerCase())) fail(`Expected ${label(message)} to be sent by ${address}.`, address, senders, 'sender');
+  if (!senders.some((sender) => sender.toLowerCase() === address.toLowerCase()))
+    fail(`Expected ${label(message)} to be sent by ${address}.`, address, senders, 'sender');
 }
 
 /** Asserts the subject equals a string or matches a pattern. */
 export function assertSubject(message: DeliveredMessage, expected: string | RegExp): void {
-  if (!matchesText(message.subject, expected)) fail(`Expected ${label(message)} to have the subject ${String(expected)}.`, expected, message.subject, 'subject');
+  if (!matchesText(message.subject, expected))
+    fail(`Expected ${label(message)} to have the subject ${String(expected)}.`, expected, message.subject, 'subject');
 }
 
 function bodyText(message: DeliveredMessage): string {
@@ -120,7 +145,13 @@ function bodyText(message: DeliveredMessage): string {
 export function assertContainsText(message: DeliveredMessage, expected: string | RegExp): void {
   const body = bodyText(message);
   const ok = typeof expected === 'string' ? body.includes(expected) : expected.test(body);
-  if (!ok) fail(`Expected the body of ${label(message)} to contain ${String(expected)}.`, expected, body.length > 500 ? `${body.slice(0, 500)}…` : body, 'containsText');
+  if (!ok)
+    fail(
+      `Expected the body of ${label(message)} to contain ${String(expected)}.`,
+      expected,
+      body.length > 500 ? `${body.slice(0, 500)}…` : body,
+      'containsText',
+    );
 }
 
 /** Asserts the message links to a URL containing a string or matching a pattern; returns the first such link. */
@@ -138,43 +169,90 @@ export function assertAttachment(message: DeliveredMessage, expected: { filename
       (expected.filename === undefined || (attachment.filename !== null && matchesText(attachment.filename, expected.filename))) &&
       (expected.contentType === undefined || matchesText(attachment.contentType, expected.contentType)),
   );
-  if (!found) fail(`Expected ${label(message)} to have an attachment like ${show(expected)}.`, expected, message.attachments.map(({ filename, contentType, size }) => ({ filename, contentType, size })), 'attachment');
+  if (!found)
+    fail(
+      `Expected ${label(message)} to have an attachment like ${show(expected)}.`,
+      expected,
+      message.attachments.map(({ filename, contentType, size }) => ({ filename, contentType, size })),
+      'attachment',
+    );
 }
 
 /** Asserts a header is present, optionally with a value (string equality or pattern). Needs the message detail. */
 export function assertHeader(message: DeliveredMessage, name: string, value?: string | RegExp): void {
-  if (!message.headers) fail(`Cannot check headers of ${label(message)}: it carries no headers (use a message from waitForMessage or messages.get).`, name, null, 'header');
+  if (!message.headers)
+    fail(`Cannot check headers of ${label(message)}: it carries no headers (use a message from waitForMessage or messages.get).`, name, null, 'header');
   const values = message.headers[name.toLowerCase()] ?? [];
   const ok = value === undefined ? values.length > 0 : values.some((candidate) => matchesText(candidate, value));
-  if (!ok) fail(`Expected ${label(message)} to have header ${name}${value === undefined ? '' : ` ${String(value)}`}.`, { [name]: value ?? 'present' }, { [name]: values }, 'header');
+  if (!ok)
+    fail(
+      `Expected ${label(message)} to have header ${name}${value === undefined ? '' : ` ${String(value)}`}.`,
+      { [name]: value ?? 'present' },
+      { [name]: values },
+      'header',
+    );
 }
 
 /** Asserts the session failed at the TLS stage, optionally with a code such as `certificate_expired`. */
 export function assertFailedTls(session: SmtpSession, expected: { code?: string | RegExp } = {}): void {
   const { error } = session;
   const ok = error !== null && error.stage === 'tls' && (expected.code === undefined || matchesText(error.code, expected.code));
-  if (!ok) fail(`Expected session ${session.id} on ${session.listener} to fail its TLS handshake.`, { stage: 'tls', code: expected.code ?? 'any' }, { error, tls: tlsRecord(session.tls), messages: session.messageIds.length }, 'failedTls');
+  if (!ok)
+    fail(
+      `Expected session ${session.id} on ${session.listener} to fail its TLS handshake.`,
+      { stage: 'tls', code: expected.code ?? 'any' },
+      { error, tls: tlsRecord(session.tls), messages: session.messageIds.length },
+      'failedTls',
+    );
 }
 
 /** Asserts credentials were never sent on a plaintext connection. */
 export function assertCredentialsSentOverTls(session: SmtpSession): void {
-  if (session.auth === null && !session.authBeforeTls) fail(`Expected session ${session.id} to authenticate over TLS, but it did not authenticate.`, { authBeforeTls: false, auth: 'present' }, { authBeforeTls: session.authBeforeTls, auth: null }, 'credentialsOverTls');
-  if (session.authBeforeTls) fail(`Expected session ${session.id} to send credentials over TLS, but they were sent in plaintext.`, { authBeforeTls: false }, { authBeforeTls: true, tls: tlsRecord(session.tls) }, 'credentialsOverTls');
+  if (session.auth === null && !session.authBeforeTls)
+    fail(
+      `Expected session ${session.id} to authenticate over TLS, but it did not authenticate.`,
+      { authBeforeTls: false, auth: 'present' },
+      { authBeforeTls: session.authBeforeTls, auth: null },
+      'credentialsOverTls',
+    );
+  if (session.authBeforeTls)
+    fail(
+      `Expected session ${session.id} to send credentials over TLS, but they were sent in plaintext.`,
+      { authBeforeTls: false },
+      { authBeforeTls: true, tls: tlsRecord(session.tls) },
+      'credentialsOverTls',
+    );
 }
 
 /** Asserts a client certificate was presented, optionally with a subject (substring or pattern). */
-export function assertClientCertificate(subject: { tls: TlsInfo; id?: string; subject?: string }, expected: { subject?: string | RegExp; authorized?: boolean } = {}): void {
+export function assertClientCertificate(
+  subject: { tls: TlsInfo; id?: string; subject?: string },
+  expected: { subject?: string | RegExp; authorized?: boolean } = {},
+): void {
   const certificate = subject.tls.clientCertificate;
   const ok =
     certificate !== null &&
-    (expected.subject === undefined || (typeof expected.subject === 'string' ? certificate.subject.includes(expected.subject) : expected.subject.test(certificate.subject))) &&
+    (expected.subject === undefined ||
+      (typeof expected.subject === 'string' ? certificate.subject.includes(expected.subject) : expected.subject.test(certificate.subject))) &&
     (expected.authorized === undefined || certificate.authorized === expected.authorized);
-  if (!ok) fail('Expected a client certificate to have been presented.', { subject: expected.subject ?? 'any', authorized: expected.authorized ?? 'any' }, certificate, 'clientCertificate');
+  if (!ok)
+    fail(
+      'Expected a client certificate to have been presented.',
+      { subject: expected.subject ?? 'any', authorized: expected.authorized ?? 'any' },
+      certificate,
+      'clientCertificate',
+    );
 }
 
 /** Asserts a list of messages is empty: nothing was delivered. */
 export function assertNoMessages(messages: readonly CapturedMessage[], where: string): void {
-  if (messages.length > 0) fail(`Expected no delivery on ${where}, but ${messages.length} message(s) arrived.`, [], messages.map((m) => ({ seq: m.seq, subject: m.subject, to: m.envelope.rcptTo, tls: m.tls.mode })), 'noDelivery');
+  if (messages.length > 0)
+    fail(
+      `Expected no delivery on ${where}, but ${messages.length} message(s) arrived.`,
+      [],
+      messages.map((m) => ({ seq: m.seq, subject: m.subject, to: m.envelope.rcptTo, tls: m.tls.mode })),
+      'noDelivery',
+    );
 }
 
 /** Something that can list what it received: a runtime listener or an inbox. */

@@ -21,7 +21,11 @@ export class HttpClient {
     return url.toString();
   }
 
-  async request(method: string, path: string, options: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; signal?: AbortSignal } = {}): Promise<Response> {
+  async request(
+    method: string,
+    path: string,
+    options: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; signal?: AbortSignal } = {},
+  ): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(this.url(path, options.query), {
@@ -40,10 +44,14 @@ export class HttpClient {
       } catch {
         // not JSON: fall through to a generic error
       }
-      throw new MailwrightError((body.error?.code as ErrorCode | undefined) ?? ErrorCode.INTERNAL, body.error?.message ?? `${method} ${path} failed with HTTP ${response.status}`, {
-        statusCode: response.status,
-        details: body.error?.details,
-      });
+      throw new MailwrightError(
+        (body.error?.code as ErrorCode | undefined) ?? ErrorCode.INTERNAL,
+        body.error?.message ?? `${method} ${path} failed with HTTP ${response.status}`,
+        {
+          statusCode: response.status,
+          details: body.error?.details,
+        },
+      );
     }
     return response;
   }

@@ -151,7 +151,9 @@ export class Mailwright implements AsyncDisposable {
     list: async (): Promise<ListenerInfo[]> => (await this.#http.json<{ listeners: ListenerInfo[] }>('GET', '/listeners')).listeners,
     /** Creates a listener (a free port and a generated name unless given); `await using` removes it. */
     create: async (config: Partial<ListenerConfig> = {}): Promise<RuntimeListener> => {
-      const info = await this.#http.json<ListenerInfo>('POST', '/listeners', { body: { name: `lab-${Math.random().toString(36).slice(2, 8)}`, port: 0, ...config } });
+      const info = await this.#http.json<ListenerInfo>('POST', '/listeners', {
+        body: { name: `lab-${Math.random().toString(36).slice(2, 8)}`, port: 0, ...config },
+      });
       const remove = async (): Promise<void> => {
         await this.#http.json('DELETE', `/listeners/${encodeURIComponent(info.name)}`).catch((error: unknown) => {
           if ((error as MailwrightError).code !== ErrorCode.LISTENER_NOT_FOUND) throw error;

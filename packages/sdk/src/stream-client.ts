@@ -54,7 +54,14 @@ export class StreamClient {
     this.#nextId += 1;
     let resolveReady!: () => void;
     const ready = new Promise<void>((resolve) => (resolveReady = resolve));
-    const entry: Entry = { id: `s${this.#nextId}`, filter: options.filter ?? {}, events: options.events ?? ['message'], cursor: options.since, handlers, resolveReady };
+    const entry: Entry = {
+      id: `s${this.#nextId}`,
+      filter: options.filter ?? {},
+      events: options.events ?? ['message'],
+      cursor: options.since,
+      handlers,
+      resolveReady,
+    };
     this.#entries.set(entry.id, entry);
     if (this.#open) this.#sendSubscribe(entry);
     else this.#connect();
@@ -71,7 +78,15 @@ export class StreamClient {
   }
 
   #sendSubscribe(entry: Entry): void {
-    this.#socket?.send(JSON.stringify({ type: 'subscribe', id: entry.id, filter: entry.filter, events: entry.events, ...(entry.cursor === undefined ? {} : { since: entry.cursor }) }));
+    this.#socket?.send(
+      JSON.stringify({
+        type: 'subscribe',
+        id: entry.id,
+        filter: entry.filter,
+        events: entry.events,
+        ...(entry.cursor === undefined ? {} : { since: entry.cursor }),
+      }),
+    );
   }
 
   #connect(): void {

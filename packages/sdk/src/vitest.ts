@@ -80,13 +80,17 @@ function wrap<A extends unknown[]>(name: string, assertion: (subject: never, ...
 expect.extend({
   toBeDeliveredOverTls: wrap('toBeDeliveredOverTls', (message: DeliveredMessage, expected?: TlsExpectation) => assertDeliveredOverTls(message, expected)),
   toBeDeliveredInPlaintext: wrap('toBeDeliveredInPlaintext', (message: DeliveredMessage) => assertDeliveredInPlaintext(message)),
-  toHaveBeenAuthenticated: wrap('toHaveBeenAuthenticated', (message: DeliveredMessage, expected?: { mechanism?: string; username?: string }) => assertAuthenticated(message, expected)),
+  toHaveBeenAuthenticated: wrap('toHaveBeenAuthenticated', (message: DeliveredMessage, expected?: { mechanism?: string; username?: string }) =>
+    assertAuthenticated(message, expected),
+  ),
   toHaveRecipient: wrap('toHaveRecipient', assertRecipient),
   toHaveSender: wrap('toHaveSender', assertSender),
   toHaveSubject: wrap('toHaveSubject', assertSubject),
   toContainText: wrap('toContainText', assertContainsText),
   toContainLink: wrap('toContainLink', assertContainsLink),
-  toHaveAttachment: wrap('toHaveAttachment', (message: DeliveredMessage, expected?: { filename?: string | RegExp; contentType?: string | RegExp }) => assertAttachment(message, expected)),
+  toHaveAttachment: wrap('toHaveAttachment', (message: DeliveredMessage, expected?: { filename?: string | RegExp; contentType?: string | RegExp }) =>
+    assertAttachment(message, expected),
+  ),
   toHaveHeader: wrap('toHaveHeader', assertHeader),
   toHaveFailedTls: wrap('toHaveFailedTls', (session: SmtpSession, expected?: { code?: string | RegExp }) => assertFailedTls(session, expected)),
   toHaveSentCredentialsOverTls: wrap('toHaveSentCredentialsOverTls', assertCredentialsSentOverTls),

@@ -24,7 +24,10 @@ export function splitWaitOptions(options: WaitOptions): { filter: MessageFilterI
 
 function describeArrived(messages: CapturedMessage[], total: number): string {
   if (messages.length === 0) return 'No message arrived in that scope.';
-  const lines = messages.map((message) => `  #${message.seq} "${message.subject}" to ${message.envelope.rcptTo.join(', ')} (${message.tls.mode === 'none' ? 'plaintext' : `${message.tls.mode} ${message.tls.protocol ?? ''}`.trim()})`);
+  const lines = messages.map(
+    (message) =>
+      `  #${message.seq} "${message.subject}" to ${message.envelope.rcptTo.join(', ')} (${message.tls.mode === 'none' ? 'plaintext' : `${message.tls.mode} ${message.tls.protocol ?? ''}`.trim()})`,
+  );
   return `What did arrive (${total}${total > messages.length ? `, newest ${messages.length} shown` : ''}):\n${lines.join('\n')}`;
 }
 

@@ -46,5 +46,8 @@ export async function waitForSession(http: HttpClient, stream: StreamClient, opt
       }, reject);
   }).finally(() => subscription?.close());
   if (found) return found;
-  throw new MailwrightError(ErrorCode.WAIT_TIMEOUT, `Timed out after ${timeout} ms waiting for a session matching ${JSON.stringify({ ...options, timeout: undefined })}`);
+  throw new MailwrightError(
+    ErrorCode.WAIT_TIMEOUT,
+    `Timed out after ${timeout} ms waiting for a session matching ${JSON.stringify({ ...options, timeout: undefined })}`,
+  );
 }

@@ -14,12 +14,29 @@ function problemsOf(options: Parameters<typeof resolveMailwrightOptions>[0]): { 
 describe('resolveMailwrightOptions', () => {
   it('fills in the documented defaults and freezes the result', () => {
     const options = resolveMailwrightOptions();
-    expect(options).toMatchObject({ host: '127.0.0.1', smtpPort: 1025, smtpsPort: 1465, httpPort: 8025, hostname: 'localhost', starttls: 'offer', auth: 'optional', maxMessageSize: 50 * 1024 * 1024, maxMessages: 10_000 });
+    expect(options).toMatchObject({
+      host: '127.0.0.1',
+      smtpPort: 1025,
+      smtpsPort: 1465,
+      httpPort: 8025,
+      hostname: 'localhost',
+      starttls: 'offer',
+      auth: 'optional',
+      maxMessageSize: 50 * 1024 * 1024,
+      maxMessages: 10_000,
+    });
     expect(Object.isFrozen(options)).toBe(true);
   });
 
   it('lists every problem at once', () => {
-    const problems = problemsOf({ smtpPort: -1, starttls: 'maybe' as never, tlsCert: 'PEM', tlsMinVersion: 'TLSv1.3', tlsMaxVersion: 'TLSv1.2', nonsense: true } as never);
+    const problems = problemsOf({
+      smtpPort: -1,
+      starttls: 'maybe' as never,
+      tlsCert: 'PEM',
+      tlsMinVersion: 'TLSv1.3',
+      tlsMaxVersion: 'TLSv1.2',
+      nonsense: true,
+    } as never);
     expect(problems.map((problem) => problem.path)).toEqual(expect.arrayContaining(['smtpPort', 'starttls', '']));
     expect(problems.length).toBeGreaterThanOrEqual(3);
   });

@@ -39,7 +39,11 @@ export const MailwrightOptionsSchema = z
     /** Accepted credentials; none = any username and password are accepted. */
     authUsers: z.array(z.object({ username: z.string().min(1), password: z.string() }).strict()).default([]),
     /** Largest message accepted, in bytes (SIZE); larger ones get 552. Default 50 MiB. */
-    maxMessageSize: z.number().int().positive().default(50 * MIB),
+    maxMessageSize: z
+      .number()
+      .int()
+      .positive()
+      .default(50 * MIB),
     /** Retention: the oldest messages are dropped beyond this. Default 10000. */
     maxMessages: z.number().int().positive().default(10_000),
     /** Retention of SMTP sessions. Default 10000. */
@@ -53,7 +57,11 @@ export const MailwrightOptionsSchema = z
     /** Browser origins allowed to use the API and stream besides the server's own; `*` = any. Default none. */
     allowedOrigins: z.array(z.string().min(1)).default([]),
     /** Stream clients with more unsent data than this are closed with 4008. Default 8 MiB. */
-    streamMaxBufferedBytes: z.number().int().positive().default(8 * MIB),
+    streamMaxBufferedBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(8 * MIB),
     /** Stream ping interval; a client that misses a pong is dropped. Default 30000. */
     streamPingIntervalMs: z.number().int().positive().default(30_000),
     /** Directory of the built inbox viewer, served at `/`. Default: none (API only). */
@@ -86,7 +94,10 @@ export interface OptionsProblem {
 }
 
 function pathOf(path: readonly PropertyKey[]): string {
-  return path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part))).join('.').replace(/\.\[/g, '[');
+  return path
+    .map((part) => (typeof part === 'number' ? `[${part}]` : String(part)))
+    .join('.')
+    .replace(/\.\[/g, '[');
 }
 
 /**
@@ -118,7 +129,11 @@ export function resolveMailwrightOptions(options: MailwrightOptions = {}): Resol
     }
     const names = new Set<string>(DEFAULT_LISTENER_NAMES);
     const ports = new Map<number, string>();
-    for (const [name, value] of [['smtpPort', data.smtpPort], ['smtpsPort', data.smtpsPort], ['httpPort', data.httpPort]] as const) {
+    for (const [name, value] of [
+      ['smtpPort', data.smtpPort],
+      ['smtpsPort', data.smtpsPort],
+      ['httpPort', data.httpPort],
+    ] as const) {
       if (value === 0) continue;
       const other = ports.get(value);
       if (other) problems.push({ path: name, message: `port ${value} is also used by ${other}` });

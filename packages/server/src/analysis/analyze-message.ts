@@ -18,7 +18,8 @@ export function analyzeMessage(content: MessageContent): MessageAnalysis {
   const contentType = (content.headers['content-type']?.[0] ?? '').toLowerCase();
   const smimeType = /smime-type\s*=\s*"?([\w-]+)/.exec(contentType)?.[1] ?? null;
   const pgp = /application\/pgp-(encrypted|signature)/.test(contentType);
-  const smime = contentType.includes('application/pkcs7-mime') || contentType.includes('application/x-pkcs7-mime') || contentType.includes('application/pkcs7-signature');
+  const smime =
+    contentType.includes('application/pkcs7-mime') || contentType.includes('application/x-pkcs7-mime') || contentType.includes('application/pkcs7-signature');
   const encrypted = contentType.startsWith('multipart/encrypted') || (smime && smimeType === 'enveloped-data');
   const signed = contentType.startsWith('multipart/signed') || (smime && smimeType === 'signed-data');
   return {

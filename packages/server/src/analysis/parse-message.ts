@@ -117,7 +117,10 @@ export async function readMessageContent(raw: Buffer): Promise<MessageContent> {
   }
   const headers: Record<string, string[]> = {};
   for (const line of parsed.headerLines) {
-    const value = line.line.slice(line.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+    const value = line.line
+      .slice(line.line.indexOf(':') + 1)
+      .replace(/\r?\n[ \t]+/g, ' ')
+      .trim();
     (headers[line.key] ??= []).push(value);
   }
   return {

@@ -145,7 +145,12 @@ export function attachStreamHub(server: Server, store: MessageStore, policy: Acc
       return;
     }
     if (!client.subscriptions.has(frame.id) && client.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_CLIENT) {
-      sendFrame(client, { type: 'error', code: ErrorCode.INVALID_REQUEST, message: `At most ${MAX_SUBSCRIPTIONS_PER_CLIENT} subscriptions per connection`, subscription: frame.id });
+      sendFrame(client, {
+        type: 'error',
+        code: ErrorCode.INVALID_REQUEST,
+        message: `At most ${MAX_SUBSCRIPTIONS_PER_CLIENT} subscriptions per connection`,
+        subscription: frame.id,
+      });
       return;
     }
     const events = new Set(frame.events ?? ['message']);
@@ -187,7 +192,11 @@ export function attachStreamHub(server: Server, store: MessageStore, policy: Acc
         return;
       }
       if (!frame.success) {
-        sendFrame(client, { type: 'error', code: ErrorCode.INVALID_REQUEST, message: frame.error.issues.map((issue) => `${issue.path.join('.') || 'frame'}: ${issue.message}`).join('; ') });
+        sendFrame(client, {
+          type: 'error',
+          code: ErrorCode.INVALID_REQUEST,
+          message: frame.error.issues.map((issue) => `${issue.path.join('.') || 'frame'}: ${issue.message}`).join('; '),
+        });
         return;
       }
       if (frame.data.type === 'subscribe') subscribe(client, frame.data);

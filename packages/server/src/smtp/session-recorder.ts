@@ -65,7 +65,8 @@ export class SessionRecorder {
   /** A reply from the server; multi-line replies become one transcript line each. */
   server(payload: string): void {
     for (const line of payload.split('\r\n')) if (line !== '') this.append('server', line);
-    if (payload.startsWith('220 ') && this.session.tls.mode === 'none' && /^STARTTLS\s*$/i.test(this.session.transcript.at(-2)?.line ?? '')) this.upgrading = true;
+    if (payload.startsWith('220 ') && this.session.tls.mode === 'none' && /^STARTTLS\s*$/i.test(this.session.transcript.at(-2)?.line ?? ''))
+      this.upgrading = true;
     if (this.session.tls.mode === 'none' && STARTTLS_FEATURE.test(payload)) this.session.tls.starttlsOffered = true;
   }
 

@@ -61,9 +61,7 @@ function isIpAddress(name: string): boolean {
 }
 
 function subjectAltNames(names: readonly string[]): x509.SubjectAlternativeNameExtension {
-  return new x509.SubjectAlternativeNameExtension(
-    names.map((name) => (isIpAddress(name) ? { type: 'ip', value: name } : { type: 'dns', value: name })),
-  );
+  return new x509.SubjectAlternativeNameExtension(names.map((name) => (isIpAddress(name) ? { type: 'ip', value: name } : { type: 'dns', value: name })));
 }
 
 async function createCa(): Promise<{ cert: x509.X509Certificate; key: KeyPairPem }> {
@@ -183,13 +181,25 @@ function createAuthority(ca: { cert: x509.X509Certificate; key: KeyPairPem }, ex
     const commonName = validNames[0] ?? 'localhost';
     switch (profile) {
       case 'valid':
-        return issueLeaf({ commonName, names: validNames, notBefore: new Date(now - DAY_MS), notAfter: new Date(now + LEAF_VALIDITY_DAYS * DAY_MS), usage: 'server' });
+        return issueLeaf({
+          commonName,
+          names: validNames,
+          notBefore: new Date(now - DAY_MS),
+          notAfter: new Date(now + LEAF_VALIDITY_DAYS * DAY_MS),
+          usage: 'server',
+        });
       case 'expired':
         return issueLeaf({ commonName, names: validNames, notBefore: new Date(now - 60 * DAY_MS), notAfter: new Date(now - 30 * DAY_MS), usage: 'server' });
       case 'not-yet-valid':
         return issueLeaf({ commonName, names: validNames, notBefore: new Date(now + 30 * DAY_MS), notAfter: new Date(now + 60 * DAY_MS), usage: 'server' });
       case 'wrong-host':
-        return issueLeaf({ commonName: WRONG_HOST_NAME, names: [WRONG_HOST_NAME], notBefore: new Date(now - DAY_MS), notAfter: new Date(now + LEAF_VALIDITY_DAYS * DAY_MS), usage: 'server' });
+        return issueLeaf({
+          commonName: WRONG_HOST_NAME,
+          names: [WRONG_HOST_NAME],
+          notBefore: new Date(now - DAY_MS),
+          notAfter: new Date(now + LEAF_VALIDITY_DAYS * DAY_MS),
+          usage: 'server',
+        });
       case 'self-signed':
         return issueSelfSigned(validNames);
     }
