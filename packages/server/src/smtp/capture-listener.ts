@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { SMTPServer, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
-import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { SMTPConnection, verifyPeerCertificate } from 'smtp-server/lib/smtp-connection.js';
 import type { ListenerInfo } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 import type { CertificateAndKey, TestAuthority } from '../tls/test-authority.js';
@@ -44,7 +44,7 @@ interface SmtpServerInternals {
   connections: Set<SMTPConnection>;
 }
 
-type StartTlsHandler = (command: Buffer, callback: () => void) => void;
+type CommandHandler = (command: Buffer, callback: () => void) => void;
 
 /**
  * Starts one SMTP listener that captures every message with the record of its delivery.
@@ -241,7 +241,13 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
       // The only errors that reach here before a secure session are STARTTLS handshakes.
       if (connection.secure || recorder.session.tls.mode !== 'none') {
         recorder.failed({ stage: 'socket', code: error.code ?? 'socket_error', message: error.message });
-      } else if (/TLS|SSL/i.test(`${error.code ?? ''} ${error.message}`) || error.code === 'SocketError') {
+      } else if (
+        // A STARTTLS handshake in flight: also a client certificate refused after it
+        // (UNABLE_TO_VERIFY_LEAF_SIGNATURE, …), whose error names neither TLS nor SSL.
+        (connection as unknown as { _upgrading?: boolean })._upgrading === true ||
+        /TLS|SSL/i.test(`${error.code ?? ''} ${error.message}`) ||
+        error.code === 'SocketError'
+      ) {
         recorder.failed({ stage: 'tls', code: tlsFailureCode(error), message: error.message });
       } else {
         recorder.failed({ stage: 'socket', code: error.code ?? 'socket_error', message: error.message });
@@ -255,8 +261,21 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     });
     if (policy === 'fail') {
       // Advertise STARTTLS, then refuse it: a server whose TLS is broken.
-      (connection as unknown as { handler_STARTTLS: StartTlsHandler }).handler_STARTTLS = (command, callback) => {
+      (connection as unknown as { handler_STARTTLS: CommandHandler }).handler_STARTTLS = (command, callback) => {
         connection.send(454, '4.7.0 TLS not available due to temporary reason');
+        callback();
+      };
+    }
+    if (requireTls) {
+      // Refuse AUTH before STARTTLS at once: going through the SASL exchange first would
+      // prompt the client (334) for its password in plaintext only to refuse it afterwards.
+      // An initial response (AUTH PLAIN <secret>) has still been sent in the clear.
+      const connectionWithAuth = connection as unknown as { handler_AUTH: CommandHandler };
+      const handleAuth = connectionWithAuth.handler_AUTH.bind(connection);
+      connectionWithAuth.handler_AUTH = (command, callback) => {
+        if (connection.secure) return handleAuth(command, callback);
+        if (command.toString().trim().split(/\s+/).length > 2) recorder.credentialsSent(false);
+        connection.send(530, '5.7.0 Must issue a STARTTLS command first');
         callback();
       };
     }
@@ -308,6 +327,11 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     tlsSocket.once('secure', () => {
       clearTimeout(timer);
       if (settled) return;
+      // Only tls.Server checks a client certificate after the handshake; on a bare
+      // TLSSocket `authorized` stays false and `rejectUnauthorized` is not enforced.
+      // Do what it does (and what smtp-server does after STARTTLS).
+      const verifyError = verifyPeerCertificate(tlsSocket, tlsOptions);
+      if (verifyError) return fail(verifyError);
       settled = true;
       tlsSocket.removeListener('error', fail);
       socket.removeListener('error', fail);
