@@ -1,5 +1,5 @@
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,6 @@ import { attachStreamHub } from './api/stream-hub.js';
 import { VERSION } from './version.js';
 
 const HTTP_CLOSE_TIMEOUT_MS = 2_000;
-const HEALTH_PROBE_TIMEOUT_MS = 1_000;
 
 /** A running Mailwright server. */
 export interface RunningMailwright extends AsyncDisposable {
@@ -49,19 +48,6 @@ export interface RunningMailwright extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-function probe(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(HEALTH_PROBE_TIMEOUT_MS, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
 function urlHost(host: string): string {
   const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   return shown.includes(':') ? `[${shown}]` : shown;
@@ -81,8 +67,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
 
   try {
     const authority: TestAuthority = await loadTestAuthority({ dataDir, hostnames: [options.hostname] });
-    const customCertificate =
-      options.tlsCert !== undefined && options.tlsKey !== undefined ? { cert: options.tlsCert, key: options.tlsKey } : null;
+    const customCertificate = options.tlsCert !== undefined && options.tlsKey !== undefined ? { cert: options.tlsCert, key: options.tlsKey } : null;
     const store = createMemoryStore({ maxMessages: options.maxMessages, maxSessions: options.maxSessions });
     const captureContext: CaptureContext = {
       store,
@@ -136,10 +121,14 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
         return started.info;
       } catch (error) {
         if (isAddressInUse(error)) {
-          throw new MailwrightError(ErrorCode.LISTENER_START_FAILED, `Listener "${listener.name}": port ${listener.port} on ${options.host} is already in use`, {
-            statusCode: 409,
-            cause: error,
-          });
+          throw new MailwrightError(
+            ErrorCode.LISTENER_START_FAILED,
+            `Listener "${listener.name}": port ${listener.port} on ${options.host} is already in use`,
+            {
+              statusCode: 409,
+              cause: error,
+            },
+          );
         }
         throw error;
       } finally {
@@ -185,8 +174,9 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
         info,
         listeners: { list: listenerInfos, create: startListener, remove: removeListener },
         issueClientCertificate: (commonName) => authority.issueClientCertificate(commonName),
+        // Checked without connecting: a probe connection would show up as a session.
         async health() {
-          const results = await Promise.all(listenerInfos().map(async (listener) => [listener.name, await probe(urlHost(listener.host).replace(/^\[|\]$/g, ''), listener.port)] as const));
+          const results = [...listeners.values()].map((listener) => [listener.info.name, listener.isListening()] as const);
           return { ok: results.every(([, ok]) => ok), listeners: Object.fromEntries(results) };
         },
         logger,
@@ -208,7 +198,13 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       throw error;
     });
     httpPort = (httpServer.address() as net.AddressInfo).port;
-    const stream = attachStreamHub(httpServer, store, accessPolicy, { maxBufferedBytes: options.streamMaxBufferedBytes, pingIntervalMs: options.streamPingIntervalMs }, logger);
+    const stream = attachStreamHub(
+      httpServer,
+      store,
+      accessPolicy,
+      { maxBufferedBytes: options.streamMaxBufferedBytes, pingIntervalMs: options.streamPingIntervalMs },
+      logger,
+    );
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {
@@ -254,4 +250,3 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
 function isAddressInUse(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE';
 }
-

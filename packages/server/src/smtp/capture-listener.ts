@@ -32,6 +32,8 @@ export interface CaptureContext {
 /** A running listener. */
 export interface StartedCaptureListener {
   readonly info: ListenerInfo;
+  /** Whether the socket is bound and accepting connections. */
+  isListening(): boolean;
   close(): Promise<void>;
 }
 
@@ -87,7 +89,12 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     trace() {},
     info() {},
     warn() {},
-    error() {},
+    // Connection errors are logged as (fields, '%s %s %s', connectionId, remoteAddress, message);
+    // some (a client resetting during STARTTLS) are logged and never emitted.
+    error(fields: { err?: unknown; tnx?: string }, _format: string, connectionId?: unknown) {
+      if (fields.tnx !== 'error' || typeof connectionId !== 'string') return;
+      recorders.get(connectionId)?.connectionError(fields.err);
+    },
     fatal() {},
   };
 
@@ -225,7 +232,16 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
   }
 
   function readPlainTls() {
-    return { mode: 'none' as const, starttlsOffered: false, protocol: null, cipher: null, servername: null, alpnProtocol: null, resumed: false, clientCertificate: null };
+    return {
+      mode: 'none' as const,
+      starttlsOffered: false,
+      protocol: null,
+      cipher: null,
+      servername: null,
+      alpnProtocol: null,
+      resumed: false,
+      clientCertificate: null,
+    };
   }
 
   const smtp = new SMTPServer(options);
@@ -313,7 +329,11 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     const fail = (error: unknown): void => {
       if (settled) return;
       settled = true;
-      recorder.failed({ stage: 'tls', code: tlsFailureCode(error), message: error instanceof Error ? error.message : 'connection closed during the TLS handshake' });
+      recorder.failed({
+        stage: 'tls',
+        code: tlsFailureCode(error),
+        message: error instanceof Error ? error.message : 'connection closed during the TLS handshake',
+      });
       recorder.closed();
       save(recorder);
       tlsSocket.destroy();
@@ -353,6 +373,7 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
 
   return {
     info: started,
+    isListening: () => server.listening,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

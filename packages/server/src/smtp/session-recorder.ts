@@ -4,6 +4,7 @@ import { plaintextTlsInfo, type AuthInfo, type SessionError, type SmtpSession, t
 const MAX_TRANSCRIPT_LINES = 1000;
 const MAX_LINE_LENGTH = 512;
 const GREETING = /^(HELO|EHLO|LHLO)(?:\s+(\S+))?/i;
+const SECRET_LINE = /^(?:AUTH\s+\S+\s+)?\/\* secured \*\/$/i;
 const STARTTLS_FEATURE = /^250[ -]STARTTLS\s*$/im;
 
 /** Where a connection came from. */
@@ -55,6 +56,9 @@ export class SessionRecorder {
   client(line: string): void {
     this.append('client', line);
     if (this.session.tls.mode !== 'none') this.commandsSinceTls += 1;
+    // A secret on the wire in plaintext, whatever the server makes of it: an AUTH initial
+    // response or an AUTH continuation line (both already redacted).
+    else if (SECRET_LINE.test(line)) this.session.authBeforeTls = true;
     const greeting = GREETING.exec(line);
     if (greeting) {
       this.session.greeting = (greeting[1] as string).toUpperCase() as 'HELO' | 'EHLO' | 'LHLO';
