@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { X509Certificate } from 'node:crypto';
+import { createMailwright, type RunningMailwright } from '../mailwright.js';
+
+let server: RunningMailwright;
+
+beforeAll(async () => {
+  server = await createMailwright({ smtpPort: 0, smtpsPort: 0, httpPort: 0 });
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+function post(path: string, body: unknown): Promise<Response> {
+  return fetch(`${server.url}/api/v1${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+describe('runtime listeners over REST', () => {
+  it('creates a listener on a free port, lists it, and removes it', async () => {
+    const created = await post('/listeners', { name: 'lab-rest', tls: 'implicit', certificate: 'expired', minVersion: 'TLSv1.3' });
+    expect(created.status).toBe(201);
+    const listener = await created.json();
+    expect(listener).toMatchObject({
+      name: 'lab-rest',
+      tls: 'implicit',
+      starttls: 'off',
+      certificate: 'expired',
+      minVersion: 'TLSv1.3',
+      maxVersion: 'TLSv1.3',
+    });
+    expect(listener.port).toBeGreaterThan(0);
+    const { listeners } = await (await fetch(`${server.url}/api/v1/listeners`)).json();
+    expect(listeners.map((l: { name: string }) => l.name)).toEqual(['smtp', 'smtps', 'lab-rest']);
+    expect((await fetch(`${server.url}/api/v1/info`).then((r) => r.json())).listeners).toHaveLength(3);
+    expect((await fetch(`${server.url}/api/v1/listeners/lab-rest`, { method: 'DELETE' })).status).toBe(204);
+    const gone = await fetch(`${server.url}/api/v1/listeners/lab-rest`, { method: 'DELETE' });
+    expect(gone.status).toBe(404);
+    expect((await gone.json()).error.code).toBe('LISTENER_NOT_FOUND');
+  });
+
+  it('rejects invalid profiles with every problem, duplicates with 409, and bad JSON with 400', async () => {
+    const invalid = await post('/listeners', { name: 'x y', tls: 'implicit', starttls: 'require', certificate: 'stolen' });
+    expect(invalid.status).toBe(400);
+    const body = await invalid.json();
+    expect(body.error.code).toBe('INVALID_REQUEST');
+    expect(body.error.message).toMatch(/name/);
+    expect(body.error.message).toMatch(/certificate/);
+    const duplicate = await post('/listeners', { name: 'smtp' });
+    expect(duplicate.status).toBe(409);
+    expect((await duplicate.json()).error.code).toBe('LISTENER_EXISTS');
+    const notJson = await post('/listeners', '{nope');
+    expect(notJson.status).toBe(400);
+    expect((await notJson.json()).error.code).toBe('INVALID_REQUEST');
+  });
+
+  it('reports a port that is taken as LISTENER_START_FAILED', async () => {
+    const taken = await post('/listeners', { name: 'clash', port: server.smtp.port });
+    expect(taken.status).toBe(409);
+    expect((await taken.json()).error.code).toBe('LISTENER_START_FAILED');
+  });
+
+  it('issues client certificates signed by the test CA', async () => {
+    const response = await post('/tls/client-certificates', { commonName: 'billing-service' });
+    expect(response.status).toBe(201);
+    const { cert, key, ca } = await response.json();
+    expect(key).toContain('PRIVATE KEY');
+    const certificate = new X509Certificate(cert);
+    expect(certificate.subject).toBe('CN=billing-service');
+    expect(certificate.checkIssued(new X509Certificate(ca))).toBe(true);
+    expect(certificate.verify(new X509Certificate(server.ca).publicKey)).toBe(true);
+    expect((await post('/tls/client-certificates', {})).status).toBe(400);
+  });
+});
