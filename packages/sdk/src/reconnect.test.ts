@@ -1,0 +1,54 @@
+import net from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import nodemailer from 'nodemailer';
+import { Mailwright } from './mailwright.js';
+
+let server: Mailwright;
+let proxy: net.Server;
+const piped = new Set<net.Socket>();
+
+beforeAll(async () => {
+  server = await Mailwright.start();
+  const target = new URL(server.url);
+  // A TCP proxy in front of the HTTP port, so the test can cut the stream's connection.
+  proxy = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    piped.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+});
+
+afterAll(async () => {
+  for (const socket of piped) socket.destroy();
+  await new Promise((resolve) => proxy?.close(resolve));
+  await server?.close();
+});
+
+it('keeps waiting across a dropped stream connection, resuming from the last seq without duplicates', async () => {
+  const { port } = proxy.address() as net.AddressInfo;
+  const client = await Mailwright.connect(`http://127.0.0.1:${port}`);
+  try {
+    const inbox = client.inbox();
+    const received: string[] = [];
+    const waiting = inbox.waitForMessages(3, { timeout: 10_000 });
+    const smtp = nodemailer.createTransport({ host: server.smtp.host, port: server.smtp.port, ignoreTLS: true });
+    await smtp.sendMail({ from: 'a@example.test', to: inbox.address, subject: 'one', text: 'x' });
+    await expect.poll(async () => (await inbox.messages()).length).toBe(1);
+    // Cut every proxied connection (the stream included) while the wait is pending.
+    for (const socket of piped) socket.destroy();
+    piped.clear();
+    await smtp.sendMail({ from: 'a@example.test', to: inbox.address, subject: 'two', text: 'x' });
+    await smtp.sendMail({ from: 'a@example.test', to: inbox.address, subject: 'three', text: 'x' });
+    for (const message of await waiting) received.push(message.subject);
+    expect(received).toEqual(['one', 'two', 'three']);
+  } finally {
+    await client.close();
+  }
+});
