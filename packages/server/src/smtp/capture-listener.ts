@@ -1,14 +1,15 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { SMTPServer, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
-import { SMTPConnection, verifyPeerCertificate } from 'smtp-server/lib/smtp-connection.js';
-import type { ListenerInfo } from '@mailwright/core';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { plaintextTlsInfo, type ListenerInfo } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 import type { CertificateAndKey, TestAuthority } from '../tls/test-authority.js';
 import { summarizeMessage } from '../analysis/parse-message.js';
 import type { Logger } from '../logger.js';
 import { SessionRecorder } from './session-recorder.js';
 import { readTlsInfo, tlsFailureCode } from './tls-info.js';
+import { acceptImplicitTls } from './implicit-tls.js';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 2_000;
@@ -204,7 +205,7 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     const { envelope } = session;
     const mailFrom = envelope.mailFrom === false ? '' : envelope.mailFrom.address;
     const { text, ...fields } = summary;
-    const tlsInfo = recorder ? structuredClone(recorder.session.tls) : readPlainTls();
+    const tlsInfo = recorder ? structuredClone(recorder.session.tls) : plaintextTlsInfo();
     const message = await store.addMessage({
       receivedAt: new Date().toISOString(),
       envelope: {
@@ -229,19 +230,6 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
       save(recorder);
     }
     return message.id;
-  }
-
-  function readPlainTls() {
-    return {
-      mode: 'none' as const,
-      starttlsOffered: false,
-      protocol: null,
-      cipher: null,
-      servername: null,
-      alpnProtocol: null,
-      resumed: false,
-      clientCertificate: null,
-    };
   }
 
   const smtp = new SMTPServer(options);
@@ -319,45 +307,20 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
       startSession(socket, recorder);
       return;
     }
-    const tlsSocket = new tls.TLSSocket(socket, {
-      isServer: true,
-      secureContext,
-      requestCert: tlsOptions.requestCert,
-      rejectUnauthorized: tlsOptions.rejectUnauthorized,
-    });
-    let settled = false;
-    const fail = (error: unknown): void => {
-      if (settled) return;
-      settled = true;
-      recorder.failed({
-        stage: 'tls',
-        code: tlsFailureCode(error),
-        message: error instanceof Error ? error.message : 'connection closed during the TLS handshake',
-      });
-      recorder.closed();
-      save(recorder);
-      tlsSocket.destroy();
-      socket.destroy();
-    };
-    const timer = setTimeout(() => fail(Object.assign(new Error('TLS handshake timeout'), { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' })), HANDSHAKE_TIMEOUT_MS);
-    timer.unref();
-    tlsSocket.once('error', fail);
-    tlsSocket.once('close', () => fail(null));
-    socket.once('error', fail);
-    tlsSocket.once('secure', () => {
-      clearTimeout(timer);
-      if (settled) return;
-      // Only tls.Server checks a client certificate after the handshake; on a bare
-      // TLSSocket `authorized` stays false and `rejectUnauthorized` is not enforced.
-      // Do what it does (and what smtp-server does after STARTTLS).
-      const verifyError = verifyPeerCertificate(tlsSocket, tlsOptions);
-      if (verifyError) return fail(verifyError);
-      settled = true;
-      tlsSocket.removeListener('error', fail);
-      socket.removeListener('error', fail);
-      tlsSocket.removeAllListeners('close');
-      startSession(tlsSocket, recorder);
-    });
+    acceptImplicitTls(
+      socket,
+      { secureContext, requestCert: tlsOptions.requestCert, rejectUnauthorized: tlsOptions.rejectUnauthorized, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS },
+      (tlsSocket) => startSession(tlsSocket, recorder),
+      (error) => {
+        recorder.failed({
+          stage: 'tls',
+          code: tlsFailureCode(error),
+          message: error instanceof Error ? error.message : 'connection closed during the TLS handshake',
+        });
+        recorder.closed();
+        save(recorder);
+      },
+    );
   });
   server.on('error', (error) => logger.error({ err: error, listener: info.name }, 'listener error'));
 
