@@ -1,0 +1,76 @@
+import type { MessageFilter } from '@mailwright/core';
+
+/** The filter fields the search understands, as the API names them. */
+export const SEARCH_FIELDS = ['to', 'from', 'subject', 'text', 'tls'] as const;
+type SearchField = (typeof SEARCH_FIELDS)[number];
+
+/** The values of the `tls` filter. */
+export const TLS_FILTERS = ['any', 'starttls', 'implicit', 'none'] as const;
+type TlsFilter = (typeof TLS_FILTERS)[number];
+
+const isTlsFilter = (value: string): value is TlsFilter => (TLS_FILTERS as readonly string[]).includes(value);
+const isField = (value: string): value is SearchField => (SEARCH_FIELDS as readonly string[]).includes(value);
+
+const TOKEN = /(?:(\w+):)?(?:"((?:[^"\\]|\\.)*)"|(\S+))/g;
+
+/**
+ * Reads a search line such as `to:alice subject:"password reset" tls:none welcome`:
+ * `field:value` pairs (quoted when they hold spaces) and free words, which search `text`.
+ */
+export function parseSearch(input: string): MessageFilter {
+  const filter: Record<string, string> = {};
+  const words: string[] = [];
+  for (const match of input.matchAll(TOKEN)) {
+    const [, key, quoted, bare] = match;
+    const value = quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : (bare ?? '');
+    const field = key?.toLowerCase();
+    if (field !== undefined && isField(field)) {
+      if (field === 'text') words.push(value);
+      else if (field !== 'tls' || isTlsFilter(value.toLowerCase())) filter[field] = field === 'tls' ? value.toLowerCase() : value;
+    } else words.push(key !== undefined ? `${key}:${value}` : value);
+  }
+  const text = words.filter(Boolean).join(' ');
+  if (text) filter.text = text;
+  return filter as MessageFilter;
+}
+
+function quote(value: string): string {
+  return /[\s"]/.test(value) || value === '' ? `"${value.replace(/(["\\])/g, '\\$1')}"` : value;
+}
+
+/** The search line of a filter (its `tls` field is shown by the delivery picker instead). */
+export function formatSearch(filter: MessageFilter): string {
+  const parts: string[] = [];
+  for (const field of ['to', 'from', 'subject'] as const) {
+    const value = filter[field];
+    if (value) parts.push(`${field}:${quote(value)}`);
+  }
+  if (filter.text) parts.push(/^\w+:/.test(filter.text) ? `text:${quote(filter.text)}` : filter.text);
+  return parts.join(' ');
+}
+
+/** The filter in an inbox address (`/?to=alice&tls=none`). */
+export function filterFromQuery(query: URLSearchParams): MessageFilter {
+  const filter: Record<string, string> = {};
+  for (const field of SEARCH_FIELDS) {
+    const value = query.get(field);
+    if (value && (field !== 'tls' || isTlsFilter(value))) filter[field] = value;
+  }
+  return filter as MessageFilter;
+}
+
+/** The inbox address of a filter, with the fields in a stable order. */
+export function inboxHref(filter: MessageFilter): string {
+  const query = new URLSearchParams();
+  for (const field of SEARCH_FIELDS) {
+    const value = filter[field];
+    if (value) query.set(field, value);
+  }
+  const search = query.toString();
+  return search ? `/?${search}` : '/';
+}
+
+/** Whether a filter has any criterion. */
+export function hasCriteria(filter: MessageFilter): boolean {
+  return SEARCH_FIELDS.some((field) => Boolean(filter[field]));
+}
