@@ -34,7 +34,7 @@ export function App() {
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [shortcutsOpen, setShortcutsOpen] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
-  const [messageTitle, setMessageTitle] = useState('');
+  const [messageTitle, setMessageTitle] = useState({ id: '', title: '' });
 
   const currentId = route.page === 'message' ? route.id : selectedId;
   const index = list.messages.findIndex((message) => message.id === currentId);
@@ -51,8 +51,20 @@ export function App() {
     return () => clearTimeout(timer);
   }, [notice]);
 
-  const pageTitle = route.page === 'message' ? messageTitle || 'Message' : route.page === 'sessions' || route.page === 'session' ? 'Sessions' : 'Inbox';
+  const pageTitle =
+    route.page === 'message'
+      ? messageTitle.id === route.id
+        ? messageTitle.title
+        : 'Message'
+      : route.page === 'sessions' || route.page === 'session'
+        ? 'Sessions'
+        : 'Inbox';
   useEffect(() => showUnread(unread, `${pageTitle} — Mailwright`), [unread, pageTitle]);
+
+  const showMessageTitle = useCallback(
+    (id: string, title: string) => setMessageTitle((previous) => (previous.id === id && previous.title === title ? previous : { id, title })),
+    [],
+  );
 
   const changeFilter = useCallback((next: MessageFilter) => navigate(inboxHref(next), { replace: true }), []);
 
@@ -134,7 +146,7 @@ export function App() {
           previous={previous}
           next={next}
           onDelete={deleteMessage}
-          onTitle={setMessageTitle}
+          onTitle={showMessageTitle}
         />
       );
       break;

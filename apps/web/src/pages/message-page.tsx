@@ -25,7 +25,7 @@ interface MessagePageProps {
   next: CapturedMessage | null;
   onDelete(id: string): void;
   /** Reports the page title (the subject). */
-  onTitle(title: string): void;
+  onTitle(id: string, title: string): void;
 }
 
 function defaultTab(message: MessageDetail): Tab {
@@ -127,7 +127,7 @@ export function MessagePage({ id, tab, inboxHref, previous, next, onDelete, onTi
   }, [id, message]);
 
   useEffect(() => {
-    if (message) onTitle(message.subject || '(no subject)');
+    if (message) onTitle(message.id, message.subject || '(no subject)');
   }, [message, onTitle]);
 
   const title = message?.subject || '(no subject)';
