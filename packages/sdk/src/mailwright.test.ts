@@ -125,3 +125,14 @@ describe('Mailwright SDK against an in-process server', () => {
     expect(await inbox.clear()).toBe(1);
   });
 });
+
+describe('closing', () => {
+  it('rejects pending waits with CLIENT_CLOSED instead of letting them time out', async () => {
+    const other = await Mailwright.connect(mail.url);
+    const waiting = other.inbox().waitForMessage({ timeout: 30_000 });
+    const session = other.sessions.waitFor({ listener: 'nope', timeout: 30_000 });
+    await other.close();
+    await expect(waiting).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+    await expect(session).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+  });
+});

@@ -9,6 +9,8 @@ export interface SubscriptionHandlers {
   onMessage?(message: CapturedMessage): void;
   onSession?(session: SmtpSession): void;
   onError?(error: { code: string; message: string }): void;
+  /** The client was closed while the subscription was active. */
+  onClosed?(): void;
 }
 
 /** A live subscription; `ready` resolves once the replay is complete. */
@@ -150,7 +152,9 @@ export class StreamClient {
   close(): void {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
+    const entries = [...this.#entries.values()];
     this.#entries.clear();
+    for (const entry of entries) entry.handlers.onClosed?.();
     this.#socket?.close(1000);
     this.#socket = null;
   }

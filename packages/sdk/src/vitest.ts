@@ -51,10 +51,9 @@ export interface MailwrightMatchers<R = unknown> {
 }
 
 declare module 'vitest' {
+  // vitest 4 picks custom matchers up from `Matchers`, which `Assertion` extends.
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-explicit-any
-  interface Assertion<T = any> extends MailwrightMatchers<T> {}
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
-  interface AsymmetricMatchersContaining extends Omit<MailwrightMatchers, 'toHaveNoDelivery'> {}
+  interface Matchers<T = any> extends MailwrightMatchers<T> {}
 }
 
 interface MatcherState {

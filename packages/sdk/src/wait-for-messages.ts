@@ -64,6 +64,10 @@ export async function waitForMessages(
           clearTimeout(timer);
           reject(new MailwrightError(error.code as ErrorCode, error.message));
         },
+        onClosed() {
+          clearTimeout(timer);
+          reject(new MailwrightError(ErrorCode.CLIENT_CLOSED, 'The Mailwright client was closed while waiting for mail'));
+        },
       },
     );
   }).finally(() => subscription?.close());

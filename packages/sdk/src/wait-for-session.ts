@@ -36,7 +36,16 @@ export async function waitForSession(http: HttpClient, stream: StreamClient, opt
       clearTimeout(timer);
       resolve(session);
     };
-    subscription = stream.subscribe({ events: ['session'] }, { onSession: (session) => matches(session, options) && done(session) });
+    subscription = stream.subscribe(
+      { events: ['session'] },
+      {
+        onSession: (session) => matches(session, options) && done(session),
+        onClosed: () => {
+          clearTimeout(timer);
+          reject(new MailwrightError(ErrorCode.CLIENT_CLOSED, 'The Mailwright client was closed while waiting for a session'));
+        },
+      },
+    );
     // Listen first, then look at what is recorded: nothing slips in between.
     subscription.ready
       .then(() => http.json<{ sessions: SmtpSession[] }>('GET', '/sessions', { query: { listener: options.listener, limit: 1000 } }))

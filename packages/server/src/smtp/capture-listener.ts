@@ -43,10 +43,6 @@ function smtpReply(responseCode: number, text: string): Error & { responseCode: 
   return Object.assign(new Error(text), { responseCode });
 }
 
-interface SmtpServerInternals {
-  connections: Set<SMTPConnection>;
-}
-
 type CommandHandler = (command: Buffer, callback: () => void) => void;
 
 /**
@@ -72,6 +68,10 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
   } satisfies tls.SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean };
 
   const recorders = new Map<string, SessionRecorder>();
+  /** Live smtp-server connections by session id. */
+  const connections = new Map<string, SMTPConnection>();
+  let closing = false;
+  const shutDown = (id: string): void => connections.get(id)?.send(421, `${context.hostname} Service shutting down`);
   const save = (recorder: SessionRecorder): void => {
     store.saveSession(recorder.session).catch((error: unknown) => logger.error({ err: error, listener: info.name }, 'could not save session'));
   };
@@ -121,7 +121,6 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     size: context.maxMessageSize,
     hideREQUIRETLS: false,
     disableReverseLookup: true,
-    closeTimeout: CLOSE_TIMEOUT_MS,
     socketTimeout: SOCKET_TIMEOUT_MS,
     logger: transcriptLogger as unknown as SMTPServerOptions['logger'],
 
@@ -182,7 +181,11 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
         }
         const recorder = recorders.get(session.id);
         captureMessage(Buffer.concat(chunks, size), session, recorder).then(
-          (id) => callback(null, `2.0.0 Ok: queued as ${id}`),
+          (id) => {
+            callback(null, `2.0.0 Ok: queued as ${id}`);
+            // Shutting down: the transaction that was allowed to finish has finished.
+            if (closing) setImmediate(() => shutDown(session.id));
+          },
           (error: unknown) => {
             logger.error({ err: error, listener: info.name }, 'could not store message');
             callback(smtpReply(451, '4.3.0 Could not store the message, try again'));
@@ -195,6 +198,7 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
       const recorder = recorders.get(session.id);
       if (!recorder) return;
       recorders.delete(session.id);
+      connections.delete(session.id);
       recorder.closed();
       save(recorder);
     },
@@ -234,13 +238,12 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
 
   const smtp = new SMTPServer(options);
   smtp.on('error', (error: Error) => logger.debug({ err: error, listener: info.name }, 'smtp error'));
-  const internals = smtp as unknown as SmtpServerInternals;
 
   /** Hands an (already secured, for implicit TLS) socket to smtp-server. */
   function startSession(socket: net.Socket, recorder: SessionRecorder): void {
     const connection = new SMTPConnection(smtp, socket, { id: recorder.session.id } as never);
     recorders.set(connection.id, recorder);
-    internals.connections.add(connection);
+    connections.set(connection.id, connection);
     connection.on('error', (error: Error & { code?: string }) => {
       // The only errors that reach here before a secure session are STARTTLS handshakes.
       if (connection.secure || recorder.session.tls.mode !== 'none') {
@@ -259,7 +262,6 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
       logger.debug({ err: error, listener: info.name, session: connection.id }, 'connection error');
     });
     connection.once('close', () => {
-      internals.connections.delete(connection);
       // onClose is not called for connections that never reached onConnect.
       if (recorders.has(connection.id)) options.onClose?.(connection.session as SMTPServerSession, () => undefined);
     });
@@ -300,8 +302,11 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
   }
 
   const secureContext = implicit ? tls.createSecureContext(tlsOptions) : null;
+  const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     const recorder = new SessionRecorder(originOf(socket));
     if (!secureContext) {
       startSession(socket, recorder);
@@ -337,11 +342,21 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
   return {
     info: started,
     isListening: () => server.listening,
+    // Stop accepting; idle sessions get 421 at once, a transaction in flight gets
+    // CLOSE_TIMEOUT_MS to finish, then whatever is left (handshakes included) is cut.
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        smtp.close(() => undefined);
-      });
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const [id, connection] of connections) {
+        if (!connection.session.envelope?.mailFrom) shutDown(id);
+      }
+      const force = setTimeout(() => {
+        for (const id of connections.keys()) shutDown(id);
+        for (const socket of sockets) socket.destroy();
+      }, CLOSE_TIMEOUT_MS);
+      force.unref();
+      await closed;
+      clearTimeout(force);
     },
   };
 }

@@ -4,7 +4,8 @@ import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+// Node's webcrypto is the Web Crypto API; only its TypeScript type differs from the DOM's.
+x509.cryptoProvider.set(webcrypto as never);
 
 const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
@@ -61,7 +62,7 @@ function isIpAddress(name: string): boolean {
 }
 
 function subjectAltNames(names: readonly string[]): x509.SubjectAlternativeNameExtension {
-  return new x509.SubjectAlternativeNameExtension(names.map((name) => (isIpAddress(name) ? { type: 'ip', value: name } : { type: 'dns', value: name })));
+  return new x509.SubjectAlternativeNameExtension(names.map((name) => ({ type: isIpAddress(name) ? ('ip' as const) : ('dns' as const), value: name })));
 }
 
 async function createCa(): Promise<{ cert: x509.X509Certificate; key: KeyPairPem }> {
@@ -86,7 +87,7 @@ async function createCa(): Promise<{ cert: x509.X509Certificate; key: KeyPairPem
 async function importCa(certPem: string, keyPem: string): Promise<{ cert: x509.X509Certificate; key: KeyPairPem }> {
   const cert = new x509.X509Certificate(certPem);
   const privateKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(keyPem), KEY_ALGORITHM, true, ['sign']);
-  const publicKey = await cert.publicKey.export(KEY_ALGORITHM, ['verify'], webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  const publicKey = await cert.publicKey.export(KEY_ALGORITHM, ['verify'], webcrypto as never);
   return { cert, key: { keys: { privateKey, publicKey }, keyPem } };
 }
 
