@@ -225,11 +225,29 @@ describe('mailwright (process)', () => {
 
   it('forces the exit on a second signal while the shutdown is still draining', async () => {
     const { cli, ready } = await startServer();
-    // An idle SMTP client keeps the graceful close waiting for its drain timeout.
+    // A mail transaction in flight keeps the graceful close waiting for its drain timeout.
     const socket = net.connect(portOf(ready, 'smtp'), '127.0.0.1');
     cleanups.push(async () => void socket.destroy());
     socket.on('error', () => undefined);
-    await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    let received = '';
+    const replied = (code: string): Promise<void> =>
+      new Promise((resolve) => {
+        const check = (): void => {
+          if (received.split('\r\n').some((line) => line.startsWith(`${code} `))) {
+            socket.off('data', onData);
+            resolve();
+          }
+        };
+        const onData = (chunk: Buffer): void => {
+          received += chunk.toString();
+          check();
+        };
+        socket.on('data', onData);
+        check();
+      });
+    await replied('220');
+    socket.write('EHLO client.test\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n');
+    await replied('354');
 
     cli.child.kill('SIGTERM');
     await cli.waitForLine((line) => line.includes('SIGTERM received: shutting down'));
