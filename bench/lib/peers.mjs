@@ -1,0 +1,106 @@
+// The servers a scenario measures, each in its own process, behind one small interface:
+// { name, label, host, port, pid, stats(), clear(), stop() } (+ ca and memory() for Mailwright).
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpuTimeMs, forkPeer, requireExecutable, spawnTracked, stopChild } from './processes.mjs';
+import { LOOPBACK, freePort, waitForGreeting } from './net.mjs';
+
+const SMTP_SINK = '/usr/sbin/smtp-sink';
+const SMTP_SINK_BACKLOG = 1000;
+const SMTP_SINK_START_ATTEMPTS = 3;
+const SMTP_SINK_READY_TIMEOUT_MS = 5_000;
+
+const peerScript = (name) => fileURLToPath(new URL(`../peers/${name}`, import.meta.url));
+
+/**
+ * Runs `measure` with the V8 CPU profiler on in every Node.js peer given (with --cpu-prof;
+ * otherwise it just runs `measure`). Profiles cover the measured part only, not start-up
+ * or warm-up, and land in bench/profiles/<scenario>-<peer>-<time>.cpuprofile.
+ */
+export async function profiled(ctx, scenario, peers, measure) {
+  const profiling = ctx.cpuProfileDir ? peers.filter((peer) => peer.profile) : [];
+  await Promise.all(profiling.map((peer) => peer.profile.start()));
+  try {
+    return await measure();
+  } finally {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const files = await Promise.all(
+      profiling.map((peer) => peer.profile.stop(join(ctx.cpuProfileDir, `${scenario}-${peer.name}-${stamp}.cpuprofile`)).catch(() => null)),
+    );
+    for (const file of files) if (file) ctx.log(`CPU profile: ${relative(process.cwd(), file)}`);
+  }
+}
+
+function nodePeerHandle(name, label, peer) {
+  return {
+    name,
+    label,
+    host: peer.ready.smtp.host,
+    port: peer.ready.smtp.port,
+    pid: peer.pid,
+    ready: peer.ready,
+    cpuTimeMs: () => cpuTimeMs(peer.pid),
+    stats: (args) => peer.request('stats', args),
+    clear: () => peer.request('clear'),
+    request: (cmd, args, timeoutMs) => peer.request(cmd, args, timeoutMs),
+    profile: {
+      start: () => peer.request('profile-start'),
+      stop: async (file) => (await peer.request('profile-stop', { file })).file,
+    },
+    stop: () => peer.stop(),
+  };
+}
+
+/** Mailwright in its own process. `options` go to createMailwright; `execArgv` to node (e.g. --expose-gc). */
+export async function startMailwright(ctx, { options = {}, execArgv = [], label = 'Mailwright' } = {}) {
+  const peer = await forkPeer(label, peerScript('mailwright.mjs'), { args: [JSON.stringify(options)], execArgv });
+  const handle = nodePeerHandle('mailwright', label, peer);
+  return { ...handle, ca: peer.ready.ca, smtps: peer.ready.smtps, memory: () => peer.request('memory') };
+}
+
+/**
+ * A bare smtp-server that discards every message, in its own process. With
+ * `greetingDelay: false` it skips smtp-server's 100 ms wait before the greeting.
+ */
+export async function startSmtpServerSink(ctx, { label = 'bare smtp-server sink', greetingDelay = true } = {}) {
+  const peer = await forkPeer(label, peerScript('smtp-server-sink.mjs'), { args: greetingDelay ? [] : ['--no-greeting-delay'] });
+  return nodePeerHandle(greetingDelay ? 'smtp-server' : 'smtp-server-no-delay', label, peer);
+}
+
+/**
+ * Postfix's smtp-sink (C, single process, discards mail) on a free loopback port. It
+ * takes the port on its command line, so the port is picked first; when another
+ * process takes it in between, smtp-sink exits and we try again with another one.
+ */
+export async function startSmtpSink(ctx, { label = 'Postfix smtp-sink' } = {}) {
+  await requireExecutable(SMTP_SINK);
+  let lastError = null;
+  for (let attempt = 0; attempt < SMTP_SINK_START_ATTEMPTS; attempt++) {
+    const port = await freePort();
+    // smtp-sink refuses to run as root unless told which user to switch to.
+    const args = [...(process.getuid?.() === 0 ? ['-u', 'nobody'] : []), `${LOOPBACK}:${port}`, String(SMTP_SINK_BACKLOG)];
+    const child = spawnTracked(SMTP_SINK, args);
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdout.resume();
+    try {
+      await waitForGreeting(LOOPBACK, port, SMTP_SINK_READY_TIMEOUT_MS, () => child.exitCode === null);
+      if (child.exitCode !== null) throw new Error(`smtp-sink exited: ${stderr.trim()}`);
+      return {
+        name: 'smtp-sink',
+        label,
+        host: LOOPBACK,
+        port,
+        pid: child.pid,
+        cpuTimeMs: () => cpuTimeMs(child.pid),
+        stats: async () => null,
+        clear: async () => undefined,
+        stop: () => stopChild(child),
+      };
+    } catch (error) {
+      lastError = new Error(`${error.message}${stderr ? `; smtp-sink said: ${stderr.trim()}` : ''}`);
+      await stopChild(child);
+    }
+  }
+  throw lastError;
+}

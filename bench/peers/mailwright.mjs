@@ -1,0 +1,38 @@
+// Mailwright as a bench peer: the real server (createMailwright, memory store) in its own
+// process, with every listener on a free loopback port.
+import { createMailwright } from '@mailwright/server';
+import { failStart, serveRequests, settledMemoryUsage } from './ipc-peer.mjs';
+
+const options = JSON.parse(process.argv[2] ?? '{}');
+
+try {
+  const mailwright = await createMailwright({ host: '127.0.0.1', smtpPort: 0, smtpsPort: 0, httpPort: 0, logger: false, ...options });
+  const { store } = mailwright;
+
+  serveRequests(
+    {
+      /** How many messages the store holds (optionally matching a filter) and their sizes. */
+      async stats({ filter } = {}) {
+        const all = await store.listMessages({ limit: Number.MAX_SAFE_INTEGER, ...(filter ? { filter } : {}) });
+        let bytes = 0;
+        let minSize = Infinity;
+        let maxSize = 0;
+        for (const message of all.messages) {
+          bytes += message.size;
+          minSize = Math.min(minSize, message.size);
+          maxSize = Math.max(maxSize, message.size);
+        }
+        return { total: all.total, latestSeq: store.latestSeq(), bytes, minSize: all.total ? minSize : 0, maxSize };
+      },
+      async clear() {
+        return { deleted: (await store.deleteMessages({})).length };
+      },
+      memory: () => settledMemoryUsage(),
+    },
+    () => mailwright.close(),
+  );
+
+  process.send({ type: 'ready', smtp: mailwright.smtp, smtps: mailwright.smtps, url: mailwright.url, ca: mailwright.ca });
+} catch (error) {
+  failStart(error);
+}

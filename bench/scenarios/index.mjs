@@ -1,0 +1,11 @@
+// The scenarios of `npm run bench`, in the order they run. A scenario is a module whose
+// default export is { name, title, run(ctx) }; run() starts its own peers (each in its
+// own process), stops them before it returns, and resolves with
+//   { tables: [{ title, columns, rows, notes }], targets: [{ name, value, limit, comparison, unit, detail }], data }
+// `ctx` is { quick, cpuProfileDir, log(message) }. To add one, write bench/scenarios/<name>.mjs
+// and list it here.
+import latency from './latency.mjs';
+import ingest from './ingest.mjs';
+import memory from './memory.mjs';
+
+export const scenarios = [latency, ingest, memory];
