@@ -8,6 +8,7 @@ import { ErrorCode, ListenerConfigSchema, MailwrightError, type ListenerConfig, 
 import { resolveMailwrightOptions, type MailwrightOptions, type ResolvedMailwrightOptions } from './options.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createMemoryStore } from './store/memory-store.js';
+import { summarizeMessage } from './analysis/parse-message.js';
 import type { MessageStore } from './store/message-store.js';
 import { loadTestAuthority, type TestAuthority } from './tls/test-authority.js';
 import { startCaptureListener, type CaptureContext, type StartedCaptureListener } from './smtp/capture-listener.js';
@@ -68,7 +69,11 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
   try {
     const authority: TestAuthority = await loadTestAuthority({ dataDir, hostnames: [options.hostname] });
     const customCertificate = options.tlsCert !== undefined && options.tlsKey !== undefined ? { cert: options.tlsCert, key: options.tlsKey } : null;
-    const store = createMemoryStore({ maxMessages: options.maxMessages, maxSessions: options.maxSessions });
+    const store = createMemoryStore({
+      maxMessages: options.maxMessages,
+      maxSessions: options.maxSessions,
+      extractText: async (raw) => (await summarizeMessage(raw)).text,
+    });
     const captureContext: CaptureContext = {
       store,
       authority,

@@ -209,7 +209,7 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     const { envelope } = session;
     const mailFrom = envelope.mailFrom === false ? '' : envelope.mailFrom.address;
     const { text, ...fields } = summary;
-    const tlsInfo = recorder ? structuredClone(recorder.session.tls) : plaintextTlsInfo();
+    const tlsInfo = recorder ? recorder.session.tls : plaintextTlsInfo();
     const message = await store.addMessage({
       receivedAt: new Date().toISOString(),
       envelope: {

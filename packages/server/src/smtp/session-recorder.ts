@@ -1,7 +1,8 @@
 import { tlsFailureCode } from './tls-info.js';
 import { plaintextTlsInfo, type AuthInfo, type SessionError, type SmtpSession, type TlsInfo } from '@mailwright/core';
 
-const MAX_TRANSCRIPT_LINES = 1000;
+const MAX_TRANSCRIPT_LINES = 500;
+const MAX_MESSAGE_IDS = 1000;
 const MAX_LINE_LENGTH = 512;
 const GREETING = /^(HELO|EHLO|LHLO)(?:\s+(\S+))?/i;
 const SECRET_LINE = /^(?:AUTH\s+\S+\s+)?\/\* secured \*\/$/i;
@@ -36,7 +37,7 @@ export class SessionRecorder {
       closedAt: null,
       greeting: null,
       clientName: null,
-      tls: plaintextTlsInfo(),
+      tls: Object.freeze(plaintextTlsInfo()),
       auth: null,
       authBeforeTls: false,
       transcript: [],
@@ -71,13 +72,16 @@ export class SessionRecorder {
     for (const line of payload.split('\r\n')) if (line !== '') this.append('server', line);
     if (payload.startsWith('220 ') && this.session.tls.mode === 'none' && /^STARTTLS\s*$/i.test(this.session.transcript.at(-2)?.line ?? ''))
       this.upgrading = true;
-    if (this.session.tls.mode === 'none' && STARTTLS_FEATURE.test(payload)) this.session.tls.starttlsOffered = true;
+    if (this.session.tls.mode === 'none' && !this.session.tls.starttlsOffered && STARTTLS_FEATURE.test(payload)) {
+      this.session.tls = Object.freeze({ ...this.session.tls, starttlsOffered: true });
+    }
   }
 
   /** TLS was established (implicitly or after STARTTLS). */
   secured(tls: Omit<TlsInfo, 'starttlsOffered'>): void {
     this.upgrading = false;
-    this.session.tls = { ...tls, starttlsOffered: this.session.tls.starttlsOffered };
+    // Frozen, so that every message of the session can share it.
+    this.session.tls = Object.freeze({ ...tls, starttlsOffered: this.session.tls.starttlsOffered });
   }
 
   /** The client sent credentials; `secure` tells whether the connection was encrypted. */
@@ -90,7 +94,10 @@ export class SessionRecorder {
   }
 
   messageStored(id: string): void {
-    this.session.messageIds.push(id);
+    const { messageIds } = this.session;
+    messageIds.push(id);
+    // A pooled connection can carry any number of messages: keep the newest ids.
+    if (messageIds.length > MAX_MESSAGE_IDS) messageIds.splice(0, messageIds.length - MAX_MESSAGE_IDS);
   }
 
   /** A socket or TLS error of the connection; during a STARTTLS handshake it names the failure. */

@@ -1,25 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import { compileFilter, isEmptyFilter, type CapturedMessage, type MessageFilter, type MessageMatcher, type SmtpSession } from '@mailwright/core';
 import type { MessageStore, MessageStoreEvents } from './message-store.js';
+import { messageId } from './message-id.js';
+import { TextCache } from './text-cache.js';
 
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
-/** A ULID-style id: 10 characters of time, 6 of sequence and 6 random, so it sorts by arrival. */
-function messageId(seq: number, now: number): string {
-  let time = '';
-  for (let value = now, i = 0; i < 10; i++, value = Math.floor(value / 32)) time = CROCKFORD[value % 32] + time;
-  let counter = '';
-  for (let value = seq, i = 0; i < 6; i++, value = Math.floor(value / 32)) counter = CROCKFORD[value % 32] + counter;
-  let random = '';
-  for (const byte of randomBytes(6)) random += CROCKFORD[byte % 32];
-  return time + counter + random;
-}
+const MIB = 1024 * 1024;
 
 interface Entry {
   message: CapturedMessage;
   raw: Buffer;
-  text: string;
 }
 
 /** Options of {@link createMemoryStore}. */
@@ -28,6 +17,25 @@ export interface MemoryStoreOptions {
   maxMessages: number;
   /** Retention of SMTP sessions. */
   maxSessions: number;
+  /** Derives the text body of a raw message, for `text` filters on messages whose text is no longer cached. */
+  extractText(raw: Buffer): Promise<string>;
+  /** Memory for cached text bodies. Default 16 MiB. */
+  textCacheBytes?: number;
+}
+
+/** A filter split in two: the part that looks at the message, and the part that needs its text. */
+interface CompiledQuery {
+  match: MessageMatcher | null;
+  matchText: MessageMatcher | null;
+}
+
+function compileQuery(filter: MessageFilter | undefined): CompiledQuery {
+  if (filter === undefined || isEmptyFilter(filter)) return { match: null, matchText: null };
+  const { text, ...rest } = filter;
+  return {
+    match: isEmptyFilter(rest) ? null : compileFilter(rest),
+    matchText: text === undefined ? null : compileFilter({ text }),
+  };
 }
 
 /** The default store: everything in memory, bounded by retention limits. */
@@ -37,20 +45,54 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
   /** Ascending by seq. */
   let entries: Entry[] = [];
   const byId = new Map<string, Entry>();
+  const texts = new TextCache(options.textCacheBytes ?? 16 * MIB);
   const sessions = new Map<string, SmtpSession>();
   let seq = 0;
 
-  const matcherOf = (filter: MessageFilter | undefined): MessageMatcher | null =>
-    filter === undefined || isEmptyFilter(filter) ? null : compileFilter(filter);
-
-  function removeEntries(removed: Set<Entry>): string[] {
-    entries = entries.filter((entry) => !removed.has(entry));
-    const ids: string[] = [];
-    for (const entry of removed) {
-      byId.delete(entry.message.id);
-      ids.push(entry.message.id);
+  async function textOf(entry: Entry): Promise<string> {
+    let text = texts.get(entry.message.id);
+    if (text === undefined) {
+      text = await options.extractText(entry.raw);
+      if (byId.has(entry.message.id)) texts.set(entry.message.id, text);
     }
-    return ids;
+    return text;
+  }
+
+  /** The entries matching a query, in the given order; the text part is only evaluated when the rest matches. */
+  async function* matching(candidates: Iterable<Entry>, query: CompiledQuery): AsyncGenerator<Entry> {
+    for (const entry of candidates) {
+      if (query.match && !query.match({ message: entry.message })) continue;
+      if (query.matchText && !query.matchText({ message: entry.message, text: await textOf(entry) })) continue;
+      yield entry;
+    }
+  }
+
+  function* newestFirst(before: number | undefined, after: number | undefined): Generator<Entry> {
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const entry = entries[i] as Entry;
+      if (after !== undefined && entry.message.seq <= after) return;
+      if (before !== undefined && entry.message.seq >= before) continue;
+      yield entry;
+    }
+  }
+
+  function* oldestAfter(after: number): Generator<Entry> {
+    // Binary search for the first entry past `after`: seqs ascend.
+    let low = 0;
+    let high = entries.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((entries[mid] as Entry).message.seq <= after) low = mid + 1;
+      else high = mid;
+    }
+    for (let i = low; i < entries.length; i++) yield entries[i] as Entry;
+  }
+
+  function forget(ids: Iterable<string>): void {
+    for (const id of ids) {
+      byId.delete(id);
+      texts.delete(id);
+    }
   }
 
   const store: MessageStore = {
@@ -58,16 +100,14 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       const { raw, text, ...fields } = input;
       seq += 1;
       const message: CapturedMessage = { id: messageId(seq, Date.now()), seq, ...fields };
-      const entry: Entry = { message, raw, text };
+      const entry: Entry = { message, raw };
       entries.push(entry);
       byId.set(message.id, entry);
+      texts.set(message.id, text);
       let expired: string[] = [];
       if (entries.length > options.maxMessages) {
-        const dropped = entries.splice(0, entries.length - options.maxMessages);
-        expired = dropped.map((old) => {
-          byId.delete(old.message.id);
-          return old.message.id;
-        });
+        expired = entries.splice(0, entries.length - options.maxMessages).map((old) => old.message.id);
+        forget(expired);
       }
       emitter.emit('message', message, text);
       if (expired.length > 0) emitter.emit('deleted', expired);
@@ -80,56 +120,46 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       return byId.get(id)?.raw ?? null;
     },
     async listMessages(query) {
-      const matcher = matcherOf(query.filter);
       const page: CapturedMessage[] = [];
       let total = 0;
-      for (let i = entries.length - 1; i >= 0; i--) {
-        const entry = entries[i] as Entry;
-        const { message } = entry;
-        if (query.after !== undefined && message.seq <= query.after) break;
-        if (query.before !== undefined && message.seq >= query.before) continue;
-        if (matcher && !matcher({ message, text: entry.text })) continue;
+      for await (const entry of matching(newestFirst(query.before, query.after), compileQuery(query.filter))) {
         total += 1;
-        if (page.length < query.limit) page.push(message);
+        if (page.length < query.limit) page.push(entry.message);
       }
       return { messages: page, total };
     },
     async messagesAfter(after, filter, limit) {
-      const matcher = matcherOf(filter);
-      // Binary search for the first entry past `after`: seqs ascend.
-      let low = 0;
-      let high = entries.length;
-      while (low < high) {
-        const mid = (low + high) >>> 1;
-        if ((entries[mid] as Entry).message.seq <= after) low = mid + 1;
-        else high = mid;
-      }
       const result: CapturedMessage[] = [];
-      for (let i = low; i < entries.length && result.length < limit; i++) {
-        const entry = entries[i] as Entry;
-        if (!matcher || matcher({ message: entry.message, text: entry.text })) result.push(entry.message);
+      if (limit <= 0) return result;
+      for await (const entry of matching(oldestAfter(after), compileQuery(filter))) {
+        result.push(entry.message);
+        if (result.length >= limit) break;
       }
       return result;
     },
     async deleteMessage(id) {
-      const entry = byId.get(id);
-      if (!entry) return false;
-      removeEntries(new Set([entry]));
+      if (!byId.has(id)) return false;
+      entries = entries.filter((entry) => entry.message.id !== id);
+      forget([id]);
       emitter.emit('deleted', [id]);
       return true;
     },
     async deleteMessages(filter) {
-      const matcher = matcherOf(filter);
-      if (!matcher) {
+      if (isEmptyFilter(filter)) {
         const ids = entries.map((entry) => entry.message.id);
         entries = [];
         byId.clear();
+        texts.clear();
         emitter.emit('cleared');
         return ids;
       }
-      const removed = new Set(entries.filter((entry) => matcher({ message: entry.message, text: entry.text })));
-      const ids = removeEntries(removed);
-      if (ids.length > 0) emitter.emit('deleted', ids);
+      const removed = new Set<string>();
+      for await (const entry of matching(entries.slice(), compileQuery(filter))) removed.add(entry.message.id);
+      if (removed.size === 0) return [];
+      entries = entries.filter((entry) => !removed.has(entry.message.id));
+      forget(removed);
+      const ids = [...removed];
+      emitter.emit('deleted', ids);
       return ids;
     },
     latestSeq() {
