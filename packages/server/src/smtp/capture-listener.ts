@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { SMTPServer, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
-import { plaintextTlsInfo, type ListenerInfo } from '@mailwright/core';
+import type { ListenerInfo } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 import type { CertificateAndKey, TestAuthority } from '../tls/test-authority.js';
 import { summarizeMessage } from '../analysis/parse-message.js';
@@ -10,6 +10,10 @@ import type { Logger } from '../logger.js';
 import { SessionRecorder } from './session-recorder.js';
 import { readTlsInfo, tlsFailureCode } from './tls-info.js';
 import { acceptImplicitTls } from './implicit-tls.js';
+import { createTranscriptLogger } from './transcript-logger.js';
+import { applyStarttlsPolicy, MUST_STARTTLS_REPLY } from './connection-policy.js';
+import { checkCredentials } from './check-credentials.js';
+import { toNewMessage } from './new-message.js';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 2_000;
@@ -43,8 +47,6 @@ function smtpReply(responseCode: number, text: string): Error & { responseCode: 
   return Object.assign(new Error(text), { responseCode });
 }
 
-type CommandHandler = (command: Buffer, callback: () => void) => void;
-
 /**
  * Starts one SMTP listener that captures every message with the record of its delivery.
  * smtp-server speaks the protocol; the listening socket (and the implicit TLS handshake)
@@ -76,29 +78,6 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     store.saveSession(recorder.session).catch((error: unknown) => logger.error({ err: error, listener: info.name }, 'could not save session'));
   };
 
-  // smtp-server logs every command (credentials redacted) and every reply at debug level:
-  // that stream is the transcript.
-  const transcriptLogger = {
-    level: 'debug',
-    debug(fields: { cid?: string; tnx?: string }, marker: string, line: unknown) {
-      if (fields.cid === undefined || (fields.tnx !== 'command' && fields.tnx !== 'send')) return;
-      const recorder = recorders.get(fields.cid);
-      if (!recorder) return;
-      if (marker === 'C:') recorder.client(String(line));
-      else if (marker === 'S:') recorder.server(String(line));
-    },
-    trace() {},
-    info() {},
-    warn() {},
-    // Connection errors are logged as (fields, '%s %s %s', connectionId, remoteAddress, message);
-    // some (a client resetting during STARTTLS) are logged and never emitted.
-    error(fields: { err?: unknown; tnx?: string }, _format: string, connectionId?: unknown) {
-      if (fields.tnx !== 'error' || typeof connectionId !== 'string') return;
-      recorders.get(connectionId)?.connectionError(fields.err);
-    },
-    fatal() {},
-  };
-
   const policy = info.starttls;
   const requireTls = !implicit && policy === 'require';
   const disabledCommands: string[] = [];
@@ -122,7 +101,7 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     hideREQUIRETLS: false,
     disableReverseLookup: true,
     socketTimeout: SOCKET_TIMEOUT_MS,
-    logger: transcriptLogger as unknown as SMTPServerOptions['logger'],
+    logger: createTranscriptLogger((id) => recorders.get(id)),
 
     onConnect(session, callback) {
       callback();
@@ -141,26 +120,20 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
       const recorder = recorders.get(session.id);
       const secure = session.secure;
       recorder?.credentialsSent(secure);
-      if (requireTls && !secure) return callback(smtpReply(530, '5.7.0 Must issue a STARTTLS command first'));
+      if (requireTls && !secure) return callback(smtpReply(530, MUST_STARTTLS_REPLY));
+      if (!checkCredentials(auth, context.users)) return callback(smtpReply(535, '5.7.8 Authentication credentials invalid'));
       const username = auth.username ?? '';
-      const known = context.users.get(username);
-      let valid: boolean;
-      if (context.users.size === 0) valid = auth.method !== 'CRAM-MD5';
-      else if (known === undefined) valid = false;
-      else if (auth.method === 'CRAM-MD5') valid = auth.validatePassword(known);
-      else valid = auth.password === known;
-      if (!valid) return callback(smtpReply(535, '5.7.8 Authentication credentials invalid'));
       recorder?.authenticated({ mechanism: auth.method, username });
       callback(null, { user: username });
     },
 
     onMailFrom(address, session, callback) {
-      if (requireTls && !session.secure) return callback(smtpReply(530, '5.7.0 Must issue a STARTTLS command first'));
+      if (requireTls && !session.secure) return callback(smtpReply(530, MUST_STARTTLS_REPLY));
       callback();
     },
 
     onRcptTo(address, session, callback) {
-      if (requireTls && !session.secure) return callback(smtpReply(530, '5.7.0 Must issue a STARTTLS command first'));
+      if (requireTls && !session.secure) return callback(smtpReply(530, MUST_STARTTLS_REPLY));
       if (session.envelope.rcptTo.length >= context.maxRecipients) {
         return callback(smtpReply(452, `4.5.3 Too many recipients (at most ${context.maxRecipients})`));
       }
@@ -205,30 +178,7 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
   };
 
   async function captureMessage(raw: Buffer, session: SMTPServerSession, recorder: SessionRecorder | undefined): Promise<string> {
-    const summary = await summarizeMessage(raw);
-    const { envelope } = session;
-    const mailFrom = envelope.mailFrom === false ? '' : envelope.mailFrom.address;
-    const { text, ...fields } = summary;
-    const tlsInfo = recorder ? recorder.session.tls : plaintextTlsInfo();
-    const message = await store.addMessage({
-      receivedAt: new Date().toISOString(),
-      envelope: {
-        mailFrom,
-        rcptTo: envelope.rcptTo.map((rcpt) => rcpt.address),
-        requireTls: envelope.requireTLS === true,
-        smtpUtf8: envelope.smtpUtf8 === true,
-        body: envelope.bodyType === '8bitmime' ? '8bitmime' : '7bit',
-      },
-      ...fields,
-      size: raw.length,
-      tls: tlsInfo,
-      auth: recorder?.session.auth && session.user ? { ...recorder.session.auth } : null,
-      sessionId: session.id,
-      listener: info.name,
-      tags: [],
-      raw,
-      text,
-    });
+    const message = await store.addMessage(toNewMessage(raw, await summarizeMessage(raw), session, recorder, info.name));
     if (recorder) {
       recorder.messageStored(message.id);
       save(recorder);
@@ -265,26 +215,7 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
       // onClose is not called for connections that never reached onConnect.
       if (recorders.has(connection.id)) options.onClose?.(connection.session as SMTPServerSession, () => undefined);
     });
-    if (policy === 'fail') {
-      // Advertise STARTTLS, then refuse it: a server whose TLS is broken.
-      (connection as unknown as { handler_STARTTLS: CommandHandler }).handler_STARTTLS = (command, callback) => {
-        connection.send(454, '4.7.0 TLS not available due to temporary reason');
-        callback();
-      };
-    }
-    if (requireTls) {
-      // Refuse AUTH before STARTTLS at once: going through the SASL exchange first would
-      // prompt the client (334) for its password in plaintext only to refuse it afterwards.
-      // An initial response (AUTH PLAIN <secret>) has still been sent in the clear.
-      const connectionWithAuth = connection as unknown as { handler_AUTH: CommandHandler };
-      const handleAuth = connectionWithAuth.handler_AUTH.bind(connection);
-      connectionWithAuth.handler_AUTH = (command, callback) => {
-        if (connection.secure) return handleAuth(command, callback);
-        if (command.toString().trim().split(/\s+/).length > 2) recorder.credentialsSent(false);
-        connection.send(530, '5.7.0 Must issue a STARTTLS command first');
-        callback();
-      };
-    }
+    applyStarttlsPolicy(connection, policy, recorder);
     // smtp-server's own connect() waits 100 ms before the greeting to catch early
     // talkers, an anti-spam measure that would cost every test 100 ms per connection.
     connection._setListeners(() => connection.connectionReady());

@@ -6,6 +6,7 @@ import type { CapturedMessage } from '@mailwright/core';
 import { loadTestAuthority, type CertificateAndKey } from '../tls/test-authority.js';
 import { findExecutable, InteractiveProcess, PREREQUISITES_REQUIRED, runProcess } from '../test-support/external-client.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { uniqueSubject } from '../test-support/unique-subject.js';
 
 const HOST = '127.0.0.1';
 const USER = { username: 'swaks-user', password: 's3cret-for-swaks' };
@@ -42,22 +43,30 @@ beforeAll(async () => {
 
 afterAll(() => t?.close());
 
-function listenerPort(name: string): number {
-  const listener = t.server.listeners().find((candidate) => candidate.name === name);
-  if (!listener) throw new Error(`no listener ${name}`);
-  return listener.port;
-}
-
-let counter = 0;
-function uniqueSubject(label: string): string {
-  counter += 1;
-  return `${label} ${counter} ${process.pid} ${Date.now()}`;
-}
-
 async function stored(subject: string): Promise<CapturedMessage> {
   const { messages, total } = await t.messages({ subject });
   expect(total, `one message with subject "${subject}"`).toBe(1);
   return messages[0] as CapturedMessage;
+}
+
+/** The stored TLS record says what the client reported negotiating, on the name it asked for. */
+function expectStoredTls(
+  message: CapturedMessage,
+  client: { mode: 'starttls' | 'implicit'; protocol: string | undefined; cipher: string | undefined; clientCertificate?: boolean },
+): void {
+  expect(message.tls.mode).toBe(client.mode);
+  expect(message.tls.protocol).toBe(client.protocol);
+  expect(message.tls.cipher?.name).toBe(client.cipher);
+  expect(message.tls.servername).toBe('localhost');
+  if (client.clientCertificate) {
+    expect(message.tls.clientCertificate).toMatchObject({
+      subject: `CN=${CLIENT_CN}`,
+      fingerprint256: new X509Certificate(clientCert.cert).fingerprint256,
+      authorized: true,
+    });
+  } else {
+    expect(message.tls.clientCertificate).toBeNull();
+  }
 }
 
 describe('swaks', () => {
@@ -96,7 +105,7 @@ describe('swaks', () => {
     },
     {
       name: 'implicit TLS with a client certificate',
-      port: () => listenerPort('mtls'),
+      port: () => t.listenerPort('mtls'),
       args: () => ['--tls-on-connect', '--tls-cert', clientCertFile, '--tls-key', clientKeyFile],
       protocol: null,
       mode: 'implicit',
@@ -135,20 +144,8 @@ describe('swaks', () => {
     if (testCase.protocol) expect(protocol).toBe(testCase.protocol);
 
     const message = await stored(subject);
-    expect(message.tls.mode).toBe(testCase.mode);
-    expect(message.tls.protocol).toBe(protocol);
-    expect(message.tls.cipher?.name).toBe(cipher);
-    expect(message.tls.servername).toBe('localhost');
+    expectStoredTls(message, { mode: testCase.mode, protocol, cipher, clientCertificate: testCase.clientCertificate });
     expect(message.auth).toEqual(testCase.auth ? { mechanism: testCase.auth, username: USER.username } : null);
-    if (testCase.clientCertificate) {
-      expect(message.tls.clientCertificate).toMatchObject({
-        subject: `CN=${CLIENT_CN}`,
-        fingerprint256: new X509Certificate(clientCert.cert).fingerprint256,
-        authorized: true,
-      });
-    } else {
-      expect(message.tls.clientCertificate).toBeNull();
-    }
     const session = await t.closedSession(message.sessionId);
     expect(JSON.stringify(session)).not.toContain(USER.password);
   });
@@ -169,7 +166,7 @@ describe('openssl s_client', () => {
     { name: 'implicit TLS -tls1_2', port: () => t.server.smtps.port, args: () => ['-tls1_2'], protocol: 'TLSv1.2', mode: 'implicit' },
     {
       name: 'implicit TLS with -cert/-key',
-      port: () => listenerPort('mtls'),
+      port: () => t.listenerPort('mtls'),
       args: () => ['-tls1_3', '-cert', clientCertFile, '-key', clientKeyFile],
       protocol: 'TLSv1.3',
       mode: 'implicit',
@@ -217,20 +214,8 @@ describe('openssl s_client', () => {
       expect(exit.code, exit.stderr).toBe(0);
 
       const message = await stored(subject);
-      expect(message.tls.mode).toBe(testCase.mode);
-      expect(message.tls.protocol).toBe(protocol);
-      expect(message.tls.cipher?.name).toBe(cipher);
+      expectStoredTls(message, { mode: testCase.mode, protocol, cipher, clientCertificate: testCase.clientCertificate });
       expect(message.tls.cipher?.version).toBe(protocol);
-      expect(message.tls.servername).toBe('localhost');
-      if (testCase.clientCertificate) {
-        expect(message.tls.clientCertificate).toMatchObject({
-          subject: `CN=${CLIENT_CN}`,
-          fingerprint256: new X509Certificate(clientCert.cert).fingerprint256,
-          authorized: true,
-        });
-      } else {
-        expect(message.tls.clientCertificate).toBeNull();
-      }
     } finally {
       client.kill();
     }
