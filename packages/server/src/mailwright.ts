@@ -4,14 +4,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { ErrorCode, ListenerConfigSchema, MailwrightError, type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
+import { ErrorCode, MailwrightError, type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
 import { resolveMailwrightOptions, type MailwrightOptions, type ResolvedMailwrightOptions } from './options.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createMemoryStore } from './store/memory-store.js';
 import { summarizeMessage } from './analysis/parse-message.js';
 import type { MessageStore } from './store/message-store.js';
 import { loadTestAuthority, type TestAuthority } from './tls/test-authority.js';
-import { startCaptureListener, type CaptureContext, type StartedCaptureListener } from './smtp/capture-listener.js';
+import type { CaptureContext, StartedCaptureListener } from './smtp/capture-listener.js';
+import { createListenerRegistry } from './listener-registry.js';
+import { isAddressInUse } from './address-in-use.js';
 import { createApiRouter } from './api/create-api.js';
 import { errorMiddleware } from './api/http-error.js';
 import { serveWeb } from './api/serve-web.js';
@@ -85,90 +87,28 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       logger,
     };
 
-    const listeners = new Map<string, StartedCaptureListener>();
-    const pending = new Set<string>();
-    cleanups.push(async () => {
-      await Promise.all([...listeners.values()].map((listener) => listener.close()));
-    });
+    const listeners = createListenerRegistry(options, captureContext, logger);
+    cleanups.push(() => listeners.closeAll());
 
-    const startListener = async (config: ListenerConfig): Promise<ListenerInfo> => {
-      const parsed = ListenerConfigSchema.safeParse(config);
-      if (!parsed.success) {
-        throw new MailwrightError(ErrorCode.INVALID_REQUEST, parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '), {
-          statusCode: 400,
-          details: parsed.error.issues,
-        });
-      }
-      const listener = parsed.data;
-      if (listeners.has(listener.name) || pending.has(listener.name)) {
-        throw new MailwrightError(ErrorCode.LISTENER_EXISTS, `A listener named "${listener.name}" already exists`, { statusCode: 409 });
-      }
-      pending.add(listener.name);
-      try {
-        const started = await startCaptureListener(
-          {
-            name: listener.name,
-            host: options.host,
-            port: listener.port,
-            tls: listener.tls,
-            starttls: listener.starttls ?? (listener.tls === 'starttls' ? 'offer' : 'off'),
-            certificate: listener.certificate,
-            minVersion: listener.minVersion ?? options.tlsMinVersion,
-            maxVersion: listener.maxVersion ?? options.tlsMaxVersion,
-            ciphers: listener.ciphers ?? null,
-            clientCertificate: listener.clientCertificate,
-            auth: listener.auth ?? options.auth,
-          },
-          captureContext,
-        );
-        listeners.set(listener.name, started);
-        logger.info({ listener: started.info }, `listener ${started.info.name} on ${options.host}:${started.info.port}`);
-        return started.info;
-      } catch (error) {
-        if (isAddressInUse(error)) {
-          throw new MailwrightError(
-            ErrorCode.LISTENER_START_FAILED,
-            `Listener "${listener.name}": port ${listener.port} on ${options.host} is already in use`,
-            {
-              statusCode: 409,
-              cause: error,
-            },
-          );
-        }
-        throw error;
-      } finally {
-        pending.delete(listener.name);
-      }
-    };
-
-    await startListener({ name: 'smtp', port: options.smtpPort, tls: 'starttls', starttls: options.starttls });
-    await startListener({ name: 'smtps', port: options.smtpsPort, tls: 'implicit' });
-    for (const listener of options.listeners) await startListener(listener);
+    await listeners.start({ name: 'smtp', port: options.smtpPort, tls: 'starttls', starttls: options.starttls });
+    await listeners.start({ name: 'smtps', port: options.smtpsPort, tls: 'implicit' });
+    for (const listener of options.listeners) await listeners.start(listener);
 
     const app = express();
     app.disable('x-powered-by');
     app.set('query parser', 'simple');
     const httpServer = http.createServer(app);
     let httpPort = options.httpPort;
-    const listenerInfos = (): ListenerInfo[] => [...listeners.values()].map((listener) => listener.info);
     const info = (): ServerInfo => ({
       name: 'mailwright',
       version: VERSION,
       hostname: options.hostname,
       http: { host: options.host, port: httpPort, url: `http://${urlHost(options.host)}:${httpPort}` },
-      listeners: listenerInfos(),
+      listeners: listeners.list(),
       limits: { maxMessageSize: options.maxMessageSize, maxMessages: options.maxMessages, maxRecipients: options.maxRecipients },
       auth: { mode: options.auth, users: options.authUsers.length },
       apiTokenRequired: options.apiToken !== undefined,
     });
-    const removeListener = async (name: string): Promise<boolean> => {
-      const listener = listeners.get(name);
-      if (!listener) return false;
-      listeners.delete(name);
-      await listener.close();
-      return true;
-    };
-
     const accessPolicy = { apiToken: options.apiToken, allowedOrigins: options.allowedOrigins };
     app.use('/api/v1', requireToken(accessPolicy));
     app.use(
@@ -177,13 +117,9 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
         store,
         caPem: authority.caPem,
         info,
-        listeners: { list: listenerInfos, create: startListener, remove: removeListener },
+        listeners: { list: () => listeners.list(), create: (config) => listeners.start(config), remove: (name) => listeners.remove(name) },
         issueClientCertificate: (commonName) => authority.issueClientCertificate(commonName),
-        // Checked without connecting: a probe connection would show up as a session.
-        async health() {
-          const results = [...listeners.values()].map((listener) => [listener.info.name, listener.isListening()] as const);
-          return { ok: results.every(([, ok]) => ok), listeners: Object.fromEntries(results) };
-        },
+        health: async () => listeners.health(),
         logger,
       }),
     );
@@ -240,9 +176,9 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       ca: authority.caPem,
       store,
       info,
-      listeners: listenerInfos,
-      addListener: startListener,
-      removeListener,
+      listeners: () => listeners.list(),
+      addListener: (config) => listeners.start(config),
+      removeListener: (name) => listeners.remove(name),
       close,
       [Symbol.asyncDispose]: close,
     };
@@ -250,8 +186,4 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
     await cleanup();
     throw error;
   }
-}
-
-function isAddressInUse(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE';
 }

@@ -1,0 +1,92 @@
+import { ErrorCode, ListenerConfigSchema, MailwrightError, type ListenerConfig, type ListenerInfo } from '@mailwright/core';
+import type { ResolvedMailwrightOptions } from './options.js';
+import type { Logger } from './logger.js';
+import { startCaptureListener, type CaptureContext, type StartedCaptureListener } from './smtp/capture-listener.js';
+import { isAddressInUse } from './address-in-use.js';
+
+/** The running listeners by name: the defaults, configured ones and runtime ones (the TLS lab). */
+export interface ListenerRegistry {
+  /** Validates a profile, fills in the server's defaults and starts it. */
+  start(config: ListenerConfig): Promise<ListenerInfo>;
+  /** Stops and removes one; false when there was none. */
+  remove(name: string): Promise<boolean>;
+  list(): ListenerInfo[];
+  get(name: string): StartedCaptureListener | undefined;
+  /** Whether each listener accepts connections (checked without connecting: a probe would be a session). */
+  health(): { ok: boolean; listeners: Record<string, boolean> };
+  closeAll(): Promise<void>;
+}
+
+/** Creates the registry; listeners share the capture context. */
+export function createListenerRegistry(options: ResolvedMailwrightOptions, context: CaptureContext, logger: Logger): ListenerRegistry {
+  const listeners = new Map<string, StartedCaptureListener>();
+  const starting = new Set<string>();
+
+  return {
+    async start(config) {
+      const parsed = ListenerConfigSchema.safeParse(config);
+      if (!parsed.success) {
+        throw new MailwrightError(ErrorCode.INVALID_REQUEST, parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '), {
+          statusCode: 400,
+          details: parsed.error.issues,
+        });
+      }
+      const listener = parsed.data;
+      if (listeners.has(listener.name) || starting.has(listener.name)) {
+        throw new MailwrightError(ErrorCode.LISTENER_EXISTS, `A listener named "${listener.name}" already exists`, { statusCode: 409 });
+      }
+      starting.add(listener.name);
+      try {
+        const started = await startCaptureListener(
+          {
+            name: listener.name,
+            host: options.host,
+            port: listener.port,
+            tls: listener.tls,
+            starttls: listener.starttls ?? (listener.tls === 'starttls' ? 'offer' : 'off'),
+            certificate: listener.certificate,
+            minVersion: listener.minVersion ?? options.tlsMinVersion,
+            maxVersion: listener.maxVersion ?? options.tlsMaxVersion,
+            ciphers: listener.ciphers ?? null,
+            clientCertificate: listener.clientCertificate,
+            auth: listener.auth ?? options.auth,
+          },
+          context,
+        );
+        listeners.set(listener.name, started);
+        logger.info({ listener: started.info }, `listener ${started.info.name} on ${options.host}:${started.info.port}`);
+        return started.info;
+      } catch (error) {
+        if (isAddressInUse(error)) {
+          throw new MailwrightError(
+            ErrorCode.LISTENER_START_FAILED,
+            `Listener "${listener.name}": port ${listener.port} on ${options.host} is already in use`,
+            {
+              statusCode: 409,
+              cause: error,
+            },
+          );
+        }
+        throw error;
+      } finally {
+        starting.delete(listener.name);
+      }
+    },
+    async remove(name) {
+      const listener = listeners.get(name);
+      if (!listener) return false;
+      listeners.delete(name);
+      await listener.close();
+      return true;
+    },
+    list: () => [...listeners.values()].map((listener) => listener.info),
+    get: (name) => listeners.get(name),
+    health() {
+      const results = [...listeners.values()].map((listener) => [listener.info.name, listener.isListening()] as const);
+      return { ok: results.every(([, ok]) => ok), listeners: Object.fromEntries(results) };
+    },
+    async closeAll() {
+      await Promise.all([...listeners.values()].map((listener) => listener.close()));
+    },
+  };
+}
