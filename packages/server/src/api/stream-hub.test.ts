@@ -67,7 +67,12 @@ async function burst(server: RunningMailwright, tag: string, connections = 10, p
       try {
         for (let i = 0; i < perConnection; i++) {
           const n = c * perConnection + i;
-          await transport.sendMail({ from: 'app@example.test', to: `${tag}-${n}@example.test`, subject: `${n % 2 === 0 ? 'match' : 'other'} ${tag} ${n}`, text: 'x' });
+          await transport.sendMail({
+            from: 'app@example.test',
+            to: `${tag}-${n}@example.test`,
+            subject: `${n % 2 === 0 ? 'match' : 'other'} ${tag} ${n}`,
+            text: 'x',
+          });
         }
       } finally {
         transport.close();
@@ -98,7 +103,10 @@ describe('the WebSocket stream', () => {
     client.socket.send('not json');
     client.send({ type: 'subscribe', id: 'bad', filter: { subject: 're:(' } });
     await client.until(() => client.frames.filter((frame) => frame.type === 'error').length === 2);
-    expect(client.frames.filter((frame) => frame.type === 'error').map((frame) => (frame as { code: string }).code)).toEqual(['INVALID_REQUEST', 'INVALID_FILTER']);
+    expect(client.frames.filter((frame) => frame.type === 'error').map((frame) => (frame as { code: string }).code)).toEqual([
+      'INVALID_REQUEST',
+      'INVALID_FILTER',
+    ]);
   });
 
   it('delivers each matching message of 200 from 10 connections exactly once, in seq order', async () => {
@@ -168,9 +176,32 @@ describe('the WebSocket stream', () => {
     const template: NewMessage = {
       receivedAt: new Date().toISOString(),
       envelope: { mailFrom: 'a@example.test', rcptTo: ['b@example.test'], requireTls: false, smtpUtf8: false, body: '7bit' },
-      from: null, to: [], cc: [], replyTo: [], subject: bigSubject, messageId: null, date: null, size: 1, snippet: '', attachments: [],
-      tls: { mode: 'none', starttlsOffered: false, protocol: null, cipher: null, servername: null, alpnProtocol: null, resumed: false, clientCertificate: null },
-      auth: null, sessionId: 's', listener: 'smtp', tags: [], raw: Buffer.from('x'), text: '',
+      from: null,
+      to: [],
+      cc: [],
+      replyTo: [],
+      subject: bigSubject,
+      messageId: null,
+      date: null,
+      size: 1,
+      snippet: '',
+      attachments: [],
+      tls: {
+        mode: 'none',
+        starttlsOffered: false,
+        protocol: null,
+        cipher: null,
+        servername: null,
+        alpnProtocol: null,
+        resumed: false,
+        clientCertificate: null,
+      },
+      auth: null,
+      sessionId: 's',
+      listener: 'smtp',
+      tags: [],
+      raw: Buffer.from('x'),
+      text: '',
     };
     for (let i = 0; i < total; i++) {
       await server.store.addMessage(template);
@@ -210,7 +241,9 @@ describe('the WebSocket stream', () => {
     client.send({ type: 'subscribe', id: 'm' });
     client.send({ type: 'subscribe', id: 's', events: ['session'] });
     await client.until(() => client.frames.filter((frame) => frame.type === 'subscribed').length === 2);
-    await nodemailer.createTransport({ host: server.smtp.host, port: server.smtp.port, ignoreTLS: true }).sendMail({ from: 'a@example.test', to: 'b@example.test', subject: 'one', text: 'x' });
+    await nodemailer
+      .createTransport({ host: server.smtp.host, port: server.smtp.port, ignoreTLS: true })
+      .sendMail({ from: 'a@example.test', to: 'b@example.test', subject: 'one', text: 'x' });
     await client.until(() => client.frames.some((frame) => frame.type === 'session' && frame.session.closedAt !== null));
     expect(client.frames.filter((frame) => frame.type === 'session').every((frame) => (frame as { subscription: string }).subscription === 's')).toBe(true);
     const [message] = client.messages('m');
