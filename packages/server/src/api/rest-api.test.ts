@@ -43,12 +43,6 @@ async function sendRaw(t: TestServer, data: Buffer, options: { port?: number; st
   return id;
 }
 
-function labPort(t: TestServer): number {
-  const lab = t.server.listeners().find((listener) => listener.name === 'lab');
-  if (!lab) throw new Error('no lab listener');
-  return lab.port;
-}
-
 describe('reading messages', () => {
   let t: TestServer;
   const ids: Record<'welcome' | 'invoice' | 'reset' | 'lab' | 'attachment', string> = { welcome: '', invoice: '', reset: '', lab: '', attachment: '' };
@@ -90,7 +84,7 @@ describe('reading messages', () => {
         text: 'Click the link to choose a new password.',
       },
     );
-    ids.lab = await sendRaw(t, readFixture('plain-text'), { port: labPort(t), to: ['lab-envelope@receiver.test'] });
+    ids.lab = await sendRaw(t, readFixture('plain-text'), { port: t.listenerPort('lab'), to: ['lab-envelope@receiver.test'] });
     ids.attachment = await send(
       { port: t.server.smtp.port, requireTLS: true, tls: { ca: t.server.ca, servername: 'localhost' } },
       {
@@ -286,7 +280,7 @@ describe('reading messages', () => {
     expect(info.http.port).toBe(t.server.httpPort);
     expect(info.http.url).toBe(t.server.url);
     const ports = Object.fromEntries(info.listeners.map((listener) => [listener.name, listener.port]));
-    expect(ports).toEqual({ smtp: t.server.smtp.port, smtps: t.server.smtps.port, lab: labPort(t) });
+    expect(ports).toEqual({ smtp: t.server.smtp.port, smtps: t.server.smtps.port, lab: t.listenerPort('lab') });
     expect(info.listeners.find((listener) => listener.name === 'smtps')).toMatchObject({ tls: 'implicit' });
     expect(info.listeners.find((listener) => listener.name === 'smtp')).toMatchObject({ tls: 'starttls', starttls: 'offer' });
     for (const listener of info.listeners) {
@@ -336,7 +330,7 @@ describe('deleting messages', () => {
 
   async function seed(): Promise<{ smtp: string[]; lab: string }> {
     const smtp = [await sendRaw(t, readFixture('plain-text')), await sendRaw(t, readFixture('html-with-attachment'))];
-    const lab = await sendRaw(t, readFixture('plain-text'), { port: labPort(t) });
+    const lab = await sendRaw(t, readFixture('plain-text'), { port: t.listenerPort('lab') });
     return { smtp, lab };
   }
 

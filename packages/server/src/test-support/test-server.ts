@@ -13,6 +13,8 @@ export interface TestServer {
   readonly server: RunningMailwright;
   /** The data directory holding the test CA (shared with {@link loadTestAuthority} for client certificates). */
   readonly dataDir: string;
+  /** The port of the listener with this name; throws when there is none. */
+  listenerPort(name: string): number;
   /** GET/DELETE/POST against the server; `path` starts after `/api/v1`. */
   request(path: string, init?: RequestInit): Promise<Response>;
   /** GET and parse JSON; throws unless the status is the expected one (default 200). */
@@ -65,6 +67,11 @@ export async function startTestServer(options: MailwrightOptions = {}): Promise<
   return {
     server,
     dataDir,
+    listenerPort(name) {
+      const listener = server.listeners().find((candidate) => candidate.name === name);
+      if (!listener) throw new Error(`no listener ${name}`);
+      return listener.port;
+    },
     request,
     getJson,
     messages: (query = {}) => getJson(`/messages?${new URLSearchParams(query).toString()}`),
