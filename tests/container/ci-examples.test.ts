@@ -17,17 +17,17 @@ import {
   IMAGE_BUILD_TIMEOUT_MS,
   REPO_ROOT,
   buildImage,
-  containerState,
+  describeWithDocker,
   docker,
-  findDocker,
   publishedPort,
   removeContainer,
+  removeVolume,
+  waitForHealthy,
+  waitForHttpApi,
   type ImageInspect,
 } from './docker-harness.js';
 
 const execFileAsync = promisify(execFile);
-
-const HEALTHY_TIMEOUT_MS = 60_000;
 
 /** Sends one message the way an application under test does: settings from its environment only. */
 const APP_SEND_SCRIPT = `
@@ -123,8 +123,6 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-const dockerCheck = await findDocker();
-
 describe('docs/ci.md shows the examples verbatim, and they parse', () => {
   it.each(['docker/ci/github-actions.yml', 'docker/ci/gitlab-ci.yml', 'docker/compose.yaml'])('%s', async (path) => {
     const [text, docs] = await Promise.all([readRepoFile(path), readRepoFile('docs/ci.md')]);
@@ -156,13 +154,7 @@ describe('docs/ci.md shows the examples verbatim, and they parse', () => {
   });
 });
 
-if (!dockerCheck.available) {
-  describe('the CI examples, run against the image', () => {
-    it.skip(`skipped: ${dockerCheck.reason}`, () => undefined);
-  });
-}
-
-describe.runIf(dockerCheck.available)('the CI examples, run against the image', () => {
+describeWithDocker('the CI examples, run against the image', () => {
   const containers: string[] = [];
   const networks: string[] = [];
   const volumes: string[] = [];
@@ -177,7 +169,7 @@ describe.runIf(dockerCheck.available)('the CI examples, run against the image', 
   afterAll(async () => {
     for (const id of containers) await removeContainer(id);
     for (const network of networks) await docker(['network', 'rm', network]).catch(() => undefined);
-    for (const volume of volumes) await docker(['volume', 'rm', '--force', volume]).catch(() => undefined);
+    for (const volume of volumes) await removeVolume(volume);
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -203,7 +195,7 @@ describe.runIf(dockerCheck.available)('the CI examples, run against the image', 
       ...containerPorts.flatMap((port) => ['-p', `127.0.0.1::${port}`]),
       IMAGE,
     ]);
-    await expect.poll(async () => (await containerState(id)).Health?.Status, { timeout: HEALTHY_TIMEOUT_MS, interval: 250 }).toBe('healthy');
+    await waitForHealthy(id);
 
     // The job's environment, pointed at where the workflow's `H:C` ports landed.
     const hostPort = new Map<string, string>();
@@ -275,10 +267,7 @@ describe.runIf(dockerCheck.available)('the CI examples, run against the image', 
       '127.0.0.1::8025',
       IMAGE,
     ]);
-    const hostUrl = `http://127.0.0.1:${await publishedPort(id, '8025/tcp')}`;
-    await expect
-      .poll(async () => (await fetch(`${hostUrl}/api/v1/health`).catch(() => null))?.status, { timeout: HEALTHY_TIMEOUT_MS, interval: 100 })
-      .toBe(200);
+    const hostUrl = await waitForHttpApi(id);
 
     // The job: a Node.js container on the same network that fetches the CA from
     // $MAILWRIGHT_URL, trusts it through NODE_EXTRA_CA_CERTS and sends to $SMTP_HOST.
@@ -330,7 +319,7 @@ describe.runIf(dockerCheck.available)('the CI examples, run against the image', 
       IMAGE,
     ];
     const first = await start(args);
-    await expect.poll(async () => (await containerState(first)).Health?.Status, { timeout: HEALTHY_TIMEOUT_MS, interval: 250 }).toBe('healthy');
+    await waitForHealthy(first);
     const firstUrl = `http://127.0.0.1:${await publishedPort(first, '8025/tcp')}`;
     const ca = await (await fetch(`${firstUrl}/api/v1/tls/ca.pem`)).text();
     const info = (await (await fetch(`${firstUrl}/api/v1/info`)).json()) as { limits: { maxMessages: number } };
@@ -338,10 +327,7 @@ describe.runIf(dockerCheck.available)('the CI examples, run against the image', 
     await docker(['rm', '--force', first]);
 
     const second = await start(args);
-    const secondUrl = `http://127.0.0.1:${await publishedPort(second, '8025/tcp')}`;
-    await expect
-      .poll(async () => (await fetch(`${secondUrl}/api/v1/health`).catch(() => null))?.status, { timeout: HEALTHY_TIMEOUT_MS, interval: 100 })
-      .toBe(200);
+    const secondUrl = await waitForHttpApi(second);
     expect(await (await fetch(`${secondUrl}/api/v1/tls/ca.pem`)).text()).toBe(ca);
   });
 });

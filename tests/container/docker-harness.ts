@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
 
 const execFileAsync = promisify(execFile);
 
@@ -21,6 +22,9 @@ export const BASE_IMAGE = process.env.MAILWRIGHT_TEST_BASE_IMAGE ?? 'mailwright-
 /** Building the base image runs debootstrap: minutes on a cold machine. */
 export const IMAGE_BUILD_TIMEOUT_MS = 15 * 60_000;
 
+/** How long a started container may take to answer its health checks. */
+const HEALTHY_TIMEOUT_MS = 60_000;
+
 // The testcontainers reaper (Ryuk) is an image that cannot be pulled here: every suite stops
 // what it starts instead.
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
@@ -35,7 +39,7 @@ export async function docker(args: readonly string[], options: { timeoutMs?: num
  * Whether a Docker engine answers, and if not why. Under CI=true a missing engine is an error,
  * not a reason to skip.
  */
-export async function findDocker(): Promise<{ available: true } | { available: false; reason: string }> {
+async function findDocker(): Promise<{ available: true } | { available: false; reason: string }> {
   try {
     await docker(['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 20_000 });
     return { available: true };
@@ -44,6 +48,21 @@ export async function findDocker(): Promise<{ available: true } | { available: f
     if (process.env.CI === 'true') throw new Error(`CI=true and ${reason}`);
     return { available: false, reason };
   }
+}
+
+const dockerCheck = await findDocker();
+
+/**
+ * `describe` for a suite that needs the Docker engine: without one it is skipped, and a
+ * skipped test of the same name says why.
+ */
+export function describeWithDocker(name: string, body: () => void): void {
+  if (!dockerCheck.available) {
+    describe(name, () => {
+      it.skip(`skipped: ${dockerCheck.reason}`, () => undefined);
+    });
+  }
+  describe.runIf(dockerCheck.available)(name, body);
 }
 
 /** Runs a command to completion, feeding it `stdin` (a child's stdout) when given. */
@@ -137,4 +156,21 @@ export async function publishedPort(id: string, containerPort: string): Promise<
 /** Removes a container and its anonymous volumes, whatever its state; never throws. */
 export async function removeContainer(id: string | undefined): Promise<void> {
   if (id) await docker(['rm', '--force', '--volumes', id]).catch(() => undefined);
+}
+
+/** Removes a volume; never throws. */
+export async function removeVolume(name: string): Promise<void> {
+  await docker(['volume', 'rm', '--force', name]).catch(() => undefined);
+}
+
+/** Waits until Docker reports the container's HEALTHCHECK as healthy. */
+export async function waitForHealthy(id: string): Promise<void> {
+  await expect.poll(async () => (await containerState(id)).Health?.Status, { timeout: HEALTHY_TIMEOUT_MS, interval: 250 }).toBe('healthy');
+}
+
+/** The URL of the container's HTTP port (8025, published on 127.0.0.1), once `/api/v1/health` answers 200 there. */
+export async function waitForHttpApi(id: string): Promise<string> {
+  const url = `http://127.0.0.1:${await publishedPort(id, '8025/tcp')}`;
+  await expect.poll(async () => (await fetch(`${url}/api/v1/health`).catch(() => null))?.status, { timeout: HEALTHY_TIMEOUT_MS, interval: 100 }).toBe(200);
+  return url;
 }

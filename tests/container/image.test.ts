@@ -12,10 +12,13 @@ import {
   IMAGE_BUILD_TIMEOUT_MS,
   buildImage,
   containerState,
+  describeWithDocker,
   docker,
-  findDocker,
   publishedPort,
   removeContainer,
+  removeVolume,
+  waitForHealthy,
+  waitForHttpApi,
   type ImageInspect,
 } from './docker-harness.js';
 import { openIdleSmtpConnection, sendMail } from './smtp-client.js';
@@ -24,17 +27,8 @@ import { openIdleSmtpConnection, sendMail } from './smtp-client.js';
 const MAX_ADDED_BYTES = 80 * 1000 * 1000;
 /** How long `docker stop` may take. */
 const MAX_STOP_MS = 5_000;
-const HEALTHY_TIMEOUT_MS = 60_000;
 
-const dockerCheck = await findDocker();
-
-if (!dockerCheck.available) {
-  describe('the mailwright Docker image', () => {
-    it.skip(`skipped: ${dockerCheck.reason}`, () => undefined);
-  });
-}
-
-describe.runIf(dockerCheck.available)('the mailwright Docker image', () => {
+describeWithDocker('the mailwright Docker image', () => {
   let image: ImageInspect;
   let base: ImageInspect;
 
@@ -91,7 +85,7 @@ describe.runIf(dockerCheck.available)('the mailwright Docker image', () => {
     it("becomes healthy: /api/v1/health answers 200 and Docker's HEALTHCHECK (mailwright healthcheck) passes", async () => {
       const health = await fetch(`${container.getHttpUrl()}/api/v1/health`);
       expect(health.status).toBe(200);
-      await expect.poll(async () => (await containerState(container.getId())).Health?.Status, { timeout: HEALTHY_TIMEOUT_MS, interval: 500 }).toBe('healthy');
+      await waitForHealthy(container.getId());
     });
 
     it('captures mail sent from the host over STARTTLS and over implicit TLS, trusting the test CA', async () => {
@@ -165,8 +159,7 @@ describe.runIf(dockerCheck.available)('the mailwright Docker image', () => {
     async function runImage(volume: string): Promise<{ id: string; url: string; smtpPort: number; smtpsPort: number }> {
       const id = await docker(['run', '-d', '-p', '127.0.0.1::1025', '-p', '127.0.0.1::1465', '-p', '127.0.0.1::8025', '-v', `${volume}:/data`, IMAGE]);
       started.push(id);
-      const url = `http://127.0.0.1:${await publishedPort(id, '8025/tcp')}`;
-      await expect.poll(async () => (await fetch(`${url}/api/v1/health`).catch(() => null))?.status, { timeout: HEALTHY_TIMEOUT_MS, interval: 100 }).toBe(200);
+      const url = await waitForHttpApi(id);
       return { id, url, smtpPort: await publishedPort(id, '1025/tcp'), smtpsPort: await publishedPort(id, '1465/tcp') };
     }
 
@@ -182,7 +175,7 @@ describe.runIf(dockerCheck.available)('the mailwright Docker image', () => {
 
     afterAll(async () => {
       for (const id of started) await removeContainer(id);
-      for (const volume of volumes) await docker(['volume', 'rm', '--force', volume]).catch(() => undefined);
+      for (const volume of volumes) await removeVolume(volume);
     });
 
     it(`docker stop returns in under ${MAX_STOP_MS / 1000} s with clients still connected, and the process exits 0`, async () => {

@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe } from 'vitest';
 import type { CapturedMessage, MessageDetail, SmtpSession } from '@mailwright/core';
 import { createMailwright, type MailwrightOptions, type RunningMailwright } from '@mailwright/server';
 import { ensureWebBuild, WEB_ROOT } from './web-build.js';
@@ -21,6 +22,11 @@ if (browserSkipReason !== null) {
   // CI must never pass by skipping the browser.
   if (IS_CI) throw new Error(`Browser tests cannot run under CI=true: ${browserSkipReason}`);
   console.warn(`[web] skipping browser tests: ${browserSkipReason}`);
+}
+
+/** `describe` for a browser suite: skipped, with the reason in its name, when Chromium is missing. */
+export function describeInBrowser(name: string, body: () => void): void {
+  describe.skipIf(browserSkipReason !== null)(`${name}${browserSkipReason ? ` (skipped: ${browserSkipReason})` : ''}`, body);
 }
 
 /** How a test mail travels. */
@@ -123,6 +129,45 @@ export async function startViewer(options: MailwrightOptions = {}): Promise<View
       await browser.close().catch(() => undefined);
       await server.close();
     },
+  };
+}
+
+/**
+ * Registers hooks in the enclosing suite that start a viewer before its tests and close it
+ * after them; with `clearBeforeEach`, every test starts from an empty inbox. The returned
+ * harness forwards to the started one, so it works in the suite's tests and in hooks
+ * registered after this call.
+ */
+export function useViewer(options: { clearBeforeEach?: boolean } = {}): ViewerHarness {
+  let started: ViewerHarness | undefined;
+  const current = (): ViewerHarness => {
+    if (!started) throw new Error('the viewer is not started: use it in tests, or in hooks registered after useViewer()');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startViewer();
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  if (options.clearBeforeEach) {
+    beforeEach(async () => {
+      await current().clear();
+    });
+  }
+  return {
+    get server() {
+      return current().server;
+    },
+    get browser() {
+      return current().browser;
+    },
+    open: (path, openOptions) => current().open(path, openOptions),
+    transport: (via, auth) => current().transport(via, auth),
+    send: (mail) => current().send(mail),
+    api: <T>(path: string) => current().api<T>(path),
+    clear: () => current().clear(),
+    close: () => current().close(),
   };
 }
 

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { browserSkipReason, startViewer, type CapturedMessage, type ViewerHarness } from './harness.js';
+import { describeInBrowser, useViewer, type CapturedMessage } from './harness.js';
 
 const LIVE_DEADLINE_MS = 1_000;
 
@@ -12,18 +12,8 @@ async function waitLive(page: Page): Promise<void> {
   await page.locator('[data-testid=stream-status]', { hasText: 'Live' }).waitFor();
 }
 
-describe.skipIf(browserSkipReason !== null)(`inbox viewer${browserSkipReason ? ` (skipped: ${browserSkipReason})` : ''}`, () => {
-  let h: ViewerHarness;
-
-  beforeAll(async () => {
-    h = await startViewer();
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
-  beforeEach(async () => {
-    await h.clear();
-  });
+describeInBrowser('inbox viewer', () => {
+  const h = useViewer({ clearBeforeEach: true });
 
   it('shows a new mail in the open inbox within a second of sending, without reload', async () => {
     const { page, errors } = await h.open('/');

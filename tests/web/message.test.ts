@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { browserSkipReason, startViewer, type MessageDetail, type SmtpSession, type ViewerHarness } from './harness.js';
+import { expect, it } from 'vitest';
+import { describeInBrowser, useViewer, type MessageDetail, type SmtpSession } from './harness.js';
 
 /** A 1×1 PNG. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
@@ -28,18 +28,8 @@ async function startImageHost(): Promise<{ origin: string; hits: string[]; close
   };
 }
 
-describe.skipIf(browserSkipReason !== null)(`message page${browserSkipReason ? ` (skipped: ${browserSkipReason})` : ''}`, () => {
-  let h: ViewerHarness;
-
-  beforeAll(async () => {
-    h = await startViewer();
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
-  beforeEach(async () => {
-    await h.clear();
-  });
+describeInBrowser('message page', () => {
+  const h = useViewer({ clearBeforeEach: true });
 
   it('shows the same delivery record as the API: STARTTLS with AUTH', async () => {
     const sent = await h.send({

@@ -2,8 +2,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserSkipReason, ROOT, startViewer, type CapturedMessage, type ViewerHarness } from './harness.js';
+import { beforeAll, expect, it } from 'vitest';
+import { describeInBrowser, ROOT, useViewer, type CapturedMessage } from './harness.js';
 
 /**
  * The README screenshots. They are always taken (and checked); they replace the ones in
@@ -32,12 +32,11 @@ async function noHorizontalOverflow(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 }
 
-describe.skipIf(browserSkipReason !== null)(`screenshots and layouts${browserSkipReason ? ` (skipped: ${browserSkipReason})` : ''}`, () => {
-  let h: ViewerHarness;
+describeInBrowser('screenshots and layouts', () => {
+  const h = useViewer();
   let order: CapturedMessage;
 
   beforeAll(async () => {
-    h = await startViewer();
     await mkdir(OUTPUT_DIR, { recursive: true });
     await h.send({
       via: 'plain',
@@ -83,9 +82,6 @@ describe.skipIf(browserSkipReason !== null)(`screenshots and layouts${browserSki
         { filename: 'invoice-1042.pdf', content: Buffer.from('%PDF-1.4\n') },
       ],
     });
-  });
-  afterAll(async () => {
-    await h?.close();
   });
 
   for (const colorScheme of ['light', 'dark'] as const) {

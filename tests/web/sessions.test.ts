@@ -1,6 +1,6 @@
 import tls from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserSkipReason, startViewer, type SmtpSession, type ViewerHarness } from './harness.js';
+import { expect, it } from 'vitest';
+import { describeInBrowser, useViewer, type SmtpSession } from './harness.js';
 
 /** A client that does not trust the test CA: its handshake fails. */
 function failHandshake(host: string, port: number): Promise<void> {
@@ -14,15 +14,8 @@ function failHandshake(host: string, port: number): Promise<void> {
   });
 }
 
-describe.skipIf(browserSkipReason !== null)(`sessions page${browserSkipReason ? ` (skipped: ${browserSkipReason})` : ''}`, () => {
-  let h: ViewerHarness;
-
-  beforeAll(async () => {
-    h = await startViewer();
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+describeInBrowser('sessions page', () => {
+  const h = useViewer();
 
   it('lists sessions that carried no mail, with the reason a handshake failed, live', async () => {
     const sent = await h.send({ from: 'a@example.test', to: 'b@example.test', subject: 'Carried mail', text: 'x' });
