@@ -1,7 +1,21 @@
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import type { AddressObject, ParsedMail } from 'mailparser';
+import type * as MailparserModule from 'mailparser';
 import type { Address, AttachmentSummary } from '@mailwright/core';
+import { messageText, snippetOf } from './message-text.js';
+import type * as FastSummaryModule from './summarize-fast.js';
 
-const SNIPPET_LENGTH = 200;
+type Mailparser = typeof MailparserModule;
+type FastSummary = typeof FastSummaryModule;
+
+let mailparser: Promise<Mailparser> | undefined;
+let fastSummary: FastSummary | undefined;
+
+// mailparser with its HTML and link libraries takes ~17 MB once loaded, so it is loaded on the
+// first message the fast path leaves to it or the first detail read, not with the server. The
+// fast path's own libraries (libmime and its charset tables) wait for the first message.
+function loadMailparser(): Promise<Mailparser> {
+  return (mailparser ??= import('mailparser'));
+}
 
 /** The fields of a CapturedMessage that come from the message itself. */
 export interface MessageSummary {
@@ -53,23 +67,6 @@ function addresses(value: AddressObject | AddressObject[] | undefined): Address[
   return result;
 }
 
-function htmlToPlain(html: string): string {
-  return html
-    .replace(/<(script|style|head)[\s\S]*?<\/\1\s*>/gi, ' ')
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/&nbsp;/gi, ' ')
-    .replace(/&amp;/gi, '&')
-    .replace(/&lt;/gi, '<')
-    .replace(/&gt;/gi, '>')
-    .replace(/&quot;/gi, '"')
-    .replace(/&#39;/gi, "'");
-}
-
-function snippetOf(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length <= SNIPPET_LENGTH ? flat : `${flat.slice(0, SNIPPET_LENGTH - 1)}…`;
-}
-
 function attachmentSummaries(parsed: ParsedMail): ParsedAttachment[] {
   return parsed.attachments.map((attachment, index) => ({
     partId: attachment.partId ?? String(index + 1),
@@ -82,17 +79,30 @@ function attachmentSummaries(parsed: ParsedMail): ParsedAttachment[] {
 }
 
 /**
- * Reads what the message list needs from raw message bytes. Never throws on
- * malformed input: mailparser is lenient, and a failure yields an empty summary.
+ * Reads what the message list needs from raw message bytes. Never throws on malformed input:
+ * the common shapes (a single text or HTML part, or a multipart/alternative of those) are read
+ * synchronously by `summarizeFast`, everything else by mailparser, which is lenient, and a
+ * failure yields an empty summary.
  */
 export async function summarizeMessage(raw: Buffer): Promise<MessageSummary> {
+  fastSummary ??= await import('./summarize-fast.js');
+  return fastSummary.summarizeFast(raw) ?? summarizeWithMailparser(raw);
+}
+
+/**
+ * {@link summarizeMessage} by mailparser alone, for any message. The fast path must produce
+ * exactly this summary for every message it accepts.
+ */
+export async function summarizeWithMailparser(raw: Buffer): Promise<MessageSummary> {
+  const { simpleParser } = await loadMailparser();
   let parsed: ParsedMail;
   try {
     parsed = await simpleParser(raw, FAST_OPTIONS);
   } catch {
     return { from: null, to: [], cc: [], replyTo: [], subject: '', messageId: null, date: null, snippet: '', attachments: [], text: '' };
   }
-  const text = parsed.text ?? (typeof parsed.html === 'string' ? htmlToPlain(parsed.html) : '');
+  // With skipHtmlToText an HTML-only message comes back with `text` set to '', not left out.
+  const text = messageText(parsed.text, parsed.html);
   return {
     from: addresses(parsed.from)[0] ?? null,
     to: addresses(parsed.to),
@@ -100,6 +110,7 @@ export async function summarizeMessage(raw: Buffer): Promise<MessageSummary> {
     replyTo: addresses(parsed.replyTo),
     subject: parsed.subject ?? '',
     messageId: parsed.messageId ?? null,
+    // mailparser turns a Date header it cannot parse into the time of parsing.
     date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date.toISOString() : null,
     snippet: snippetOf(text),
     attachments: attachmentSummaries(parsed).map(({ content: _content, ...summary }) => summary),
@@ -109,6 +120,7 @@ export async function summarizeMessage(raw: Buffer): Promise<MessageSummary> {
 
 /** Parses headers, bodies and attachments of a stored message for the detail views. */
 export async function readMessageContent(raw: Buffer): Promise<MessageContent> {
+  const { simpleParser } = await loadMailparser();
   let parsed: ParsedMail;
   try {
     parsed = await simpleParser(raw, { skipImageLinks: true, skipTextLinks: true, keepCidLinks: true });

@@ -1,0 +1,40 @@
+const SNIPPET_LENGTH = 200;
+// Long enough that its collapsed form is nearly always past SNIPPET_LENGTH.
+const SNIPPET_PREFIX_LENGTH = 512;
+
+/** A rough plain-text rendering of HTML, for the `text` filter and the snippet. */
+export function htmlToPlain(html: string): string {
+  return html
+    .replace(/<(script|style|head)[\s\S]*?<\/\1\s*>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&nbsp;/gi, ' ')
+    .replace(/&amp;/gi, '&')
+    .replace(/&lt;/gi, '<')
+    .replace(/&gt;/gi, '>')
+    .replace(/&quot;/gi, '"')
+    .replace(/&#39;/gi, "'");
+}
+
+/**
+ * The text of a message for its summary: the text body, or the HTML body's text when the
+ * text body is missing or empty.
+ */
+export function messageText(text: string | false | undefined, html: string | false | undefined): string {
+  return text || (typeof html === 'string' && html ? htmlToPlain(html) : '');
+}
+
+/**
+ * The first {@link SNIPPET_LENGTH} characters of `text` with whitespace collapsed, ending in
+ * `…` when cut short.
+ */
+export function snippetOf(text: string): string {
+  // Collapsing a prefix instead of the whole body bounds the work, and the snippet (a slice,
+  // which V8 keeps as a view of its parent string) then pins the short collapsed prefix in
+  // memory instead of a collapsed copy of the whole body. The result is the same: the
+  // prefix only grows while its collapsed form is still too short to decide.
+  for (let length = SNIPPET_PREFIX_LENGTH; ; length *= 4) {
+    const flat = text.slice(0, length).replace(/\s+/g, ' ').trim();
+    if (flat.length > SNIPPET_LENGTH) return `${flat.slice(0, SNIPPET_LENGTH - 1)}…`;
+    if (length >= text.length) return flat;
+  }
+}
