@@ -80,6 +80,8 @@ async function formatJson(value, file) {
 }
 
 function checkTarget(target) {
+  // A target whose reference could not run here: shown as SKIP with the reason, not failed.
+  if (target.skipped) return { ...target, pass: null };
   const pass = target.comparison === '<=' ? target.value <= target.limit : target.value >= target.limit;
   return { ...target, pass };
 }
@@ -95,11 +97,11 @@ function renderTargets(targets) {
       { key: 'detail', label: '', align: 'left' },
     ],
     rows: targets.map((target) => ({
-      result: target.error ? 'ERROR' : target.pass ? 'PASS' : 'MISS',
+      result: target.error ? 'ERROR' : target.skipped ? 'SKIP' : target.pass ? 'PASS' : 'MISS',
       name: target.name,
-      value: target.error ? '–' : `${num(target.value)}${target.unit}`,
+      value: target.error || target.skipped ? '–' : `${num(target.value)}${target.unit}`,
       limit: `${target.comparison} ${num(target.limit)}${target.unit}`,
-      detail: target.error ?? target.detail ?? '',
+      detail: target.error ?? target.skipped ?? target.detail ?? '',
     })),
   });
 }
@@ -169,7 +171,7 @@ async function main() {
     `results: ${relative(process.cwd(), options.out) || options.out}${cpuProfileDir ? `; CPU profiles: ${relative(process.cwd(), cpuProfileDir)}/` : ''} (${num(results.durationMs / 1000, 0)} s)`,
   );
 
-  const missed = results.targets.some((target) => !target.error && !target.pass);
+  const missed = results.targets.some((target) => !target.error && !target.skipped && !target.pass);
   if (failed) process.exitCode = 1;
   else if (missed && options.strict) process.exitCode = 1;
 }

@@ -5,7 +5,9 @@
 // `ctx` is { quick, cpuProfileDir, log(message) }. To add one, write bench/scenarios/<name>.mjs
 // and list it here.
 import latency from './latency.mjs';
+import waitLatency from './wait-latency.mjs';
+import fanout from './fanout.mjs';
 import ingest from './ingest.mjs';
 import memory from './memory.mjs';
 
-export const scenarios = [latency, ingest, memory];
+export const scenarios = [latency, waitLatency, fanout, ingest, memory];

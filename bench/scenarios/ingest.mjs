@@ -1,9 +1,11 @@
 // Scenario "ingest": pooled throughput. Postfix's smtp-source (C) keeps 20 sessions open
 // and sends 10 KB messages back to back; we measure messages per second until the last
 // one is accepted, and the server's CPU time per message (the number that noise on a
-// shared machine disturbs least). Rounds alternate between the peers.
+// shared machine disturbs least). Rounds alternate between the peers. MailDev (the npm
+// package, with its defaults) is measured alongside when it is installed and starts;
+// otherwise the table and the targets say why it was left out.
 import { performance } from 'node:perf_hooks';
-import { profiled, startMailwright, startSmtpServerSink, startSmtpSink } from '../lib/peers.mjs';
+import { profiled, startMailDev, startMailwright, startSmtpServerSink, startSmtpSink } from '../lib/peers.mjs';
 import { runSmtpSource } from '../lib/smtp-source.mjs';
 import { median } from '../lib/stats.mjs';
 import { MB, num } from '../lib/report.mjs';
@@ -12,6 +14,7 @@ export const SESSIONS = 20;
 export const PAYLOAD_BYTES = 10 * 1024;
 const RUN_TIMEOUT_MS = 5 * 60_000;
 const THROUGHPUT_TARGET_RATIO = 0.6;
+const MAILDEV_TARGET_RATIO = 3;
 
 export default {
   name: 'ingest',
@@ -29,6 +32,14 @@ export default {
       peers.push(bare);
       const sink = await startSmtpSink(ctx);
       peers.push(sink);
+      let mailDevSkipped = null;
+      try {
+        peers.push(await startMailDev(ctx));
+      } catch (error) {
+        mailDevSkipped = `MailDev left out: ${error.message}`;
+        ctx.log(mailDevSkipped);
+      }
+      const mailDev = peers.find((peer) => peer.name === 'maildev') ?? null;
 
       const send = (peer, count) =>
         runSmtpSource({ host: peer.host, port: peer.port, sessions: SESSIONS, messages: count, length: PAYLOAD_BYTES, timeoutMs: RUN_TIMEOUT_MS });
@@ -52,11 +63,18 @@ export default {
             const stats = await peer.stats();
             if (stats) {
               if (stats.total !== messages) throw new Error(`ingest: ${peer.label} has ${stats.total} of ${messages} messages after the run`);
+              if (stats.files !== undefined && stats.files !== messages)
+                throw new Error(`ingest: ${peer.label} wrote ${stats.files} of ${messages} messages to its mail directory`);
               const averageSize = stats.bytes / stats.total;
               if (averageSize < PAYLOAD_BYTES || (stats.minSize !== undefined && stats.minSize < PAYLOAD_BYTES)) {
                 throw new Error(`ingest: ${peer.label} received messages of ${num(averageSize, 0)} bytes on average, expected ≥ ${PAYLOAD_BYTES}`);
               }
-              verified[peer.name] = { messages: stats.total, averageSize: stats.bytes / stats.total, minSize: stats.minSize ?? null };
+              verified[peer.name] = {
+                messages: stats.total,
+                averageSize: stats.bytes / stats.total,
+                minSize: stats.minSize ?? null,
+                files: stats.files ?? null,
+              };
             }
             samples.get(peer.name).push({
               messagesPerSecond: run.messagesPerSecond,
@@ -80,8 +98,30 @@ export default {
       const messageSize = verified.mailwright?.averageSize ?? PAYLOAD_BYTES;
       const base = results['smtp-server'].messagesPerSecond;
       const ratio = results.mailwright.messagesPerSecond / base;
+      const mailDevResult = mailDev ? results.maildev : null;
+      const mailDevTarget = {
+        name: 'pooled ingest, Mailwright ÷ MailDev',
+        limit: MAILDEV_TARGET_RATIO,
+        comparison: '>=',
+        unit: '×',
+        ...(mailDevResult
+          ? {
+              value: results.mailwright.messagesPerSecond / mailDevResult.messagesPerSecond,
+              detail: `${num(results.mailwright.messagesPerSecond, 0)} vs ${num(mailDevResult.messagesPerSecond, 0)} msg/s (${mailDev.label}); CPU per message ${num(mailDevResult.cpuUsPerMessage / results.mailwright.cpuUsPerMessage)}× Mailwright's`,
+            }
+          : { value: null, skipped: mailDevSkipped }),
+      };
       return {
-        data: { messages, warmup, rounds, sessions: SESSIONS, payloadBytes: PAYLOAD_BYTES, results, verified },
+        data: {
+          messages,
+          warmup,
+          rounds,
+          sessions: SESSIONS,
+          payloadBytes: PAYLOAD_BYTES,
+          results,
+          verified,
+          maildev: mailDev ? { version: mailDev.version } : { skipped: mailDevSkipped },
+        },
         tables: [
           {
             title: `${this.title}: ${messages} messages per round, ${rounds} round(s), median`,
@@ -92,6 +132,7 @@ export default {
               { key: 'rounds', label: 'rounds (msg/s)', align: 'left' },
               { key: 'cpu', label: 'server CPU µs/msg' },
               { key: 'ratio', label: '÷ smtp-server sink' },
+              { key: 'mailwrightRatio', label: 'Mailwright ÷' },
             ],
             rows: peers.map((peer) => {
               const r = results[peer.name];
@@ -102,10 +143,14 @@ export default {
                 rounds: r.rounds.join(' / '),
                 cpu: num(r.cpuUsPerMessage, 0),
                 ratio: `${num(r.messagesPerSecond / base)}×`,
+                mailwrightRatio: peer.name === 'mailwright' ? '' : `${num(results.mailwright.messagesPerSecond / r.messagesPerSecond)}×`,
               };
             }),
             notes: [
               `verified each round: Mailwright stored all ${messages} messages (average ${num(verified.mailwright?.averageSize, 0)} bytes, smallest ${num(verified.mailwright?.minSize, 0)}); the smtp-server sink received all ${messages}`,
+              mailDev
+                ? `MailDev (defaults: messages in memory, each also written to an .eml file in a temporary directory): its API listed all ${messages} and its mail directory held ${verified.maildev?.files} files (smallest ${num(verified.maildev?.minSize, 0)} bytes)`
+                : `MailDev: not measured. ${mailDevSkipped}`,
               'Postfix smtp-sink is a reference for the ceiling of the load generator, not a target',
             ],
           },
@@ -119,6 +164,7 @@ export default {
             unit: '×',
             detail: `${num(results.mailwright.messagesPerSecond, 0)} vs ${num(base, 0)} msg/s`,
           },
+          mailDevTarget,
         ],
       };
     } finally {

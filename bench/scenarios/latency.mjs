@@ -9,14 +9,12 @@
 // whatever the server is. The main series therefore hand nodemailer a socket with
 // TCP_NODELAY (its getSocket option), which measures the server; two series with
 // nodemailer's defaults show what a test suite sees out of the box.
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import nodemailer from 'nodemailer';
+import { createTransport as transport } from '../lib/nodemailer.mjs';
 import { profiled, startMailwright, startSmtpServerSink, startSmtpSink } from '../lib/peers.mjs';
 import { summarize } from '../lib/stats.mjs';
 import { num } from '../lib/report.mjs';
 
-const SEND_TIMEOUT_MS = 10_000;
 const SCENARIO_TIMEOUT_MS = 10 * 60_000;
 const P50_TARGET_RATIO = 2;
 
@@ -26,35 +24,6 @@ const MESSAGE = {
   subject: 'new-connection latency',
   text: 'Hello from the Mailwright benchmark.\n',
 };
-
-/** nodemailer's getSocket hook: an already connected socket with TCP_NODELAY. */
-function noDelaySocket(host, port) {
-  return (options, callback) => {
-    const socket = net.connect({ host, port, noDelay: true });
-    socket.setTimeout(SEND_TIMEOUT_MS, () => socket.destroy(new Error('connect timeout')));
-    socket.once('error', callback);
-    socket.once('connect', () => {
-      socket.setTimeout(0);
-      socket.off('error', callback);
-      callback(null, { connection: socket });
-    });
-  };
-}
-
-function transport(host, port, { tls = null, noDelay = true } = {}) {
-  return nodemailer.createTransport({
-    host,
-    port,
-    secure: false,
-    name: 'localhost',
-    ...(noDelay ? { getSocket: noDelaySocket(host, port) } : {}),
-    // Without ignoreTLS nodemailer upgrades with STARTTLS whenever it is offered.
-    ...(tls ? { requireTLS: true, tls: { ca: [tls.ca] } } : { ignoreTLS: true }),
-    connectionTimeout: SEND_TIMEOUT_MS,
-    greetingTimeout: SEND_TIMEOUT_MS,
-    socketTimeout: SEND_TIMEOUT_MS,
-  });
-}
 
 async function timedSend(series) {
   const started = performance.now();
