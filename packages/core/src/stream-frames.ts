@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CapturedMessage } from './captured-message.js';
+import type { CapturedMessage, MessageDetail } from './captured-message.js';
 import { MessageFilterSchema } from './message-filter.js';
 import type { SmtpSession } from './smtp-session.js';
 
@@ -26,6 +26,11 @@ export const SubscribeFrameSchema = z
       .array(z.enum(['message', 'session']))
       .min(1)
       .optional(),
+    /**
+     * Deliver each message with its headers, text, html and analysis (a MessageDetail), as
+     * `GET /messages/:id` returns it, so that no second request is needed. Default false.
+     */
+    detail: z.boolean().optional(),
   })
   .strict();
 export type SubscribeFrame = z.infer<typeof SubscribeFrameSchema>;
@@ -43,7 +48,8 @@ export type ServerFrame =
   | { type: 'hello'; version: 1; seq: number }
   /** A subscription's replay is complete; live delivery follows. */
   | { type: 'subscribed'; subscription: string; seq: number }
-  | { type: 'message'; subscription: string; message: CapturedMessage }
+  /** `message` is a MessageDetail for subscriptions with `detail: true`. */
+  | { type: 'message'; subscription: string; message: CapturedMessage | MessageDetail }
   | { type: 'session'; subscription: string; session: SmtpSession }
   | { type: 'deleted'; ids: string[] }
   | { type: 'cleared' }

@@ -41,8 +41,12 @@ export function linksOf(message: Pick<MessageDetail, 'html' | 'text'>): string[]
 
 /** Fetches a message's detail and wraps it with the lazy helpers. */
 export async function receiveMessage(http: HttpClient, id: string): Promise<ReceivedMessage> {
-  const detail = await http.json<MessageDetail>('GET', `/messages/${encodeURIComponent(id)}`);
-  const base = `/messages/${encodeURIComponent(id)}`;
+  return withHelpers(http, await http.json<MessageDetail>('GET', `/messages/${encodeURIComponent(id)}`));
+}
+
+/** Adds the lazy helpers to a message detail (from the stream or REST). */
+export function withHelpers(http: HttpClient, detail: MessageDetail): ReceivedMessage {
+  const base = `/messages/${encodeURIComponent(detail.id)}`;
   const helpers = {
     raw: () => http.bytes(`${base}/raw`),
     links: () => linksOf(detail),

@@ -1,12 +1,13 @@
 import WebSocket from 'ws';
-import { STREAM_PROTOCOL, type CapturedMessage, type MessageFilter, type ServerFrame, type SmtpSession } from '@mailwright/core';
+import { STREAM_PROTOCOL, type CapturedMessage, type MessageDetail, type MessageFilter, type ServerFrame, type SmtpSession } from '@mailwright/core';
 
 const RECONNECT_MIN_MS = 50;
 const RECONNECT_MAX_MS = 2_000;
 
 /** What a subscription receives. */
 export interface SubscriptionHandlers {
-  onMessage?(message: CapturedMessage): void;
+  /** A MessageDetail when the subscription asked for `detail`. */
+  onMessage?(message: CapturedMessage | MessageDetail): void;
   onSession?(session: SmtpSession): void;
   onError?(error: { code: string; message: string }): void;
   /** The client was closed while the subscription was active. */
@@ -25,6 +26,7 @@ interface Entry {
   id: string;
   filter: MessageFilter;
   events: ('message' | 'session')[];
+  detail: boolean;
   cursor: number | undefined;
   handlers: SubscriptionHandlers;
   resolveReady: () => void;
@@ -52,7 +54,10 @@ export class StreamClient {
     this.#headers = headers;
   }
 
-  subscribe(options: { filter?: MessageFilter; since?: number; events?: ('message' | 'session')[] }, handlers: SubscriptionHandlers): StreamSubscription {
+  subscribe(
+    options: { filter?: MessageFilter; since?: number; events?: ('message' | 'session')[]; detail?: boolean },
+    handlers: SubscriptionHandlers,
+  ): StreamSubscription {
     this.#nextId += 1;
     let resolveReady!: () => void;
     const ready = new Promise<void>((resolve) => (resolveReady = resolve));
@@ -60,6 +65,7 @@ export class StreamClient {
       id: `s${this.#nextId}`,
       filter: options.filter ?? {},
       events: options.events ?? ['message'],
+      detail: options.detail === true,
       cursor: options.since,
       handlers,
       resolveReady,
@@ -86,6 +92,7 @@ export class StreamClient {
         id: entry.id,
         filter: entry.filter,
         events: entry.events,
+        ...(entry.detail ? { detail: true } : {}),
         ...(entry.cursor === undefined ? {} : { since: entry.cursor }),
       }),
     );

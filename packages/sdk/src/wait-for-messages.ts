@@ -1,8 +1,8 @@
-import { ErrorCode, MailwrightError, type CapturedMessage } from '@mailwright/core';
+import { ErrorCode, MailwrightError, type CapturedMessage, type MessageDetail } from '@mailwright/core';
 import type { HttpClient } from './http-client.js';
 import type { StreamClient } from './stream-client.js';
 import { describeFilter, toWireFilter, type MessageFilterInput } from './message-filter-input.js';
-import { receiveMessage, type ReceivedMessage } from './received-message.js';
+import { withHelpers, type ReceivedMessage } from './received-message.js';
 
 /** Default time to wait for mail. */
 export const DEFAULT_WAIT_TIMEOUT_MS = 10_000;
@@ -45,16 +45,17 @@ export async function waitForMessages(
 ): Promise<ReceivedMessage[]> {
   const { filter, timeout, since } = splitWaitOptions(options);
   const wire = toWireFilter({ ...scope, ...filter });
-  const found: CapturedMessage[] = [];
+  const found: MessageDetail[] = [];
   let subscription: ReturnType<StreamClient['subscribe']> | undefined;
-  const matched = await new Promise<CapturedMessage[] | null>((resolve, reject) => {
+  const matched = await new Promise<MessageDetail[] | null>((resolve, reject) => {
     const timer = setTimeout(() => resolve(null), timeout);
     timer.unref();
     subscription = stream.subscribe(
-      { filter: wire, since },
+      // The frames carry the detail: the message resolves without a second request.
+      { filter: wire, since, detail: true },
       {
         onMessage(message) {
-          found.push(message);
+          found.push(message as MessageDetail);
           if (found.length === count) {
             clearTimeout(timer);
             resolve(found.slice());
@@ -72,7 +73,7 @@ export async function waitForMessages(
     );
   }).finally(() => subscription?.close());
 
-  if (matched) return Promise.all(matched.map((message) => receiveMessage(http, message.id)));
+  if (matched) return matched.map((detail) => withHelpers(http, detail));
 
   const arrived = await http
     .json<{ messages: CapturedMessage[]; total: number }>('GET', '/messages', { query: { ...toWireFilter(scope), after: since, limit: ARRIVED_SHOWN } })

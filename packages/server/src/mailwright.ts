@@ -19,6 +19,7 @@ import { errorMiddleware } from './api/http-error.js';
 import { serveWeb } from './api/serve-web.js';
 import { requireToken } from './api/access-control.js';
 import { attachStreamHub } from './api/stream-hub.js';
+import { readMessageDetail } from './api/message-detail.js';
 import { VERSION } from './version.js';
 
 const HTTP_CLOSE_TIMEOUT_MS = 2_000;
@@ -145,6 +146,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       accessPolicy,
       { maxBufferedBytes: options.streamMaxBufferedBytes, pingIntervalMs: options.streamPingIntervalMs },
       logger,
+      (message) => readMessageDetail(store, message),
     );
     cleanups.push(
       () =>

@@ -123,7 +123,7 @@ export async function readMessageContent(raw: Buffer): Promise<MessageContent> {
   const { simpleParser } = await loadMailparser();
   let parsed: ParsedMail;
   try {
-    parsed = await simpleParser(raw, { skipImageLinks: true, skipTextLinks: true, keepCidLinks: true });
+    parsed = await simpleParser(raw, { skipImageLinks: true, skipTextLinks: true, skipTextToHtml: true, keepCidLinks: true });
   } catch {
     return { headers: {}, text: null, html: null, attachments: [] };
   }

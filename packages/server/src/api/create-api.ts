@@ -2,11 +2,11 @@ import express, { type Request, type Response, type Router } from 'express';
 import { ErrorCode, pickFilter, compileFilter, isEmptyFilter, type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 import { readMessageContent } from '../analysis/parse-message.js';
-import { analyzeMessage } from '../analysis/analyze-message.js';
 import type { Logger } from '../logger.js';
 import { errorMiddleware, httpError } from './http-error.js';
 import { booleanParam, integerParam, stringParam } from './query-params.js';
 import { waitForMessage } from './wait-for-message.js';
+import { readMessageDetail } from './message-detail.js';
 
 const MAX_LIMIT = 1000;
 const DEFAULT_LIMIT = 50;
@@ -87,10 +87,9 @@ export function createApiRouter(context: ApiContext): Router {
   });
 
   router.get('/messages/:id', async (request, response) => {
-    const message = await messageOr404(context, request.params.id);
-    const raw = await rawOr404(context, message.id);
-    const content = await readMessageContent(raw);
-    response.json({ ...message, headers: content.headers, text: content.text, html: content.html, analysis: analyzeMessage(content) });
+    const detail = await readMessageDetail(context.store, await messageOr404(context, request.params.id));
+    if (!detail) throw httpError(404, ErrorCode.MESSAGE_NOT_FOUND, `No message with id "${request.params.id}"`);
+    response.json(detail);
   });
 
   router.get('/messages/:id/raw', async (request, response) => {

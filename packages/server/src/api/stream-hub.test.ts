@@ -253,6 +253,24 @@ describe('the WebSocket stream', () => {
     expect(client.frames.find((frame) => frame.type === 'deleted')).toEqual({ type: 'deleted', ids: [message!.id] });
   });
 
+  it('subscriptions with detail get headers, bodies and analysis in each frame, still exactly once and in order', async () => {
+    const server = await start();
+    const sending = burst(server, 'burst4', 4, 10);
+    const client = connect(server);
+    await client.opened;
+    client.send({ type: 'subscribe', id: 'd', since: 0, detail: true, filter: { subject: 'match burst4' } });
+    await sending;
+    await client.until(() => client.messages('d').length >= 20);
+    const received = client.messages('d') as (CapturedMessage & { headers?: Record<string, string[]>; text?: string })[];
+    expectExactlyOnceInOrder(received, await matching(server, 'burst4'));
+    for (const message of received) {
+      expect(message.headers?.subject).toEqual([message.subject]);
+      expect(message.text).toMatch(/^x\s*$/);
+    }
+    const confirmed = client.frames.findIndex((frame) => frame.type === 'subscribed');
+    expect(confirmed).toBeGreaterThan(-1);
+  });
+
   it('GET /messages/wait long-polls: stored mail, mail still to come, and 408 on timeout', async () => {
     const server = await start();
     const transport = nodemailer.createTransport({ host: server.smtp.host, port: server.smtp.port, ignoreTLS: true });

@@ -9,6 +9,7 @@ import {
   compileFilter,
   isEmptyFilter,
   type CapturedMessage,
+  type MessageDetail,
   type MessageMatcher,
   type ServerFrame,
   type SmtpSession,
@@ -23,6 +24,8 @@ const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
 const MAX_SUBSCRIPTIONS_PER_CLIENT = 100;
 const REPLAY_BATCH = 500;
 const SLOW_CLIENT_GRACE_MS = 5_000;
+/** Details of the latest messages, shared by every subscription that asks for them. */
+const DETAIL_CACHE_ENTRIES = 32;
 
 /** Tuning of the stream. */
 export interface StreamOptions {
@@ -44,6 +47,9 @@ interface Subscription {
   cursor: number;
   /** Live messages that arrived during the replay, delivered after it. */
   pending: { message: CapturedMessage; json: string }[] | null;
+  /** Frames carry the message detail; they go out in order through `outbox`. */
+  detail: boolean;
+  outbox: Promise<void>;
 }
 
 interface Client {
@@ -63,8 +69,16 @@ export interface StreamHub {
  * The WebSocket stream at /api/v1/stream. Each store event is serialized once and the
  * frame shared by every subscriber; nothing is serialized when nobody listens.
  */
-export function attachStreamHub(server: Server, store: MessageStore, policy: AccessPolicy, options: StreamOptions, logger: Logger): StreamHub {
+export function attachStreamHub(
+  server: Server,
+  store: MessageStore,
+  policy: AccessPolicy,
+  options: StreamOptions,
+  logger: Logger,
+  readDetail: (message: CapturedMessage) => Promise<MessageDetail | null>,
+): StreamHub {
   const clients = new Set<Client>();
+  const details = new Map<string, Promise<string>>();
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_CLIENT_FRAME_BYTES,
@@ -112,10 +126,42 @@ export function attachStreamHub(server: Server, store: MessageStore, policy: Acc
     send(client, JSON.stringify(frame));
   }
 
+  /** The detail of a message as JSON, built once however many subscriptions want it. */
+  function detailJsonOf(message: CapturedMessage, summaryJson: string): Promise<string> {
+    let json = details.get(message.id);
+    if (!json) {
+      json = readDetail(message).then((detail) => (detail ? JSON.stringify(detail) : summaryJson));
+      details.set(message.id, json);
+      for (const id of details.keys()) {
+        if (details.size <= DETAIL_CACHE_ENTRIES) break;
+        details.delete(id);
+      }
+    }
+    return json;
+  }
+
+  /** Queues a frame of a detail subscription behind the ones before it, keeping seq order. */
+  function enqueue(subscription: Subscription, frame: () => Promise<string>, client: Client): void {
+    subscription.outbox = subscription.outbox
+      .then(async () => {
+        const text = await frame();
+        if (client.subscriptions.get(subscription.id) === subscription) send(client, text);
+      })
+      .catch((error: unknown) => logger.error({ err: error }, 'stream detail failed'));
+  }
+
   function deliver(client: Client, subscription: Subscription, message: CapturedMessage, json: string): void {
     if (message.seq <= subscription.cursor) return;
     subscription.cursor = message.seq;
-    send(client, `${subscription.messagePrefix}${json}}`);
+    if (subscription.detail) enqueue(subscription, async () => `${subscription.messagePrefix}${await detailJsonOf(message, json)}}`, client);
+    else send(client, `${subscription.messagePrefix}${json}}`);
+  }
+
+  /** Sends the `subscribed` frame after everything delivered before it. */
+  function confirm(client: Client, subscription: Subscription): void {
+    const frame = JSON.stringify({ type: 'subscribed', subscription: subscription.id, seq: subscription.cursor } satisfies ServerFrame);
+    if (subscription.detail) enqueue(subscription, async () => frame, client);
+    else send(client, frame);
   }
 
   async function replay(client: Client, subscription: Subscription, filter: SubscribeFrame['filter']): Promise<void> {
@@ -133,7 +179,7 @@ export function attachStreamHub(server: Server, store: MessageStore, policy: Acc
     subscription.pending = null;
     for (const { message, json } of pending) deliver(client, subscription, message, json);
     subscription.cursor = Math.max(subscription.cursor, store.latestSeq());
-    sendFrame(client, { type: 'subscribed', subscription: subscription.id, seq: subscription.cursor });
+    confirm(client, subscription);
   }
 
   function subscribe(client: Client, frame: SubscribeFrame): void {
@@ -164,11 +210,13 @@ export function attachStreamHub(server: Server, store: MessageStore, policy: Acc
       wantsSessions: events.has('session'),
       cursor: frame.since ?? store.latestSeq(),
       pending: frame.since === undefined ? null : [],
+      detail: frame.detail === true,
+      outbox: Promise.resolve(),
     };
     client.subscriptions.set(frame.id, subscription);
     if (!subscription.wantsMessages || frame.since === undefined) {
       subscription.pending = null;
-      sendFrame(client, { type: 'subscribed', subscription: frame.id, seq: subscription.cursor });
+      confirm(client, subscription);
       return;
     }
     replay(client, subscription, frame.filter).catch((error: unknown) => {

@@ -58,12 +58,15 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
     return text;
   }
 
-  /** The entries matching a query, in the given order; the text part is only evaluated when the rest matches. */
-  async function* matching(candidates: Iterable<Entry>, query: CompiledQuery): AsyncGenerator<Entry> {
+  /**
+   * Visits the entries matching a query, in the given order, until `visit` returns false. The
+   * text part is evaluated only when the rest matches, and without a text part nothing awaits.
+   */
+  async function scan(candidates: Iterable<Entry>, query: CompiledQuery, visit: (entry: Entry) => boolean): Promise<void> {
     for (const entry of candidates) {
       if (query.match && !query.match({ message: entry.message })) continue;
       if (query.matchText && !query.matchText({ message: entry.message, text: await textOf(entry) })) continue;
-      yield entry;
+      if (!visit(entry)) return;
     }
   }
 
@@ -122,19 +125,17 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
     async listMessages(query) {
       const page: CapturedMessage[] = [];
       let total = 0;
-      for await (const entry of matching(newestFirst(query.before, query.after), compileQuery(query.filter))) {
+      await scan(newestFirst(query.before, query.after), compileQuery(query.filter), (entry) => {
         total += 1;
         if (page.length < query.limit) page.push(entry.message);
-      }
+        return true;
+      });
       return { messages: page, total };
     },
     async messagesAfter(after, filter, limit) {
       const result: CapturedMessage[] = [];
       if (limit <= 0) return result;
-      for await (const entry of matching(oldestAfter(after), compileQuery(filter))) {
-        result.push(entry.message);
-        if (result.length >= limit) break;
-      }
+      await scan(oldestAfter(after), compileQuery(filter), (entry) => result.push(entry.message) < limit);
       return result;
     },
     async deleteMessage(id) {
@@ -154,7 +155,10 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
         return ids;
       }
       const removed = new Set<string>();
-      for await (const entry of matching(entries.slice(), compileQuery(filter))) removed.add(entry.message.id);
+      await scan(entries.slice(), compileQuery(filter), (entry) => {
+        removed.add(entry.message.id);
+        return true;
+      });
       if (removed.size === 0) return [];
       entries = entries.filter((entry) => !removed.has(entry.message.id));
       forget(removed);
