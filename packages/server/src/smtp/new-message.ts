@@ -1,5 +1,6 @@
 import type { SMTPServerSession } from 'smtp-server';
-import { plaintextTlsInfo } from '@mailwright/core';
+import { plaintextTlsInfo, type Address } from '@mailwright/core';
+import { ownString } from './own-string.js';
 import type { MessageSummary } from '../analysis/parse-message.js';
 import type { NewMessage } from '../store/message-store.js';
 import type { SessionRecorder } from './session-recorder.js';
@@ -17,6 +18,7 @@ export function toNewMessage(
 ): NewMessage {
   const { envelope } = session;
   const { text, ...fields } = summary;
+  const address = (entry: Address): Address => ({ name: ownString(entry.name), address: ownString(entry.address) });
   return {
     receivedAt: new Date().toISOString(),
     envelope: {
@@ -26,7 +28,16 @@ export function toNewMessage(
       smtpUtf8: envelope.smtpUtf8 === true,
       body: envelope.bodyType === '8bitmime' ? '8bitmime' : '7bit',
     },
-    ...fields,
+    // Stored for as long as the message is: copies that do not pin what they were cut from.
+    from: fields.from && address(fields.from),
+    to: fields.to.map(address),
+    cc: fields.cc.map(address),
+    replyTo: fields.replyTo.map(address),
+    subject: ownString(fields.subject),
+    messageId: fields.messageId === null ? null : ownString(fields.messageId),
+    date: fields.date,
+    snippet: ownString(fields.snippet),
+    attachments: fields.attachments,
     size: raw.length,
     // Frozen and shared with the session: the TLS state when the message was accepted.
     tls: recorder ? recorder.session.tls : plaintextTlsInfo(),

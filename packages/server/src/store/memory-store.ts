@@ -19,7 +19,7 @@ export interface MemoryStoreOptions {
   maxSessions: number;
   /** Derives the text body of a raw message, for `text` filters on messages whose text is no longer cached. */
   extractText(raw: Buffer): Promise<string>;
-  /** Memory for cached text bodies. Default 16 MiB. */
+  /** Memory for cached text bodies. Default 4 MiB. */
   textCacheBytes?: number;
 }
 
@@ -45,7 +45,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
   /** Ascending by seq. */
   let entries: Entry[] = [];
   const byId = new Map<string, Entry>();
-  const texts = new TextCache(options.textCacheBytes ?? 16 * MIB);
+  const texts = new TextCache(options.textCacheBytes ?? 4 * MIB);
   const sessions = new Map<string, SmtpSession>();
   let seq = 0;
 
