@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import nodemailer from 'nodemailer';
-import type { CapturedMessage, ServerFrame } from '@mailwright/core';
+import { plaintextTlsInfo, type CapturedMessage, type ServerFrame } from '@mailwright/core';
 import { createMailwright } from '../mailwright.js';
 import type { RunningMailwright } from '../mailwright.js';
 import type { NewMessage } from '../store/message-store.js';
@@ -186,16 +186,7 @@ describe('the WebSocket stream', () => {
       size: 1,
       snippet: '',
       attachments: [],
-      tls: {
-        mode: 'none',
-        starttlsOffered: false,
-        protocol: null,
-        cipher: null,
-        servername: null,
-        alpnProtocol: null,
-        resumed: false,
-        clientCertificate: null,
-      },
+      tls: plaintextTlsInfo(),
       auth: null,
       sessionId: 's',
       listener: 'smtp',
