@@ -225,7 +225,7 @@ describe('summarizeMessage', () => {
     expect(folded).toMatchObject({ subject: 'café crème plain', messageId: '<id-without-brackets@sender.test>', date: '2026-03-03T09:00:00.000Z' });
     expect((await summarizeMessage(raw('two To headers, an empty From first'))).from).toBeNull();
     expect((await summarizeMessage(raw('missing Date (CRLF)'))).date).toBeNull();
-    expect((await summarizeMessage(raw('unparsable Date (LF)'))).date).toBe(NOW.toISOString());
+    expect((await summarizeMessage(raw('unparsable Date (LF)'))).date).toBeNull();
     expect((await summarizeMessage(raw('missing Message-ID (CRLF)'))).messageId).toBeNull();
   });
 

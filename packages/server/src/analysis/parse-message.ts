@@ -17,6 +17,20 @@ function loadMailparser(): Promise<Mailparser> {
   return (mailparser ??= import('mailparser'));
 }
 
+/**
+ * The Date header as ISO 8601, or null when there is none or it cannot be parsed (where
+ * mailparser would substitute the time of parsing).
+ */
+function usableDate(parsed: ParsedMail): string | null {
+  const header = parsed.headerLines.find((line) => line.key === 'date');
+  if (!header || !parsed.date) return null;
+  const value = header.line
+    .slice(header.line.indexOf(':') + 1)
+    .replace(/\r?\n[ \t]+/g, ' ')
+    .trim();
+  return Number.isNaN(new Date(value).getTime()) ? null : parsed.date.toISOString();
+}
+
 /** The fields of a CapturedMessage that come from the message itself. */
 export interface MessageSummary {
   from: Address | null;
@@ -111,7 +125,7 @@ export async function summarizeWithMailparser(raw: Buffer): Promise<MessageSumma
     subject: parsed.subject ?? '',
     messageId: parsed.messageId ?? null,
     // mailparser turns a Date header it cannot parse into the time of parsing.
-    date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date.toISOString() : null,
+    date: usableDate(parsed),
     snippet: snippetOf(text),
     attachments: attachmentSummaries(parsed).map(({ content: _content, ...summary }) => summary),
     text,

@@ -348,7 +348,7 @@ function summarizeHeaders(headers: HeaderLine[]): HeaderSummary {
   const cc: Address[] = [];
   let subject: string | undefined;
   let messageId: string | undefined;
-  let date: string | undefined;
+  let date: string | null | undefined;
   for (const { key, line } of headers) {
     switch (key) {
       case 'from':
@@ -371,9 +371,10 @@ function summarizeHeaders(headers: HeaderLine[]): HeaderSummary {
         break;
       case 'date':
         if (date === undefined) {
-          // mailparser replaces a date it cannot parse with the time of parsing
+          // mailparser replaces a date it cannot parse with the time of parsing; the summary
+          // reports that there is no usable date instead of inventing one
           const value = new Date(headerValue(line));
-          date = (Number.isNaN(value.getTime()) ? new Date() : value).toISOString();
+          date = Number.isNaN(value.getTime()) ? null : value.toISOString();
         }
         break;
     }
