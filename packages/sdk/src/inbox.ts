@@ -22,24 +22,34 @@ export class Inbox {
   readonly #stream: StreamClient;
 
   readonly #scope: { to: RegExp };
+  /** A generated address can have no mail from before the inbox: waits need not replay older messages. */
+  readonly #createdAtSeq: number;
 
   /** @internal Use `mail.inbox()`. */
-  constructor(address: string, http: HttpClient, stream: StreamClient) {
+  constructor(address: string, http: HttpClient, stream: StreamClient, generated: boolean) {
     this.address = address;
     this.#http = http;
     this.#stream = stream;
+    this.#createdAtSeq = generated ? stream.latestSeq : 0;
     this.#scope = { to: new RegExp(`^${address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i') };
   }
 
   /** Resolves with the first message to this inbox matching the filter, including mail that already arrived. */
   async waitForMessage(options: WaitOptions = {}): Promise<ReceivedMessage> {
-    const [message] = await waitForMessages(this.#http, this.#stream, 1, options, this.#scope);
+    const [message] = await waitForMessages(this.#http, this.#stream, 1, this.#withSince(options), this.#scope);
     return message as ReceivedMessage;
   }
 
   /** Resolves with the first `count` messages to this inbox matching the filter, in arrival order. */
   waitForMessages(count: number, options: WaitOptions = {}): Promise<ReceivedMessage[]> {
-    return waitForMessages(this.#http, this.#stream, count, options, this.#scope);
+    return waitForMessages(this.#http, this.#stream, count, this.#withSince(options), this.#scope);
+  }
+
+  #withSince(options: WaitOptions): WaitOptions {
+    if (options.since !== undefined) return options;
+    // After a server restart (seq went back) the floor no longer applies.
+    const since = this.#stream.latestSeq >= this.#createdAtSeq ? this.#createdAtSeq : 0;
+    return { ...options, since };
   }
 
   /** Every message to this inbox so far, newest first. */

@@ -109,8 +109,8 @@ export class Mailwright implements AsyncDisposable {
   }
 
   /** An inbox with a unique address (or the given one). */
-  inbox(address: string = uniqueAddress()): Inbox {
-    return new Inbox(address, this.#http, this.#stream);
+  inbox(address?: string): Inbox {
+    return new Inbox(address ?? uniqueAddress(), this.#http, this.#stream, address === undefined);
   }
 
   /** Captured messages. */

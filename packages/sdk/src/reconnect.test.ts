@@ -6,11 +6,13 @@ import { Mailwright } from './mailwright.js';
 let server: Mailwright;
 let proxy: net.Server;
 const piped = new Set<net.Socket>();
+let target: URL;
 
 beforeAll(async () => {
   server = await Mailwright.start();
-  const target = new URL(server.url);
-  // A TCP proxy in front of the HTTP port, so the test can cut the stream's connection.
+  target = new URL(server.url);
+  // A TCP proxy in front of the HTTP port, so the test can cut the stream's connection
+  // (and point it at another server).
   proxy = net.createServer((client) => {
     const upstream = net.connect(Number(target.port), target.hostname);
     piped.add(client).add(upstream);
@@ -50,5 +52,32 @@ it('keeps waiting across a dropped stream connection, resuming from the last seq
     expect(received).toEqual(['one', 'two', 'three']);
   } finally {
     await client.close();
+  }
+});
+
+it('after a server restart (its seq went back), waits still see the new mail', async () => {
+  const { port } = proxy.address() as net.AddressInfo;
+  const client = await Mailwright.connect(`http://127.0.0.1:${port}`);
+  const restarted = await Mailwright.start();
+  try {
+    // Let the client learn the first server's (non-zero) seq, then create an inbox there.
+    const before = client.inbox();
+    await nodemailer
+      .createTransport({ host: server.smtp.host, port: server.smtp.port, ignoreTLS: true })
+      .sendMail({ from: 'a@example.test', to: before.address, subject: 'before', text: 'x' });
+    await before.waitForMessage({ timeout: 5_000 });
+    const inbox = client.inbox();
+    // "Restart": the proxy now leads to a fresh server with an empty store.
+    target = new URL(restarted.url);
+    for (const socket of piped) socket.destroy();
+    piped.clear();
+    const waiting = inbox.waitForMessage({ timeout: 10_000 });
+    await nodemailer
+      .createTransport({ host: restarted.smtp.host, port: restarted.smtp.port, ignoreTLS: true })
+      .sendMail({ from: 'a@example.test', to: inbox.address, subject: 'after the restart', text: 'x' });
+    expect((await waiting).subject).toBe('after the restart');
+  } finally {
+    await client.close();
+    await restarted.close();
   }
 });

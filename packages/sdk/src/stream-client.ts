@@ -41,11 +41,18 @@ export class StreamClient {
   readonly #headers: Record<string, string>;
   readonly #entries = new Map<string, Entry>();
   #socket: WebSocket | null = null;
+  /** Whether the server said hello on the current connection. */
   #open = false;
+  #latestSeq = 0;
   #closed = false;
   #nextId = 0;
   #attempt = 0;
   #timer: NodeJS.Timeout | null = null;
+  /** The newest seq this client has heard of (0 before the first hello). */
+  get latestSeq(): number {
+    return this.#latestSeq;
+  }
+
   /** The last connection problem, for error messages. */
   lastError: string | null = null;
 
@@ -102,11 +109,10 @@ export class StreamClient {
     if (this.#socket || this.#closed) return;
     const socket = new WebSocket(this.#url, STREAM_PROTOCOL, { headers: this.#headers });
     this.#socket = socket;
+    // Subscriptions go out once the server has said hello: its seq tells whether our cursors still apply.
     socket.on('open', () => {
-      this.#open = true;
       this.#attempt = 0;
       this.lastError = null;
-      for (const entry of this.#entries.values()) this.#sendSubscribe(entry);
     });
     socket.on('message', (data) => this.#onFrame(JSON.parse(data.toString()) as ServerFrame));
     socket.on('error', (error) => {
@@ -129,10 +135,22 @@ export class StreamClient {
 
   #onFrame(frame: ServerFrame): void {
     switch (frame.type) {
+      case 'hello': {
+        if (frame.seq < this.#latestSeq) {
+          // The server's seq went back: it restarted with an empty store. Cursors from before
+          // would skip the new messages, so every subscription starts from the beginning.
+          for (const entry of this.#entries.values()) if (entry.cursor !== undefined) entry.cursor = 0;
+        }
+        this.#latestSeq = frame.seq;
+        this.#open = true;
+        for (const entry of this.#entries.values()) this.#sendSubscribe(entry);
+        return;
+      }
       case 'message': {
         const entry = this.#entries.get(frame.subscription);
         if (!entry || (entry.cursor !== undefined && frame.message.seq <= entry.cursor)) return;
         entry.cursor = frame.message.seq;
+        this.#latestSeq = Math.max(this.#latestSeq, frame.message.seq);
         entry.handlers.onMessage?.(frame.message);
         return;
       }
@@ -144,6 +162,7 @@ export class StreamClient {
         if (!entry) return;
         // Live from here on: resume after this point on a reconnect.
         if (entry.cursor === undefined || entry.cursor < frame.seq) entry.cursor = frame.seq;
+        this.#latestSeq = Math.max(this.#latestSeq, frame.seq);
         entry.resolveReady();
         return;
       }
