@@ -195,20 +195,9 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     recorders.set(connection.id, recorder);
     connections.set(connection.id, connection);
     connection.on('error', (error: Error & { code?: string }) => {
-      // The only errors that reach here before a secure session are STARTTLS handshakes.
-      if (connection.secure || recorder.session.tls.mode !== 'none') {
-        recorder.failed({ stage: 'socket', code: error.code ?? 'socket_error', message: error.message });
-      } else if (
-        // A STARTTLS handshake in flight: also a client certificate refused after it
-        // (UNABLE_TO_VERIFY_LEAF_SIGNATURE, …), whose error names neither TLS nor SSL.
-        (connection as unknown as { _upgrading?: boolean })._upgrading === true ||
-        /TLS|SSL/i.test(`${error.code ?? ''} ${error.message}`) ||
-        error.code === 'SocketError'
-      ) {
-        recorder.failed({ stage: 'tls', code: tlsFailureCode(error), message: error.message });
-      } else {
-        recorder.failed({ stage: 'socket', code: error.code ?? 'socket_error', message: error.message });
-      }
+      // A failed STARTTLS handshake reaches the recorder through the transcript logger and is
+      // named when the connection closes; anything else is a socket error.
+      if (!recorder.upgrading) recorder.failed({ stage: 'socket', code: error.code ?? 'socket_error', message: error.message });
       logger.debug({ err: error, listener: info.name, session: connection.id }, 'connection error');
     });
     connection.once('close', () => {

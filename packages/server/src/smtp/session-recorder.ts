@@ -26,7 +26,7 @@ export class SessionRecorder {
   private readonly openedAtMs: number;
   private commandsSinceTls = 0;
   /** STARTTLS was accepted (220) and the handshake has not completed yet. */
-  private upgrading = false;
+  private upgradeInProgress = false;
   private upgradeError: unknown = null;
 
   constructor(origin: SessionOrigin, openedAtMs = Date.now()) {
@@ -71,7 +71,7 @@ export class SessionRecorder {
   server(payload: string): void {
     for (const line of payload.split('\r\n')) if (line !== '') this.append('server', line);
     if (payload.startsWith('220 ') && this.session.tls.mode === 'none' && /^STARTTLS\s*$/i.test(this.session.transcript.at(-2)?.line ?? ''))
-      this.upgrading = true;
+      this.upgradeInProgress = true;
     if (this.session.tls.mode === 'none' && !this.session.tls.starttlsOffered && STARTTLS_FEATURE.test(payload)) {
       this.session.tls = Object.freeze({ ...this.session.tls, starttlsOffered: true });
     }
@@ -79,7 +79,7 @@ export class SessionRecorder {
 
   /** TLS was established (implicitly or after STARTTLS). */
   secured(tls: Omit<TlsInfo, 'starttlsOffered'>): void {
-    this.upgrading = false;
+    this.upgradeInProgress = false;
     // Frozen, so that every message of the session can share it.
     this.session.tls = Object.freeze({ ...tls, starttlsOffered: this.session.tls.starttlsOffered });
   }
@@ -100,9 +100,14 @@ export class SessionRecorder {
     if (messageIds.length > MAX_MESSAGE_IDS) messageIds.splice(0, messageIds.length - MAX_MESSAGE_IDS);
   }
 
+  /** Whether a STARTTLS handshake is under way: an error now is a TLS failure, named when the connection closes. */
+  get upgrading(): boolean {
+    return this.upgradeInProgress;
+  }
+
   /** A socket or TLS error of the connection; during a STARTTLS handshake it names the failure. */
   connectionError(error: unknown): void {
-    if (this.upgrading && this.upgradeError === null) this.upgradeError = error ?? null;
+    if (this.upgradeInProgress && this.upgradeError === null) this.upgradeError = error ?? null;
   }
 
   failed(error: SessionError): void {
@@ -113,7 +118,7 @@ export class SessionRecorder {
   closed(): void {
     if (this.session.closedAt !== null) return;
     this.session.closedAt = new Date().toISOString();
-    if (this.session.error === null && this.upgrading) {
+    if (this.session.error === null && this.upgradeInProgress) {
       const cause = this.upgradeError as { message?: string } | null;
       this.session.error = {
         stage: 'tls',
