@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import nodemailer from 'nodemailer';
-import { plaintextTlsInfo, type CapturedMessage, type ServerFrame } from '@mailwright/core';
+import type { CapturedMessage, ServerFrame } from '@mailwright/core';
 import { createMailwright } from '../mailwright.js';
 import type { RunningMailwright } from '../mailwright.js';
-import type { NewMessage } from '../store/message-store.js';
+import { newMessage } from '../test-support/new-message.js';
 
 const servers: RunningMailwright[] = [];
 const sockets: WebSocket[] = [];
@@ -173,27 +173,7 @@ describe('the WebSocket stream', () => {
     (slow.socket as unknown as { _socket: { pause(): void } })._socket.pause();
     const bigSubject = 'x'.repeat(16 * 1024);
     const total = 3000; // ~48 MB of frames, far beyond every buffer on the way
-    const template: NewMessage = {
-      receivedAt: new Date().toISOString(),
-      envelope: { mailFrom: 'a@example.test', rcptTo: ['b@example.test'], requireTls: false, smtpUtf8: false, body: '7bit' },
-      from: null,
-      to: [],
-      cc: [],
-      replyTo: [],
-      subject: bigSubject,
-      messageId: null,
-      date: null,
-      size: 1,
-      snippet: '',
-      attachments: [],
-      tls: plaintextTlsInfo(),
-      auth: null,
-      sessionId: 's',
-      listener: 'smtp',
-      tags: [],
-      raw: Buffer.from('x'),
-      text: '',
-    };
+    const template = newMessage({ subject: bigSubject });
     for (let i = 0; i < total; i++) {
       await server.store.addMessage(template);
       // Give the healthy reader its turn: it keeps up, the paused one does not.

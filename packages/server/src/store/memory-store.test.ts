@@ -1,37 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { plaintextTlsInfo } from '@mailwright/core';
 import { createMemoryStore } from './memory-store.js';
 import type { NewMessage } from './message-store.js';
+import { newMessage } from '../test-support/new-message.js';
 
-function newMessage(subject: string, text: string): NewMessage {
-  return {
-    receivedAt: new Date().toISOString(),
-    envelope: { mailFrom: 'a@example.test', rcptTo: ['b@example.test'], requireTls: false, smtpUtf8: false, body: '7bit' },
-    from: null,
-    to: [],
-    cc: [],
-    replyTo: [],
-    subject,
-    messageId: null,
-    date: null,
-    size: text.length,
-    snippet: text.slice(0, 20),
-    attachments: [],
-    tls: plaintextTlsInfo(),
-    auth: null,
-    sessionId: 's',
-    listener: 'smtp',
-    tags: [],
-    raw: Buffer.from(`raw:${text}`),
-    text,
-  };
+function textMessage(subject: string, text: string): NewMessage {
+  return newMessage({ subject, size: text.length, snippet: text.slice(0, 20), raw: Buffer.from(`raw:${text}`), text });
 }
 
 describe('the memory store', () => {
   it('assigns increasing seqs and ids that sort by arrival', async () => {
     const store = createMemoryStore({ maxMessages: 100, maxSessions: 10, extractText: async () => '' });
     const stored = [];
-    for (let i = 0; i < 50; i++) stored.push(await store.addMessage(newMessage(`m${i}`, 'x')));
+    for (let i = 0; i < 50; i++) stored.push(await store.addMessage(textMessage(`m${i}`, 'x')));
     expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     expect(stored.map((m) => m.id)).toEqual(stored.map((m) => m.id).sort());
     expect(new Set(stored.map((m) => m.id)).size).toBe(50);
@@ -48,8 +28,8 @@ describe('the memory store', () => {
         return raw.toString().slice(4);
       },
     });
-    await store.addMessage(newMessage('first', 'the token is alpha-123 and more padding'));
-    await store.addMessage(newMessage('second', 'the token is beta-456 and more padding'));
+    await store.addMessage(textMessage('first', 'the token is alpha-123 and more padding'));
+    await store.addMessage(textMessage('second', 'the token is beta-456 and more padding'));
     const { messages } = await store.listMessages({ limit: 10, filter: { text: 'alpha-123' } });
     expect(messages.map((m) => m.subject)).toEqual(['first']);
     expect(extracted).toContain('raw:the token is alpha-123 and more padding');
