@@ -68,6 +68,7 @@ describe('resolveCliConfig: serve flags', () => {
       'auth-user',
       'listener',
       'allowed-origin',
+      'tls-name',
       'log-level',
       'log-format',
     ]);
@@ -147,6 +148,12 @@ describe('resolveCliConfig: serve flags', () => {
       { source: '--auth-user #3', message: 'user "ada" is listed twice' },
     ]);
     expect(JSON.stringify(found)).not.toMatch(/topsecretvalue|hunter22|other-secret/);
+  });
+
+  it('takes --tls-name repeatedly, and MAILWRIGHT_TLS_NAMES comma-separated', () => {
+    expect(serve(['--tls-name', 'mail.test', '--tls-name', '172.17.0.1']).options.tlsNames).toEqual(['mail.test', '172.17.0.1']);
+    expect(serve([], { MAILWRIGHT_TLS_NAMES: 'mail.test, 10.0.0.7' }).options.tlsNames).toEqual(['mail.test', '10.0.0.7']);
+    expect(problems(['--tls-name', 'two words'])).toEqual([{ source: '--tls-name', message: '"two words" is not a host name or IP address' }]);
   });
 
   it('takes --allowed-origin repeatedly, and MAILWRIGHT_ALLOWED_ORIGINS comma-separated', () => {

@@ -187,6 +187,13 @@ function resolveServe(argv: readonly string[], context: CliContext): CliConfigRe
         options.listeners = listeners;
         break;
       }
+      case 'tls-name':
+        options.tlsNames = raw.values.filter((name, index) => {
+          const valid = name !== '' && !/[\s,]/.test(name);
+          if (!valid) problems.push({ source: numbered(raw, index), message: `${quote(name)} is not a host name or IP address` });
+          return valid;
+        });
+        break;
       case 'api-token':
         set(spec, raw, nonEmpty(value));
         break;

@@ -80,6 +80,16 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     option: 'hostname',
   },
   {
+    name: 'tls-name',
+    type: 'string',
+    multiple: true,
+    value: '<name>',
+    description: 'Another host name or IP address the test certificate covers (repeatable)',
+    env: envNameOf('tls-names'),
+    envSeparator: ',',
+    option: 'tlsNames',
+  },
+  {
     name: 'tls-cert',
     type: 'string',
     value: '<file>',

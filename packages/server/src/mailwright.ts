@@ -70,7 +70,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
   };
 
   try {
-    const authority: TestAuthority = await loadTestAuthority({ dataDir, hostnames: [options.hostname] });
+    const authority: TestAuthority = await loadTestAuthority({ dataDir, hostnames: [options.hostname, ...options.tlsNames] });
     const customCertificate = options.tlsCert !== undefined && options.tlsKey !== undefined ? { cert: options.tlsCert, key: options.tlsKey } : null;
     const store = createMemoryStore({
       maxMessages: options.maxMessages,

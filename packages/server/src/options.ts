@@ -22,6 +22,8 @@ export const MailwrightOptionsSchema = z
     httpPort: port.default(8025),
     /** Greeting name, and a name the server certificate covers. Default `localhost`. */
     hostname: z.string().min(1).default('localhost'),
+    /** More host names and IP addresses the test certificate covers (clients that connect by another name). */
+    tlsNames: z.array(z.string().min(1)).default([]),
     /** A server certificate (PEM) to present instead of one from the test CA. */
     tlsCert: z.string().min(1).optional(),
     /** The private key (PEM) of `tlsCert`. */

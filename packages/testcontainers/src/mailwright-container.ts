@@ -1,5 +1,5 @@
 import { Mailwright } from '@mailwright/sdk';
-import { AbstractStartedContainer, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { AbstractStartedContainer, GenericContainer, Wait, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 
 /** The image {@link MailwrightContainer} runs when none is given. */
 export const MAILWRIGHT_IMAGE = 'mailwright:local';
@@ -42,6 +42,7 @@ export interface AuthUser {
  */
 export class MailwrightContainer extends GenericContainer {
   #apiToken: string | undefined;
+  readonly #tlsNames = new Set<string>();
 
   /**
    * @param image The Mailwright image. Default: {@link MAILWRIGHT_IMAGE}, as built by
@@ -103,8 +104,26 @@ export class MailwrightContainer extends GenericContainer {
     return this.withEnvironment({ MAILWRIGHT_HOSTNAME: name });
   }
 
-  /** Starts the container and resolves once `/api/v1/health` answers 200. */
+  /**
+   * More host names or IP addresses the server certificate covers. The host this process
+   * reaches the container by ({@link StartedMailwrightContainer.getHost}) is always covered.
+   */
+  withTlsNames(...names: string[]): this {
+    for (const name of names) {
+      if (name === '' || /[\s,]/.test(name)) throw new TypeError(`withTlsNames: "${name}" is not a host name or IP address`);
+      this.#tlsNames.add(name);
+    }
+    return this;
+  }
+
+  /**
+   * Starts the container and resolves once `/api/v1/health` answers 200. The server
+   * certificate covers the Docker host as this process reaches it, which is not always
+   * `localhost` (inside a container it is the bridge gateway, with a remote engine its name).
+   */
   override async start(): Promise<StartedMailwrightContainer> {
+    const { host } = (await getContainerRuntimeClient()).info.containerRuntime;
+    this.withEnvironment({ MAILWRIGHT_TLS_NAMES: [...new Set([host, ...this.#tlsNames])].join(',') });
     return new StartedMailwrightContainer(await super.start(), this.#apiToken);
   }
 }
