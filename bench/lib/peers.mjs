@@ -59,9 +59,9 @@ function nodePeerHandle(name, label, peer) {
 }
 
 /** Mailwright in its own process. `options` go to createMailwright; `execArgv` to node (e.g. --expose-gc). */
-export async function startMailwright(ctx, { options = {}, execArgv = [], label = 'Mailwright' } = {}) {
-  const peer = await forkPeer(label, peerScript('mailwright.mjs'), { args: [JSON.stringify(options)], execArgv });
-  const handle = nodePeerHandle('mailwright', label, peer);
+export async function startMailwright(ctx, { options = {}, execArgv = [], label = 'Mailwright', name = 'mailwright', watched = false } = {}) {
+  const peer = await forkPeer(label, peerScript('mailwright.mjs'), { args: [JSON.stringify({ options, watched })], execArgv });
+  const handle = nodePeerHandle(name, label, peer);
   return { ...handle, ca: peer.ready.ca, smtps: peer.ready.smtps, memory: () => peer.request('memory') };
 }
 

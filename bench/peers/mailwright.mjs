@@ -1,13 +1,16 @@
 // Mailwright as a bench peer: the real server (createMailwright, memory store) in its own
-// process, with every listener on a free loopback port.
+// process, with every listener on a free loopback port. `watched` adds a listener for new
+// messages in the process, as a stream subscription or a waiting test does: the store then
+// reads every message as it arrives instead of when it is first asked for.
 import { createMailwright } from '@mailwright/server';
 import { failStart, serveRequests, settledMemoryUsage } from './ipc-peer.mjs';
 
-const options = JSON.parse(process.argv[2] ?? '{}');
+const { options = {}, watched = false } = JSON.parse(process.argv[2] ?? '{}');
 
 try {
   const mailwright = await createMailwright({ host: '127.0.0.1', smtpPort: 0, smtpsPort: 0, httpPort: 0, logger: false, ...options });
   const { store } = mailwright;
+  if (watched) store.on('message', () => undefined);
 
   serveRequests(
     {

@@ -75,7 +75,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
     const store = createMemoryStore({
       maxMessages: options.maxMessages,
       maxSessions: options.maxSessions,
-      extractText: async (raw) => (await summarizeMessage(raw)).text,
+      summarize: summarizeMessage,
     });
     const captureContext: CaptureContext = {
       store,

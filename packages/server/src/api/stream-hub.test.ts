@@ -59,6 +59,14 @@ function connect(server: RunningMailwright, headers: Record<string, string> = {}
   };
 }
 
+async function pollUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** 200 messages from 10 concurrent SMTP connections; every other one matches `subject: match`. */
 async function burst(server: RunningMailwright, tag: string, connections = 10, perConnection = 20): Promise<void> {
   await Promise.all(
@@ -107,6 +115,27 @@ describe('the WebSocket stream', () => {
       'INVALID_REQUEST',
       'INVALID_FILTER',
     ]);
+  });
+
+  it('listens for new messages only while a subscription wants them, so that the store reads mail at once only for someone', async () => {
+    const server = await start();
+    const listeners = () => server.store.listenerCount('message');
+    const client = connect(server);
+    await client.opened;
+    expect(listeners()).toBe(0);
+    client.send({ type: 'subscribe', id: 'sessions', events: ['session'] });
+    await client.until(() => client.frames.some((frame) => frame.type === 'subscribed'));
+    expect(listeners()).toBe(0);
+    client.send({ type: 'subscribe', id: 'mail' });
+    await client.until(() => client.frames.filter((frame) => frame.type === 'subscribed').length === 2);
+    expect(listeners()).toBe(1);
+    client.send({ type: 'unsubscribe', id: 'mail' });
+    await pollUntil(() => listeners() === 0);
+    client.send({ type: 'subscribe', id: 'mail-again' });
+    await pollUntil(() => listeners() === 1);
+    client.socket.close();
+    await client.closed;
+    await pollUntil(() => listeners() === 0);
   });
 
   it('delivers each matching message of 200 from 10 connections exactly once, in seq order', async () => {
@@ -173,7 +202,7 @@ describe('the WebSocket stream', () => {
     (slow.socket as unknown as { _socket: { pause(): void } })._socket.pause();
     const bigSubject = 'x'.repeat(16 * 1024);
     const total = 3000; // ~48 MB of frames, far beyond every buffer on the way
-    const template = newMessage({ subject: bigSubject });
+    const template = newMessage({}, { subject: bigSubject });
     for (let i = 0; i < total; i++) {
       await server.store.addMessage(template);
       // Give the healthy reader its turn: it keeps up, the paused one does not.
@@ -187,7 +216,7 @@ describe('the WebSocket stream', () => {
     // The healthy client is unaffected and still live.
     expect(healthy.socket.readyState).toBe(WebSocket.OPEN);
     const before = healthy.messages('all').length;
-    await server.store.addMessage({ ...template, subject: 'after' });
+    await server.store.addMessage(newMessage({}, { subject: 'after' }));
     await healthy.until(() => healthy.messages('all').length > before);
     expect(healthy.messages('all').at(-1)?.subject).toBe('after');
   });

@@ -214,6 +214,7 @@ export function attachStreamHub(
       outbox: Promise.resolve(),
     };
     client.subscriptions.set(frame.id, subscription);
+    listenForMessages();
     if (!subscription.wantsMessages || frame.since === undefined) {
       subscription.pending = null;
       confirm(client, subscription);
@@ -248,9 +249,12 @@ export function attachStreamHub(
         return;
       }
       if (frame.data.type === 'subscribe') subscribe(client, frame.data);
-      else client.subscriptions.delete(frame.data.id);
+      else if (client.subscriptions.delete(frame.data.id)) listenForMessages();
     });
-    socket.on('close', () => clients.delete(client));
+    socket.on('close', () => {
+      clients.delete(client);
+      listenForMessages();
+    });
     socket.on('error', (error) => logger.debug({ err: error }, 'stream client error'));
     sendFrame(client, { type: 'hello', version: 1, seq: store.latestSeq() });
   }
@@ -287,7 +291,20 @@ export function attachStreamHub(
       }
     }
   };
-  store.on('message', onMessage);
+  /**
+   * Listens for new messages only while a subscription wants them: the store reads a message
+   * at once for its listeners, and otherwise only when it is asked for it.
+   */
+  let listening = false;
+  function listenForMessages(): void {
+    let wanted = false;
+    for (const client of clients) {
+      for (const subscription of client.subscriptions.values()) wanted ||= subscription.wantsMessages;
+    }
+    if (wanted && !listening) store.on('message', onMessage);
+    if (!wanted && listening) store.off('message', onMessage);
+    listening = wanted;
+  }
   store.on('deleted', onDeleted);
   store.on('cleared', onCleared);
   store.on('session', onSession);

@@ -5,7 +5,6 @@ import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import type { ListenerInfo } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 import type { CertificateAndKey, TestAuthority } from '../tls/test-authority.js';
-import { summarizeMessage } from '../analysis/parse-message.js';
 import type { Logger } from '../logger.js';
 import { SessionRecorder } from './session-recorder.js';
 import { readTlsInfo, tlsFailureCode } from './tls-info.js';
@@ -84,6 +83,7 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
   if (implicit || policy === 'off') disabledCommands.push('STARTTLS');
   if (info.auth === 'off') disabledCommands.push('AUTH');
 
+  const transcriptLogger = createTranscriptLogger((id) => recorders.get(id));
   const options: SMTPServerOptions = {
     name: context.hostname,
     banner: 'Mailwright',
@@ -101,7 +101,7 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     hideREQUIRETLS: false,
     disableReverseLookup: true,
     socketTimeout: SOCKET_TIMEOUT_MS,
-    logger: createTranscriptLogger((id) => recorders.get(id)),
+    logger: transcriptLogger,
 
     onConnect(session, callback) {
       callback();
@@ -178,7 +178,7 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
   };
 
   async function captureMessage(raw: Buffer, session: SMTPServerSession, recorder: SessionRecorder | undefined): Promise<string> {
-    const message = await store.addMessage(toNewMessage(raw, await summarizeMessage(raw), session, recorder, info.name));
+    const message = await store.addMessage(toNewMessage(raw, session, recorder, info.name));
     if (recorder) {
       recorder.messageStored(message.id);
       save(recorder);
@@ -187,6 +187,9 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
   }
 
   const smtp = new SMTPServer(options);
+  // smtp-server wraps a logger in a layer that copies every entry, a dozen times per message;
+  // the transcript needs the calls only.
+  smtp.logger = transcriptLogger as SMTPServer['logger'];
   smtp.on('error', (error: Error) => logger.debug({ err: error, listener: info.name }, 'smtp error'));
 
   /** Hands an (already secured, for implicit TLS) socket to smtp-server. */

@@ -1,42 +1,91 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore } from './memory-store.js';
-import type { NewMessage } from './message-store.js';
+import type { MessageSummary } from '../analysis/parse-message.js';
+import { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
 import { newMessage } from '../test-support/new-message.js';
 
-function textMessage(subject: string, text: string): NewMessage {
-  return newMessage({ subject, size: text.length, snippet: text.slice(0, 20), raw: Buffer.from(`raw:${text}`), text });
+/** A store whose "bytes" are `subject|text`, and the raw values it was asked to read. */
+function storeReadingRaw(options: Partial<MemoryStoreOptions> = {}): { store: ReturnType<typeof createMemoryStore>; read: string[] } {
+  const read: string[] = [];
+  const store = createMemoryStore({
+    maxMessages: 100,
+    maxSessions: 10,
+    async summarize(raw) {
+      read.push(raw.toString());
+      const [subject = '', text = ''] = raw.toString().split('|');
+      return {
+        from: null,
+        to: [],
+        cc: [],
+        replyTo: [],
+        subject,
+        messageId: null,
+        date: null,
+        snippet: text.slice(0, 20),
+        attachments: [],
+        text,
+      } satisfies MessageSummary;
+    },
+    ...options,
+  });
+  return { store, read };
 }
+
+const bytes = (subject: string, text: string) => newMessage({ raw: Buffer.from(`${subject}|${text}`), size: subject.length + text.length + 1 });
 
 describe('the memory store', () => {
   it('assigns increasing seqs and ids that sort by arrival', async () => {
-    const store = createMemoryStore({ maxMessages: 100, maxSessions: 10, extractText: async () => '' });
+    const { store } = storeReadingRaw();
     const stored = [];
-    for (let i = 0; i < 50; i++) stored.push(await store.addMessage(textMessage(`m${i}`, 'x')));
+    for (let i = 0; i < 50; i++) stored.push(await store.addMessage(bytes(`m${i}`, 'x')));
     expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     expect(stored.map((m) => m.id)).toEqual(stored.map((m) => m.id).sort());
     expect(new Set(stored.map((m) => m.id)).size).toBe(50);
   });
 
-  it('matches `text` beyond its cache by deriving the text again from the raw bytes', async () => {
-    const extracted: string[] = [];
-    const store = createMemoryStore({
-      maxMessages: 100,
-      maxSessions: 10,
-      textCacheBytes: 64, // room for about one text body
-      extractText: async (raw) => {
-        extracted.push(raw.toString());
-        return raw.toString().slice(4);
-      },
-    });
-    await store.addMessage(textMessage('first', 'the token is alpha-123 and more padding'));
-    await store.addMessage(textMessage('second', 'the token is beta-456 and more padding'));
+  it('reads a message when it is first asked for while nobody listens, and once', async () => {
+    const { store, read } = storeReadingRaw();
+    const { id } = await store.addMessage(bytes('quiet', 'nobody was listening'));
+    expect(read).toEqual([]);
+    const [first, again] = await Promise.all([store.getMessage(id), store.getMessage(id)]);
+    expect(first).toMatchObject({ id, seq: 1, subject: 'quiet', snippet: 'nobody was listening', size: 26, listener: 'smtp' });
+    expect(again).toBe(first);
+    expect((await store.listMessages({ limit: 10 })).messages).toEqual([first]);
+    expect(read).toEqual(['quiet|nobody was listening']);
+  });
+
+  it('reads a message before announcing it when someone listens', async () => {
+    const { store, read } = storeReadingRaw();
+    const announced: [string, string][] = [];
+    store.on('message', (message, text) => announced.push([message.subject, text]));
+    await store.addMessage(bytes('heard', 'somebody listens'));
+    await store.addMessage(newMessage({ raw: Buffer.from('ignored') }, { subject: 'known', text: 'read already' }));
+    expect(announced).toEqual([
+      ['heard', 'somebody listens'],
+      ['known', 'read already'],
+    ]);
+    expect(read).toEqual(['heard|somebody listens']);
+  });
+
+  it('counts without reading, and reads only the page it returns', async () => {
+    const { store, read } = storeReadingRaw();
+    for (let i = 0; i < 20; i++) await store.addMessage(bytes(`m${i}`, 'x'));
+    const { messages, total } = await store.listMessages({ limit: 3 });
+    expect(total).toBe(20);
+    expect(messages.map((m) => m.subject)).toEqual(['m19', 'm18', 'm17']);
+    expect(read).toHaveLength(3);
+  });
+
+  it('matches `text` beyond its cache by reading the raw bytes again', async () => {
+    const { store, read } = storeReadingRaw({ textCacheBytes: 64 }); // room for about one text body
+    await store.addMessage(bytes('first', 'the token is alpha-123 and more padding'));
+    await store.addMessage(bytes('second', 'the token is beta-456 and more padding'));
     const { messages } = await store.listMessages({ limit: 10, filter: { text: 'alpha-123' } });
     expect(messages.map((m) => m.subject)).toEqual(['first']);
-    expect(extracted).toContain('raw:the token is alpha-123 and more padding');
+    expect(read).toContain('first|the token is alpha-123 and more padding');
     // Other criteria are checked first: no text is derived for messages they exclude.
-    extracted.length = 0;
+    read.length = 0;
     await store.listMessages({ limit: 10, filter: { subject: 'nothing matches', text: 'alpha' } });
-    expect(extracted).toEqual([]);
+    expect(read).toEqual([]);
     expect((await store.messagesAfter(0, { text: 'beta-456' }, 10)).map((m) => m.subject)).toEqual(['second']);
     expect(await store.deleteMessages({ text: 'beta-456' })).toHaveLength(1);
     expect((await store.listMessages({ limit: 10 })).total).toBe(1);

@@ -1,14 +1,25 @@
 import { EventEmitter } from 'node:events';
 import { compileFilter, isEmptyFilter, type CapturedMessage, type MessageFilter, type MessageMatcher, type SmtpSession } from '@mailwright/core';
-import type { MessageStore, MessageStoreEvents } from './message-store.js';
+import type { MessageSummary } from '../analysis/parse-message.js';
+import type { MessageStore, MessageStoreEvents, NewMessage } from './message-store.js';
+import { storedSummary } from './stored-summary.js';
 import { messageId } from './message-id.js';
 import { TextCache } from './text-cache.js';
 
 const MIB = 1024 * 1024;
 
+/** How a message travelled: what is known of it before its bytes are read. */
+type Delivery = Omit<NewMessage, 'raw' | 'summary'>;
+
 interface Entry {
-  message: CapturedMessage;
-  raw: Buffer;
+  readonly id: string;
+  readonly seq: number;
+  readonly raw: Buffer;
+  /** The whole message, once its summary has been read; until then, how it travelled. */
+  message: CapturedMessage | null;
+  delivery: Delivery | null;
+  /** The summary being read. */
+  reading: Promise<CapturedMessage> | null;
 }
 
 /** Options of {@link createMemoryStore}. */
@@ -17,8 +28,8 @@ export interface MemoryStoreOptions {
   maxMessages: number;
   /** Retention of SMTP sessions. */
   maxSessions: number;
-  /** Derives the text body of a raw message, for `text` filters on messages whose text is no longer cached. */
-  extractText(raw: Buffer): Promise<string>;
+  /** Reads what a message says (summary and text body) from its bytes. */
+  summarize(raw: Buffer): Promise<MessageSummary>;
   /** Memory for cached text bodies. Default 4 MiB. */
   textCacheBytes?: number;
 }
@@ -49,32 +60,61 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
   const sessions = new Map<string, SmtpSession>();
   let seq = 0;
 
+  function complete(entry: Entry, summary: MessageSummary): CapturedMessage {
+    const { receivedAt, envelope, size, tls, auth, sessionId, listener, tags } = entry.delivery as Delivery;
+    const message: CapturedMessage = {
+      id: entry.id,
+      seq: entry.seq,
+      receivedAt,
+      envelope,
+      ...storedSummary(summary),
+      size,
+      tls,
+      auth,
+      sessionId,
+      listener,
+      tags,
+    };
+    entry.message = message;
+    entry.delivery = null;
+    entry.reading = null;
+    if (byId.has(entry.id)) texts.set(entry.id, summary.text);
+    return message;
+  }
+
+  /** The whole message, its summary read from its bytes on first use. */
+  function messageOf(entry: Entry): CapturedMessage | Promise<CapturedMessage> {
+    return entry.message ?? (entry.reading ??= options.summarize(entry.raw).then((summary) => entry.message ?? complete(entry, summary)));
+  }
+
   async function textOf(entry: Entry): Promise<string> {
-    let text = texts.get(entry.message.id);
+    let text = texts.get(entry.id);
     if (text === undefined) {
-      text = await options.extractText(entry.raw);
-      if (byId.has(entry.message.id)) texts.set(entry.message.id, text);
+      text = (await options.summarize(entry.raw)).text;
+      if (byId.has(entry.id)) texts.set(entry.id, text);
     }
     return text;
   }
 
   /**
    * Visits the entries matching a query, in the given order, until `visit` returns false. The
-   * text part is evaluated only when the rest matches, and without a text part nothing awaits.
+   * text part is evaluated only when the rest matches; without a filter nothing is read.
    */
   async function scan(candidates: Iterable<Entry>, query: CompiledQuery, visit: (entry: Entry) => boolean): Promise<void> {
     for (const entry of candidates) {
-      if (query.match && !query.match({ message: entry.message })) continue;
-      if (query.matchText && !query.matchText({ message: entry.message, text: await textOf(entry) })) continue;
+      if (query.match && !query.match({ message: await messageOf(entry) })) continue;
+      if (query.matchText && !query.matchText({ message: await messageOf(entry), text: await textOf(entry) })) continue;
       if (!visit(entry)) return;
     }
   }
 
+  // Both iterate over a copy: reading summaries awaits, and the store may change meanwhile.
   function* newestFirst(before: number | undefined, after: number | undefined): Generator<Entry> {
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const entry = entries[i] as Entry;
-      if (after !== undefined && entry.message.seq <= after) return;
-      if (before !== undefined && entry.message.seq >= before) continue;
+    const list = entries.slice();
+    for (let i = list.length - 1; i >= 0; i--) {
+      const entry = list[i] as Entry;
+      if (after !== undefined && entry.seq <= after) return;
+      if (before !== undefined && entry.seq >= before) continue;
       yield entry;
     }
   }
@@ -85,10 +125,10 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
     let high = entries.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if ((entries[mid] as Entry).message.seq <= after) low = mid + 1;
+      if ((entries[mid] as Entry).seq <= after) low = mid + 1;
       else high = mid;
     }
-    for (let i = low; i < entries.length; i++) yield entries[i] as Entry;
+    yield* entries.slice(low);
   }
 
   function forget(ids: Iterable<string>): void {
@@ -100,54 +140,55 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
 
   const store: MessageStore = {
     async addMessage(input) {
-      const { raw, text, ...fields } = input;
+      const { raw, summary: known, ...delivery } = input;
+      // Read at once only for someone listening; otherwise when the message is first asked for.
+      const summary = known ?? (emitter.listenerCount('message') > 0 ? await options.summarize(raw) : null);
       seq += 1;
-      const message: CapturedMessage = { id: messageId(seq, Date.now()), seq, ...fields };
-      const entry: Entry = { message, raw };
+      const entry: Entry = { id: messageId(seq, Date.now()), seq, raw, message: null, delivery, reading: null };
       entries.push(entry);
-      byId.set(message.id, entry);
-      texts.set(message.id, text);
+      byId.set(entry.id, entry);
+      const message = summary && complete(entry, summary);
       let expired: string[] = [];
       if (entries.length > options.maxMessages) {
-        expired = entries.splice(0, entries.length - options.maxMessages).map((old) => old.message.id);
+        expired = entries.splice(0, entries.length - options.maxMessages).map((old) => old.id);
         forget(expired);
       }
-      emitter.emit('message', message, text);
+      if (message) emitter.emit('message', message, (summary as MessageSummary).text);
       if (expired.length > 0) emitter.emit('deleted', expired);
-      return message;
+      return { id: entry.id, seq: entry.seq };
     },
     async getMessage(id) {
-      return byId.get(id)?.message ?? null;
+      const entry = byId.get(id);
+      return entry ? messageOf(entry) : null;
     },
     async getRaw(id) {
       return byId.get(id)?.raw ?? null;
     },
     async listMessages(query) {
-      const page: CapturedMessage[] = [];
+      const page: Entry[] = [];
       let total = 0;
       await scan(newestFirst(query.before, query.after), compileQuery(query.filter), (entry) => {
         total += 1;
-        if (page.length < query.limit) page.push(entry.message);
+        if (page.length < query.limit) page.push(entry);
         return true;
       });
-      return { messages: page, total };
+      return { messages: await Promise.all(page.map(messageOf)), total };
     },
     async messagesAfter(after, filter, limit) {
-      const result: CapturedMessage[] = [];
-      if (limit <= 0) return result;
-      await scan(oldestAfter(after), compileQuery(filter), (entry) => result.push(entry.message) < limit);
-      return result;
+      const result: Entry[] = [];
+      if (limit > 0) await scan(oldestAfter(after), compileQuery(filter), (entry) => result.push(entry) < limit);
+      return Promise.all(result.map(messageOf));
     },
     async deleteMessage(id) {
       if (!byId.has(id)) return false;
-      entries = entries.filter((entry) => entry.message.id !== id);
+      entries = entries.filter((entry) => entry.id !== id);
       forget([id]);
       emitter.emit('deleted', [id]);
       return true;
     },
     async deleteMessages(filter) {
       if (isEmptyFilter(filter)) {
-        const ids = entries.map((entry) => entry.message.id);
+        const ids = entries.map((entry) => entry.id);
         entries = [];
         byId.clear();
         texts.clear();
@@ -156,11 +197,11 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       }
       const removed = new Set<string>();
       await scan(entries.slice(), compileQuery(filter), (entry) => {
-        removed.add(entry.message.id);
+        removed.add(entry.id);
         return true;
       });
       if (removed.size === 0) return [];
-      entries = entries.filter((entry) => !removed.has(entry.message.id));
+      entries = entries.filter((entry) => !removed.has(entry.id));
       forget(removed);
       const ids = [...removed];
       emitter.emit('deleted', ids);

@@ -1,11 +1,18 @@
 import type { CapturedMessage, MessageFilter, SmtpSession } from '@mailwright/core';
+import type { MessageSummary } from '../analysis/parse-message.js';
 
-/** A message on its way into the store: everything but `id` and `seq`. */
-export interface NewMessage extends Omit<CapturedMessage, 'id' | 'seq'> {
+/** The fields of a CapturedMessage that its own bytes tell: what `summarizeMessage` reads. */
+export type SummaryField = Exclude<keyof MessageSummary, 'text'>;
+
+/** A message on its way into the store: how it travelled, and its bytes. */
+export interface NewMessage extends Omit<CapturedMessage, 'id' | 'seq' | SummaryField> {
   /** The exact bytes received (after dot-unstuffing). */
   raw: Buffer;
-  /** The decoded text body, for the `text` filter. */
-  text: string;
+  /**
+   * What the message says, when it has been read already. Otherwise the store reads it from
+   * `raw`: at once when someone listens for new messages, else when it is first asked for.
+   */
+  summary?: MessageSummary;
 }
 
 /** A page query over messages, newest first. */
@@ -36,8 +43,8 @@ export interface MessageStoreEvents {
  * and subscribes; neither knows the other.
  */
 export interface MessageStore {
-  /** Stores a message, assigning `id` and `seq`, and emits `message`. */
-  addMessage(message: NewMessage): Promise<CapturedMessage>;
+  /** Stores a message, assigning `id` and `seq`, and emits `message` when anyone listens. */
+  addMessage(message: NewMessage): Promise<{ id: string; seq: number }>;
   getMessage(id: string): Promise<CapturedMessage | null>;
   /** The exact bytes received. */
   getRaw(id: string): Promise<Buffer | null>;

@@ -1,28 +1,36 @@
 import { plaintextTlsInfo } from '@mailwright/core';
+import type { MessageSummary } from '../analysis/parse-message.js';
 import type { NewMessage } from '../store/message-store.js';
 
-/** A message as the SMTP side hands it to the store, for tests that fill a store directly. */
-export function newMessage(overrides: Partial<NewMessage> = {}): NewMessage {
+const EMPTY_SUMMARY: MessageSummary = {
+  from: null,
+  to: [],
+  cc: [],
+  replyTo: [],
+  subject: '',
+  messageId: null,
+  date: null,
+  snippet: '',
+  attachments: [],
+  text: '',
+};
+
+/**
+ * A message as the SMTP side hands it to the store, for tests that fill a store directly;
+ * with `summary`, as if its bytes had been read already.
+ */
+export function newMessage(overrides: Partial<Omit<NewMessage, 'summary'>> = {}, summary?: Partial<MessageSummary>): NewMessage {
   return {
     receivedAt: new Date().toISOString(),
     envelope: { mailFrom: 'a@example.test', rcptTo: ['b@example.test'], requireTls: false, smtpUtf8: false, body: '7bit' },
-    from: null,
-    to: [],
-    cc: [],
-    replyTo: [],
-    subject: '',
-    messageId: null,
-    date: null,
     size: 1,
-    snippet: '',
-    attachments: [],
     tls: plaintextTlsInfo(),
     auth: null,
     sessionId: 's',
     listener: 'smtp',
     tags: [],
     raw: Buffer.from('x'),
-    text: '',
     ...overrides,
+    ...(summary ? { summary: { ...EMPTY_SUMMARY, ...summary } } : {}),
   };
 }
