@@ -9,6 +9,8 @@ function storeReadingRaw(options: Partial<MemoryStoreOptions> = {}): { store: Re
   const store = createMemoryStore({
     maxMessages: 100,
     maxSessions: 10,
+    // Long enough that no test sees a background read unless it asks for one.
+    backgroundReadQuietMs: 60_000,
     async summarize(raw) {
       read.push(raw.toString());
       const [subject = '', text = ''] = raw.toString().split('|');
@@ -51,6 +53,17 @@ describe('the memory store', () => {
     expect(again).toBe(first);
     expect((await store.listMessages({ limit: 10 })).messages).toEqual([first]);
     expect(read).toEqual(['quiet|nobody was listening']);
+  });
+
+  it('reads the messages nobody asked for in the background once mail pauses', async () => {
+    const { store, read } = storeReadingRaw({ backgroundReadQuietMs: 50 });
+    await store.addMessage(bytes('one', 'a'));
+    await store.addMessage(bytes('two', 'b'));
+    const deadline = Date.now() + 5_000;
+    while (read.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(read).toEqual(['one|a', 'two|b']);
+    await store.getMessage((await store.listMessages({ limit: 1 })).messages[0]!.id);
+    expect(read).toHaveLength(2);
   });
 
   it('reads a message before announcing it when someone listens', async () => {

@@ -1,26 +1,29 @@
 import { EventEmitter } from 'node:events';
 import { compileFilter, isEmptyFilter, type CapturedMessage, type MessageFilter, type MessageMatcher, type SmtpSession } from '@mailwright/core';
 import type { MessageSummary } from '../analysis/parse-message.js';
-import type { MessageStore, MessageStoreEvents, NewMessage } from './message-store.js';
+import type { MessageStore, MessageStoreEvents } from './message-store.js';
 import { storedSummary } from './stored-summary.js';
+import { createIdleQueue } from './idle-queue.js';
 import { messageId } from './message-id.js';
 import { TextCache } from './text-cache.js';
 
 const MIB = 1024 * 1024;
-
-/** How a message travelled: what is known of it before its bytes are read. */
-type Delivery = Omit<NewMessage, 'raw' | 'summary'>;
+const BACKGROUND_READ_QUIET_MS = 100;
 
 interface Entry {
-  readonly id: string;
-  readonly seq: number;
+  /**
+   * The message. Until its bytes are read, the fields they tell (subject, addresses, snippet,
+   * …) hold placeholders, and nobody outside the store gets to see it; reading fills them in
+   * place, so that the object is never replaced and no garbage is left among stored ones.
+   */
+  readonly message: CapturedMessage;
   readonly raw: Buffer;
-  /** The whole message, once its summary has been read; until then, how it travelled. */
-  message: CapturedMessage | null;
-  delivery: Delivery | null;
+  read: boolean;
   /** The summary being read. */
   reading: Promise<CapturedMessage> | null;
 }
+
+const NONE = Object.freeze([]) as unknown as never[];
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
@@ -32,6 +35,8 @@ export interface MemoryStoreOptions {
   summarize(raw: Buffer): Promise<MessageSummary>;
   /** Memory for cached text bodies. Default 4 MiB. */
   textCacheBytes?: number;
+  /** How long mail must pause before the messages nobody asked for are read in the background. Default 100 ms. */
+  backgroundReadQuietMs?: number;
 }
 
 /** A filter split in two: the part that looks at the message, and the part that needs its text. */
@@ -61,49 +66,48 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
   let seq = 0;
 
   function complete(entry: Entry, summary: MessageSummary): CapturedMessage {
-    const { receivedAt, envelope, size, tls, auth, sessionId, listener, tags } = entry.delivery as Delivery;
-    const message: CapturedMessage = {
-      id: entry.id,
-      seq: entry.seq,
-      receivedAt,
-      envelope,
-      ...storedSummary(summary),
-      size,
-      tls,
-      auth,
-      sessionId,
-      listener,
-      tags,
-    };
-    entry.message = message;
-    entry.delivery = null;
+    Object.assign(entry.message, storedSummary(summary));
+    entry.read = true;
     entry.reading = null;
-    if (byId.has(entry.id)) texts.set(entry.id, summary.text);
-    return message;
+    return entry.message;
   }
 
   /** The whole message, its summary read from its bytes on first use. */
   function messageOf(entry: Entry): CapturedMessage | Promise<CapturedMessage> {
-    return entry.message ?? (entry.reading ??= options.summarize(entry.raw).then((summary) => entry.message ?? complete(entry, summary)));
+    if (entry.read) return entry.message;
+    return (entry.reading ??= options.summarize(entry.raw).then((summary) => (entry.read ? entry.message : complete(entry, summary))));
   }
 
+  /** The whole messages, read one after the other: a page of thousands holds one text body at a time. */
+  async function messagesOf(list: Entry[]): Promise<CapturedMessage[]> {
+    const messages: CapturedMessage[] = [];
+    for (const entry of list) messages.push(entry.read ? entry.message : await messageOf(entry));
+    return messages;
+  }
+
+  /**
+   * The text body, for the `text` filter: kept in the cache once asked for, read again from
+   * the bytes when it has left it. Reading it also completes a message not read yet.
+   */
   async function textOf(entry: Entry): Promise<string> {
-    let text = texts.get(entry.id);
-    if (text === undefined) {
-      text = (await options.summarize(entry.raw)).text;
-      if (byId.has(entry.id)) texts.set(entry.id, text);
-    }
-    return text;
+    const cached = texts.get(entry.message.id);
+    if (cached !== undefined) return cached;
+    const summary = await options.summarize(entry.raw);
+    if (!entry.read) complete(entry, summary);
+    if (byId.has(entry.message.id)) texts.set(entry.message.id, summary.text);
+    return summary.text;
   }
 
   /**
    * Visits the entries matching a query, in the given order, until `visit` returns false. The
-   * text part is evaluated only when the rest matches; without a filter nothing is read.
+   * text part is evaluated only when the rest matches (a message not read yet is read once for
+   * both); without a filter nothing is read.
    */
   async function scan(candidates: Iterable<Entry>, query: CompiledQuery, visit: (entry: Entry) => boolean): Promise<void> {
     for (const entry of candidates) {
+      const text = query.matchText && !entry.read ? await textOf(entry) : undefined;
       if (query.match && !query.match({ message: await messageOf(entry) })) continue;
-      if (query.matchText && !query.matchText({ message: await messageOf(entry), text: await textOf(entry) })) continue;
+      if (query.matchText && !query.matchText({ message: await messageOf(entry), text: text ?? (await textOf(entry)) })) continue;
       if (!visit(entry)) return;
     }
   }
@@ -113,8 +117,8 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
     const list = entries.slice();
     for (let i = list.length - 1; i >= 0; i--) {
       const entry = list[i] as Entry;
-      if (after !== undefined && entry.seq <= after) return;
-      if (before !== undefined && entry.seq >= before) continue;
+      if (after !== undefined && entry.message.seq <= after) return;
+      if (before !== undefined && entry.message.seq >= before) continue;
       yield entry;
     }
   }
@@ -125,11 +129,20 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
     let high = entries.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if ((entries[mid] as Entry).seq <= after) low = mid + 1;
+      if ((entries[mid] as Entry).message.seq <= after) low = mid + 1;
       else high = mid;
     }
     yield* entries.slice(low);
   }
+
+  // Messages nobody has asked for yet are read once a burst of mail is over, so that the
+  // first query after it does not have to read them all.
+  const unread = createIdleQueue<Entry>(
+    async (entry) => {
+      if (byId.get(entry.message.id) === entry) await messageOf(entry);
+    },
+    { quietMs: options.backgroundReadQuietMs ?? BACKGROUND_READ_QUIET_MS, limit: options.maxMessages },
+  );
 
   function forget(ids: Iterable<string>): void {
     for (const id of ids) {
@@ -140,22 +153,44 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
 
   const store: MessageStore = {
     async addMessage(input) {
-      const { raw, summary: known, ...delivery } = input;
+      const { raw, summary: known, receivedAt, envelope, size, tls, auth, sessionId, listener, tags } = input;
       // Read at once only for someone listening; otherwise when the message is first asked for.
       const summary = known ?? (emitter.listenerCount('message') > 0 ? await options.summarize(raw) : null);
       seq += 1;
-      const entry: Entry = { id: messageId(seq, Date.now()), seq, raw, message: null, delivery, reading: null };
+      const message: CapturedMessage = {
+        id: messageId(seq, Date.now()),
+        seq,
+        receivedAt,
+        envelope,
+        from: null,
+        to: NONE,
+        cc: NONE,
+        replyTo: NONE,
+        subject: '',
+        messageId: null,
+        date: null,
+        size,
+        snippet: '',
+        attachments: NONE,
+        tls,
+        auth,
+        sessionId,
+        listener,
+        tags,
+      };
+      const entry: Entry = { message, raw, read: false, reading: null };
       entries.push(entry);
-      byId.set(entry.id, entry);
-      const message = summary && complete(entry, summary);
+      byId.set(message.id, entry);
+      if (summary) complete(entry, summary);
+      else unread.push(entry);
       let expired: string[] = [];
       if (entries.length > options.maxMessages) {
-        expired = entries.splice(0, entries.length - options.maxMessages).map((old) => old.id);
+        expired = entries.splice(0, entries.length - options.maxMessages).map((old) => old.message.id);
         forget(expired);
       }
-      if (message) emitter.emit('message', message, (summary as MessageSummary).text);
+      if (summary) emitter.emit('message', message, summary.text);
       if (expired.length > 0) emitter.emit('deleted', expired);
-      return { id: entry.id, seq: entry.seq };
+      return { id: message.id, seq };
     },
     async getMessage(id) {
       const entry = byId.get(id);
@@ -172,36 +207,37 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
         if (page.length < query.limit) page.push(entry);
         return true;
       });
-      return { messages: await Promise.all(page.map(messageOf)), total };
+      return { messages: await messagesOf(page), total };
     },
     async messagesAfter(after, filter, limit) {
       const result: Entry[] = [];
       if (limit > 0) await scan(oldestAfter(after), compileQuery(filter), (entry) => result.push(entry) < limit);
-      return Promise.all(result.map(messageOf));
+      return messagesOf(result);
     },
     async deleteMessage(id) {
       if (!byId.has(id)) return false;
-      entries = entries.filter((entry) => entry.id !== id);
+      entries = entries.filter((entry) => entry.message.id !== id);
       forget([id]);
       emitter.emit('deleted', [id]);
       return true;
     },
     async deleteMessages(filter) {
       if (isEmptyFilter(filter)) {
-        const ids = entries.map((entry) => entry.id);
+        const ids = entries.map((entry) => entry.message.id);
         entries = [];
         byId.clear();
         texts.clear();
+        unread.clear();
         emitter.emit('cleared');
         return ids;
       }
       const removed = new Set<string>();
       await scan(entries.slice(), compileQuery(filter), (entry) => {
-        removed.add(entry.id);
+        removed.add(entry.message.id);
         return true;
       });
       if (removed.size === 0) return [];
-      entries = entries.filter((entry) => !removed.has(entry.id));
+      entries = entries.filter((entry) => !removed.has(entry.message.id));
       forget(removed);
       const ids = [...removed];
       emitter.emit('deleted', ids);

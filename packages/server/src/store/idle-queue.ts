@@ -1,0 +1,68 @@
+/** Work deferred until a stream of arrivals pauses. */
+export interface IdleQueue<T> {
+  /** Queues an item and postpones the work: it starts once nothing was pushed for the quiet time. */
+  push(item: T): void;
+  /** Drops every queued item. */
+  clear(): void;
+  /** Items still waiting. */
+  readonly size: number;
+}
+
+/**
+ * Runs `work` on queued items one at a time, but only after `quietMs` without a new item,
+ * and yields to I/O between items; a new item pauses it again. During a burst the queue only
+ * grows (up to `limit` items, the oldest dropped beyond), so the burst is served at full
+ * speed; the deferred work is done once it is over. Its timers never keep the process alive.
+ */
+export function createIdleQueue<T>(work: (item: T) => Promise<void>, options: { quietMs: number; limit: number }): IdleQueue<T> {
+  const { quietMs, limit } = options;
+  let items: T[] = [];
+  let next = 0;
+  let lastPushAt = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let running = false;
+
+  const schedule = (delayMs: number): void => {
+    if (timer) timer.refresh();
+    else timer = setTimeout(run, delayMs).unref();
+  };
+
+  async function run(): Promise<void> {
+    timer = null;
+    if (running) return;
+    running = true;
+    try {
+      while (next < items.length) {
+        const quietFor = Date.now() - lastPushAt;
+        if (quietFor < quietMs) return schedule(quietMs - quietFor);
+        const item = items[next++] as T;
+        await work(item).catch(() => undefined);
+        await new Promise((resolve) => setImmediate(resolve).unref());
+      }
+      items = [];
+      next = 0;
+    } finally {
+      running = false;
+    }
+  }
+
+  return {
+    push(item) {
+      items.push(item);
+      if (items.length - next > limit) next += 1;
+      if (next > limit) {
+        items = items.slice(next);
+        next = 0;
+      }
+      lastPushAt = Date.now();
+      if (!running) schedule(quietMs);
+    },
+    clear() {
+      items = [];
+      next = 0;
+    },
+    get size() {
+      return items.length - next;
+    },
+  };
+}
