@@ -191,6 +191,22 @@ describeInBrowser('inbox viewer', () => {
     expect((await h.api<{ total: number }>('/messages')).total).toBe(0);
   });
 
+  it('deletes only the messages the search matches, after confirmation', async () => {
+    await h.send({ from: 'a@example.test', to: 'b@example.test', subject: 'Receipt 1', text: 'x' });
+    await h.send({ from: 'a@example.test', to: 'b@example.test', subject: 'Kept newsletter', text: 'x' });
+    await h.send({ from: 'a@example.test', to: 'b@example.test', subject: 'Receipt 2', text: 'x' });
+    const { page } = await h.open('/?subject=Receipt');
+    await expect.poll(() => subjects(page)).toEqual(['Receipt 2', 'Receipt 1']);
+    const button = page.getByTestId('clear-inbox');
+    expect(await button.textContent()).toBe('Delete matching');
+    await button.click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('The 2 messages matching the search will be deleted; the others are kept.', { exact: false }).waitFor();
+    await dialog.getByRole('button', { name: 'Delete matching messages' }).click();
+    await page.getByTestId('no-match').waitFor();
+    expect((await h.api<{ messages: CapturedMessage[] }>('/messages')).messages.map((m) => m.subject)).toEqual(['Kept newsletter']);
+  });
+
   it('keeps unread state in the browser and shows the count in the title and favicon', async () => {
     await h.send({ from: 'a@example.test', to: 'b@example.test', subject: 'Unread one', text: 'x' });
     await h.send({ from: 'a@example.test', to: 'b@example.test', subject: 'Unread two', text: 'x' });

@@ -85,13 +85,14 @@ export function App() {
 
   const clearInbox = useCallback(async () => {
     try {
-      await api.clearMessages();
+      // Every loaded message matches the filter: the list shows nothing else.
+      await api.deleteMessages(filter);
       list.drop(list.messages.map((message) => message.id));
       setSelectedId(null);
     } catch (error) {
-      setNotice(`The inbox could not be cleared: ${error instanceof Error ? error.message : String(error)}`);
+      setNotice(`The messages could not be deleted: ${error instanceof Error ? error.message : String(error)}`);
     }
-  }, [list]);
+  }, [list, filter]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent): void => {

@@ -106,8 +106,10 @@ export const api = {
     await request('DELETE', messagePath(id));
   },
 
-  async clearMessages(): Promise<void> {
-    await request('DELETE', '/messages', new URLSearchParams({ all: 'true' }));
+  /** Deletes the messages matching the filter; every message when it has no criteria. */
+  async deleteMessages(filter: MessageFilter): Promise<void> {
+    const query = filterQuery(filter);
+    await request('DELETE', '/messages', query.size > 0 ? query : new URLSearchParams({ all: 'true' }));
   },
 
   listSessions: (limit: number) => json<{ sessions: SmtpSession[]; total: number }>('/sessions', new URLSearchParams({ limit: String(limit) })),

@@ -14,6 +14,7 @@ interface InboxPageProps {
   selectedId: string | null;
   onFilterChange(filter: MessageFilter): void;
   onDelete(id: string): void;
+  /** Deletes the messages matching the filter, every message when it has no criteria. */
   onClear(): Promise<void>;
 }
 
@@ -23,7 +24,12 @@ function EmptyInbox({ filtered }: { filtered: boolean }) {
   useEffect(() => {
     if (!filtered) api.info().then(setInfo, () => undefined);
   }, [filtered]);
-  if (filtered) return <p className="empty">No message matches this search.</p>;
+  if (filtered)
+    return (
+      <p className="empty" data-testid="no-match">
+        No message matches this search.
+      </p>
+    );
   return (
     <div className="empty" data-testid="empty-inbox">
       <p>No mail yet. New messages appear here as they arrive.</p>
@@ -43,7 +49,7 @@ function EmptyInbox({ filtered }: { filtered: boolean }) {
   );
 }
 
-/** The inbox: search, the live list, and clearing. */
+/** The inbox: search, the live list, and clearing it (or what the search matches). */
 export function InboxPage({ list, filter, selectedId, onFilterChange, onDelete, onClear }: InboxPageProps) {
   const [confirming, setConfirming] = useState(false);
   const filtered = hasCriteria(filter);
@@ -71,7 +77,7 @@ export function InboxPage({ list, filter, selectedId, onFilterChange, onDelete, 
             disabled={list.status !== 'ready' || list.total === 0}
             onClick={() => setConfirming(true)}
           >
-            Clear inbox
+            {filtered ? 'Delete matching' : 'Clear inbox'}
           </button>
         </div>
       </div>
@@ -92,9 +98,13 @@ export function InboxPage({ list, filter, selectedId, onFilterChange, onDelete, 
       )}
       <ConfirmDialog
         open={confirming}
-        title="Clear the inbox?"
-        message={`Every captured message on this server will be deleted${filtered ? ', not only the ones matching the search' : ''}. This cannot be undone.`}
-        confirmLabel="Delete all messages"
+        title={filtered ? 'Delete the matching messages?' : 'Clear the inbox?'}
+        message={
+          filtered
+            ? `The ${list.total === 1 ? 'message' : `${list.total} messages`} matching the search will be deleted; the others are kept. This cannot be undone.`
+            : 'Every captured message on this server will be deleted. This cannot be undone.'
+        }
+        confirmLabel={filtered ? 'Delete matching messages' : 'Delete all messages'}
         onCancel={() => setConfirming(false)}
         onConfirm={() => {
           setConfirming(false);
