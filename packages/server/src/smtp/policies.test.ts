@@ -255,6 +255,8 @@ describe('authBeforeTls and redaction', () => {
     expect(messages[0]?.tls.mode).toBe('starttls');
     const session = await t.closedSession(messages[0]?.sessionId ?? '');
     expect(session.authBeforeTls).toBe(true);
+    expect(session.auth).toBeNull();
+    expect(session.transcript.some((entry) => entry.dir === 'client' && entry.line.startsWith('AUTH PLAIN'))).toBe(true);
   });
 });
 

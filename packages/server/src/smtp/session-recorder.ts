@@ -80,6 +80,9 @@ export class SessionRecorder {
   /** TLS was established (implicitly or after STARTTLS). */
   secured(tls: Omit<TlsInfo, 'starttlsOffered'>): void {
     this.upgradeInProgress = false;
+    // RFC 3207 section 4.2: an identity from before STARTTLS does not survive it (authBeforeTls
+    // and the transcript still tell that credentials went over plaintext).
+    if (tls.mode === 'starttls') this.session.auth = null;
     // Frozen, so that every message of the session can share it.
     this.session.tls = Object.freeze({ ...tls, starttlsOffered: this.session.tls.starttlsOffered });
   }
