@@ -2,6 +2,7 @@
 // built from this checkout on a locally made base image, started, and driven from the host.
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { Mailwright } from '@mailwright/sdk';
 import '@mailwright/sdk/vitest';
 import { MailwrightContainer, type StartedMailwrightContainer } from '@mailwright/testcontainers';
@@ -74,7 +75,13 @@ describeWithDocker('the mailwright Docker image', () => {
 
     beforeAll(async () => {
       await buildImage();
-      container = await new MailwrightContainer(IMAGE).withStarttls('require').withAuth('required', users).withMaxMessages(25).withApiToken(token).start();
+      container = await new MailwrightContainer(IMAGE)
+        .withStarttls('require')
+        .withAuth('required', users)
+        .withMaxMessages(25)
+        .withApiToken(token)
+        .withTlsNames('mail.compose.test')
+        .start();
       mail = await container.client();
     }, IMAGE_BUILD_TIMEOUT_MS);
 
@@ -104,6 +111,20 @@ describeWithDocker('the mailwright Docker image', () => {
       const implicit = await inbox.waitForMessage({ subject: 'over implicit TLS', timeout: 10_000 });
       expect(implicit).toBeDeliveredOverTls({ mode: 'implicit', minVersion: 'TLSv1.2' });
       expect(implicit.listener).toBe('smtps');
+    });
+
+    it('serves a certificate for the host this process reaches it by, and for the names of withTlsNames', async () => {
+      const ca = await container.getCaCertificate();
+      const certificate = await new Promise<PeerCertificate>((resolve, reject) => {
+        const socket = tlsConnect({ host: container.getHost(), port: container.getSmtpsPort(), ca, servername: 'mail.compose.test' }, () => {
+          resolve(socket.getPeerCertificate());
+          socket.destroy();
+        });
+        socket.once('error', reject);
+      });
+      expect(checkServerIdentity(container.getHost(), certificate)).toBeUndefined();
+      expect(checkServerIdentity('mail.compose.test', certificate)).toBeUndefined();
+      expect(checkServerIdentity('elsewhere.test', certificate)).toBeInstanceOf(Error);
     });
 
     it('applies withApiToken, withAuth and withMaxMessages through the MAILWRIGHT_* variables', async () => {
