@@ -7,7 +7,7 @@ import type { MessageStore } from '../store/message-store.js';
 import type { CertificateAndKey, TestAuthority } from '../tls/test-authority.js';
 import type { Logger } from '../logger.js';
 import { SessionRecorder } from './session-recorder.js';
-import { readTlsInfo, tlsFailureCode } from './tls-info.js';
+import { tlsFailureCode } from './tls-info.js';
 import { acceptImplicitTls } from './implicit-tls.js';
 import { createTranscriptLogger } from './transcript-logger.js';
 import { applyStarttlsPolicy, MUST_STARTTLS_REPLY } from './connection-policy.js';
@@ -110,7 +110,7 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     onSecure(socket, session, callback) {
       const recorder = recorders.get(session.id);
       if (recorder && socket instanceof tls.TLSSocket) {
-        recorder.secured(readTlsInfo(socket, implicit ? 'implicit' : 'starttls', false));
+        recorder.secured(socket, implicit ? 'implicit' : 'starttls');
         save(recorder);
       }
       callback();
