@@ -300,6 +300,7 @@ export function attachStreamHub(
     let wanted = false;
     for (const client of clients) {
       for (const subscription of client.subscriptions.values()) wanted ||= subscription.wantsMessages;
+      if (wanted) break;
     }
     if (wanted && !listening) store.on('message', onMessage);
     if (!wanted && listening) store.off('message', onMessage);

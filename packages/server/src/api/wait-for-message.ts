@@ -17,6 +17,10 @@ export function waitForMessage(
   const matcher = isEmptyFilter(filter) ? null : compileFilter(filter);
   return new Promise((resolve, reject) => {
     let done = false;
+    // Until the stored messages have been looked at, a live match may not be the first one: the
+    // lookup may still be reading an older message that matches too.
+    let looking = true;
+    let earliestLive: CapturedMessage | null = null;
     const finish = (result: CapturedMessage | null | 'aborted'): void => {
       if (done) return;
       done = true;
@@ -26,7 +30,9 @@ export function waitForMessage(
       resolve(result);
     };
     const onMessage = (message: CapturedMessage, text: string): void => {
-      if (message.seq > after && (!matcher || matcher({ message, text }))) finish(message);
+      if (message.seq <= after || (matcher && !matcher({ message, text }))) return;
+      if (!looking) finish(message);
+      else if (earliestLive === null || message.seq < earliestLive.seq) earliestLive = message;
     };
     const onClose = (): void => finish('aborted');
     // Listen first, then look at what is stored: nothing can slip in between.
@@ -35,7 +41,9 @@ export function waitForMessage(
     const timer = setTimeout(() => finish(null), timeoutMs);
     timer.unref();
     store.messagesAfter(after, filter, 1).then((stored) => {
-      if (stored[0]) finish(stored[0]);
+      looking = false;
+      const first = stored[0] ?? earliestLive;
+      if (first) finish(first);
     }, reject);
   });
 }

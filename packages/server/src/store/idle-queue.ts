@@ -16,7 +16,8 @@ export interface IdleQueue<T> {
  */
 export function createIdleQueue<T>(work: (item: T) => Promise<void>, options: { quietMs: number; limit: number }): IdleQueue<T> {
   const { quietMs, limit } = options;
-  let items: T[] = [];
+  // A slot is emptied as soon as its item is taken or dropped: the queue holds nothing it is done with.
+  let items: (T | undefined)[] = [];
   let next = 0;
   let lastPushAt = 0;
   let timer: NodeJS.Timeout | null = null;
@@ -27,16 +28,21 @@ export function createIdleQueue<T>(work: (item: T) => Promise<void>, options: { 
     else timer = setTimeout(run, delayMs).unref();
   };
 
+  function take(): T {
+    const item = items[next] as T;
+    items[next++] = undefined;
+    return item;
+  }
+
   async function run(): Promise<void> {
     timer = null;
     if (running) return;
     running = true;
     try {
       while (next < items.length) {
-        const quietFor = Date.now() - lastPushAt;
+        const quietFor = performance.now() - lastPushAt;
         if (quietFor < quietMs) return schedule(quietMs - quietFor);
-        const item = items[next++] as T;
-        await work(item).catch(() => undefined);
+        await work(take()).catch(() => undefined);
         await new Promise((resolve) => setImmediate(resolve).unref());
       }
       items = [];
@@ -49,12 +55,12 @@ export function createIdleQueue<T>(work: (item: T) => Promise<void>, options: { 
   return {
     push(item) {
       items.push(item);
-      if (items.length - next > limit) next += 1;
+      if (items.length - next > limit) take();
       if (next > limit) {
         items = items.slice(next);
         next = 0;
       }
-      lastPushAt = Date.now();
+      lastPushAt = performance.now();
       if (!running) schedule(quietMs);
     },
     clear() {

@@ -88,6 +88,30 @@ describe('the memory store', () => {
     expect(read).toHaveLength(3);
   });
 
+  it('returns no message deleted while it was being read', async () => {
+    let open = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const { store } = storeReadingRaw({
+      summarize: async (raw) => {
+        await gate;
+        return { from: null, to: [], cc: [], replyTo: [], subject: raw.toString(), messageId: null, date: null, snippet: '', attachments: [], text: '' };
+      },
+    });
+    const doomed = await store.addMessage(bytes('doomed', 'x'));
+    await store.addMessage(bytes('kept 1', 'x'));
+    await store.addMessage(bytes('kept 2', 'x'));
+    const replay = store.messagesAfter(0, undefined, 2);
+    const page = store.listMessages({ limit: 10, filter: { subject: 'doomed' } });
+    const deletions = store.deleteMessages({ subject: 'doomed' });
+    expect(await store.deleteMessage(doomed.id)).toBe(true);
+    open();
+    // A replay batch stays full: the next message makes up for the deleted one.
+    expect((await replay).map((m) => m.subject)).toEqual(['kept 1|x', 'kept 2|x']);
+    expect((await page).messages).toEqual([]);
+    // Deleted by someone else meanwhile: not reported twice.
+    expect(await deletions).toEqual([]);
+  });
+
   it('matches `text` beyond its cache by reading the raw bytes again', async () => {
     const { store, read } = storeReadingRaw({ textCacheBytes: 64 }); // room for about one text body
     await store.addMessage(bytes('first', 'the token is alpha-123 and more padding'));

@@ -72,16 +72,31 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
     return entry.message;
   }
 
+  /** Whether the entry is still stored: reading awaits, and a delete or retention may come first. */
+  const isStored = (entry: Entry): boolean => byId.get(entry.message.id) === entry;
+
   /** The whole message, its summary read from its bytes on first use. */
   function messageOf(entry: Entry): CapturedMessage | Promise<CapturedMessage> {
     if (entry.read) return entry.message;
-    return (entry.reading ??= options.summarize(entry.raw).then((summary) => (entry.read ? entry.message : complete(entry, summary))));
+    return (entry.reading ??= options.summarize(entry.raw).then(
+      (summary) => (entry.read ? entry.message : complete(entry, summary)),
+      (error: unknown) => {
+        entry.reading = null; // the next request tries again
+        throw error;
+      },
+    ));
   }
 
-  /** The whole messages, read one after the other: a page of thousands holds one text body at a time. */
+  /**
+   * The whole messages of those still stored, read one after the other: a page of thousands
+   * holds one text body at a time.
+   */
   async function messagesOf(list: Entry[]): Promise<CapturedMessage[]> {
     const messages: CapturedMessage[] = [];
-    for (const entry of list) messages.push(entry.read ? entry.message : await messageOf(entry));
+    for (const entry of list) {
+      const message = entry.read ? entry.message : await messageOf(entry);
+      if (isStored(entry)) messages.push(message);
+    }
     return messages;
   }
 
@@ -105,9 +120,13 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
    */
   async function scan(candidates: Iterable<Entry>, query: CompiledQuery, visit: (entry: Entry) => boolean): Promise<void> {
     for (const entry of candidates) {
-      const text = query.matchText && !entry.read ? await textOf(entry) : undefined;
-      if (query.match && !query.match({ message: await messageOf(entry) })) continue;
-      if (query.matchText && !query.matchText({ message: await messageOf(entry), text: text ?? (await textOf(entry)) })) continue;
+      if (query.match || query.matchText) {
+        const text = query.matchText && !entry.read ? await textOf(entry) : undefined;
+        const message = entry.read ? entry.message : await messageOf(entry);
+        if (query.match && !query.match({ message })) continue;
+        if (query.matchText && !query.matchText({ message, text: text ?? (await textOf(entry)) })) continue;
+        if (!isStored(entry)) continue;
+      }
       if (!visit(entry)) return;
     }
   }
@@ -210,9 +229,19 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       return { messages: await messagesOf(page), total };
     },
     async messagesAfter(after, filter, limit) {
-      const result: Entry[] = [];
-      if (limit > 0) await scan(oldestAfter(after), compileQuery(filter), (entry) => result.push(entry) < limit);
-      return messagesOf(result);
+      // Fewer than `limit` only when no more match: a stream replays in batches until a short one.
+      const query = compileQuery(filter);
+      const found: CapturedMessage[] = [];
+      for (let cursor = after; found.length < limit;) {
+        const batch: Entry[] = [];
+        await scan(oldestAfter(cursor), query, (entry) => batch.push(entry) < limit - found.length);
+        const last = batch[batch.length - 1];
+        if (!last) break;
+        cursor = last.message.seq;
+        // Messages deleted while this batch was read are left out, and the next batch makes up for them.
+        found.push(...(await messagesOf(batch)));
+      }
+      return found;
     },
     async deleteMessage(id) {
       if (!byId.has(id)) return false;
@@ -236,10 +265,12 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
         removed.add(entry.message.id);
         return true;
       });
-      if (removed.size === 0) return [];
-      entries = entries.filter((entry) => !removed.has(entry.message.id));
-      forget(removed);
-      const ids = [...removed];
+      // Deleted by someone else while the scan read messages: not ours to report.
+      const ids = [...removed].filter((id) => byId.has(id));
+      if (ids.length === 0) return [];
+      const gone = new Set(ids);
+      entries = entries.filter((entry) => !gone.has(entry.message.id));
+      forget(ids);
       emitter.emit('deleted', ids);
       return ids;
     },
