@@ -112,6 +112,19 @@ describe('the memory store', () => {
     expect(await deletions).toEqual([]);
   });
 
+  it('reads a message again after a read that failed', async () => {
+    let failures = 1;
+    const { store } = storeReadingRaw({
+      summarize: async (raw) => {
+        if (failures-- > 0) throw new Error('disk on fire');
+        return { from: null, to: [], cc: [], replyTo: [], subject: raw.toString(), messageId: null, date: null, snippet: '', attachments: [], text: '' };
+      },
+    });
+    const { id } = await store.addMessage(bytes('second try', 'x'));
+    await expect(store.getMessage(id)).rejects.toThrow('disk on fire');
+    expect(await store.getMessage(id)).toMatchObject({ id, subject: 'second try|x' });
+  });
+
   it('matches `text` beyond its cache by reading the raw bytes again', async () => {
     const { store, read } = storeReadingRaw({ textCacheBytes: 64 }); // room for about one text body
     await store.addMessage(bytes('first', 'the token is alpha-123 and more padding'));
