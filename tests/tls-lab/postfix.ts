@@ -125,8 +125,13 @@ export async function startPostfixRelay(routes: readonly Route[], caPem: string)
     ].join('\n'),
   );
   const postfix = (...args: string[]): Promise<string> => run(POSTFIX, ['-c', dir, ...args]);
-  await postfix('post-install', 'create-missing');
-  await postfix('start');
+  try {
+    await postfix('post-install', 'create-missing');
+    await postfix('start');
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 
   return {
     async send({ from, to, subject, text }) {
