@@ -23,9 +23,10 @@ export function createIdleQueue<T>(work: (item: T) => Promise<void>, options: { 
   let timer: NodeJS.Timeout | null = null;
   let running = false;
 
+  // A pending timer is left alone on a push (re-arming it costs more than the push): when it
+  // fires, `run` sees how long ago the last push was and waits for the rest of the quiet time.
   const schedule = (delayMs: number): void => {
-    if (timer) timer.refresh();
-    else timer = setTimeout(run, delayMs).unref();
+    timer ??= setTimeout(run, delayMs).unref();
   };
 
   function take(): T {
