@@ -20,7 +20,7 @@ interface Entry {
   readonly raw: Buffer;
   read: boolean;
   /** The summary being read. */
-  reading: Promise<CapturedMessage> | null;
+  reading: Promise<MessageSummary> | null;
 }
 
 const NONE = Object.freeze([]) as unknown as never[];
@@ -65,26 +65,36 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
   const sessions = new Map<string, SmtpSession>();
   let seq = 0;
 
-  function complete(entry: Entry, summary: MessageSummary): CapturedMessage {
+  function complete(entry: Entry, summary: MessageSummary): void {
     Object.assign(entry.message, storedSummary(summary));
     entry.read = true;
-    entry.reading = null;
-    return entry.message;
   }
 
   /** Whether the entry is still stored: reading awaits, and a delete or retention may come first. */
   const isStored = (entry: Entry): boolean => byId.get(entry.message.id) === entry;
 
-  /** The whole message, its summary read from its bytes on first use. */
-  function messageOf(entry: Entry): CapturedMessage | Promise<CapturedMessage> {
-    if (entry.read) return entry.message;
+  /**
+   * Reads the message's bytes, once however many ask at the same time, and completes the
+   * message if it was not read yet. A failed read is tried again by the next request.
+   */
+  function read(entry: Entry): Promise<MessageSummary> {
     return (entry.reading ??= options.summarize(entry.raw).then(
-      (summary) => (entry.read ? entry.message : complete(entry, summary)),
+      (summary) => {
+        entry.reading = null;
+        if (!entry.read) complete(entry, summary);
+        return summary;
+      },
       (error: unknown) => {
-        entry.reading = null; // the next request tries again
+        entry.reading = null;
         throw error;
       },
     ));
+  }
+
+  /** The whole message, its summary read from its bytes on first use. */
+  async function messageOf(entry: Entry): Promise<CapturedMessage> {
+    if (!entry.read) await read(entry);
+    return entry.message;
   }
 
   /**
@@ -107,10 +117,9 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
   async function textOf(entry: Entry): Promise<string> {
     const cached = texts.get(entry.message.id);
     if (cached !== undefined) return cached;
-    const summary = await options.summarize(entry.raw);
-    if (!entry.read) complete(entry, summary);
-    if (byId.has(entry.message.id)) texts.set(entry.message.id, summary.text);
-    return summary.text;
+    const { text } = await read(entry);
+    if (isStored(entry)) texts.set(entry.message.id, text);
+    return text;
   }
 
   /**
@@ -158,7 +167,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
   // first query after it does not have to read them all.
   const unread = createIdleQueue<Entry>(
     async (entry) => {
-      if (byId.get(entry.message.id) === entry) await messageOf(entry);
+      if (isStored(entry) && !entry.read) await read(entry);
     },
     { quietMs: options.backgroundReadQuietMs ?? BACKGROUND_READ_QUIET_MS, limit: options.maxMessages },
   );
