@@ -1,23 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import type { MessageSummary } from '../analysis/parse-message.js';
 import { createMemoryStore } from '../store/memory-store.js';
-import { newMessage } from '../test-support/new-message.js';
+import { messageSummary, newMessage } from '../test-support/new-message.js';
 import { waitForMessage } from './wait-for-message.js';
-
-const summaryOf = (subject: string): MessageSummary => ({
-  from: null,
-  to: [],
-  cc: [],
-  replyTo: [],
-  subject,
-  messageId: null,
-  date: null,
-  snippet: '',
-  attachments: [],
-  text: '',
-});
 
 describe('waitForMessage', () => {
   it('resolves with the oldest match when a newer one arrives while a stored one is still being read', async () => {
@@ -30,7 +16,7 @@ describe('waitForMessage', () => {
       backgroundReadQuietMs: 60_000,
       summarize: async (raw) => {
         if (raw.toString() === 'slow') await gate;
-        return summaryOf(raw.toString());
+        return messageSummary({ subject: raw.toString() });
       },
     });
     // Stored while nobody listens: read only when asked for.

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { MessageSummary } from '../analysis/parse-message.js';
 import { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
-import { newMessage } from '../test-support/new-message.js';
+import { messageSummary, newMessage } from '../test-support/new-message.js';
 
 /** A store whose "bytes" are `subject|text`, and the raw values it was asked to read. */
 function storeReadingRaw(options: Partial<MemoryStoreOptions> = {}): { store: ReturnType<typeof createMemoryStore>; read: string[] } {
@@ -14,18 +13,7 @@ function storeReadingRaw(options: Partial<MemoryStoreOptions> = {}): { store: Re
     async summarize(raw) {
       read.push(raw.toString());
       const [subject = '', text = ''] = raw.toString().split('|');
-      return {
-        from: null,
-        to: [],
-        cc: [],
-        replyTo: [],
-        subject,
-        messageId: null,
-        date: null,
-        snippet: text.slice(0, 20),
-        attachments: [],
-        text,
-      } satisfies MessageSummary;
+      return messageSummary({ subject, snippet: text.slice(0, 20), text });
     },
     ...options,
   });
@@ -94,7 +82,7 @@ describe('the memory store', () => {
     const { store } = storeReadingRaw({
       summarize: async (raw) => {
         await gate;
-        return { from: null, to: [], cc: [], replyTo: [], subject: raw.toString(), messageId: null, date: null, snippet: '', attachments: [], text: '' };
+        return messageSummary({ subject: raw.toString() });
       },
     });
     const doomed = await store.addMessage(bytes('doomed', 'x'));
@@ -117,7 +105,7 @@ describe('the memory store', () => {
     const { store } = storeReadingRaw({
       summarize: async (raw) => {
         if (failures-- > 0) throw new Error('disk on fire');
-        return { from: null, to: [], cc: [], replyTo: [], subject: raw.toString(), messageId: null, date: null, snippet: '', attachments: [], text: '' };
+        return messageSummary({ subject: raw.toString() });
       },
     });
     const { id } = await store.addMessage(bytes('second try', 'x'));

@@ -2,18 +2,10 @@ import { plaintextTlsInfo } from '@mailwright/core';
 import type { MessageSummary } from '../analysis/parse-message.js';
 import type { NewMessage } from '../store/message-store.js';
 
-const EMPTY_SUMMARY: MessageSummary = {
-  from: null,
-  to: [],
-  cc: [],
-  replyTo: [],
-  subject: '',
-  messageId: null,
-  date: null,
-  snippet: '',
-  attachments: [],
-  text: '',
-};
+/** What a message says about itself, as `summarize` returns it: empty unless given. */
+export function messageSummary(overrides: Partial<MessageSummary> = {}): MessageSummary {
+  return { from: null, to: [], cc: [], replyTo: [], subject: '', messageId: null, date: null, snippet: '', attachments: [], text: '', ...overrides };
+}
 
 /**
  * A message as the SMTP side hands it to the store, for tests that fill a store directly;
@@ -31,6 +23,6 @@ export function newMessage(overrides: Partial<Omit<NewMessage, 'summary'>> = {},
     tags: [],
     raw: Buffer.from('x'),
     ...overrides,
-    ...(summary ? { summary: { ...EMPTY_SUMMARY, ...summary } } : {}),
+    ...(summary ? { summary: messageSummary(summary) } : {}),
   };
 }
