@@ -104,6 +104,13 @@ function resolveServe(argv: readonly string[], context: CliContext): CliConfigRe
     if (!parsed.ok) problems.push({ source: raw.source, message: parsed.message });
   };
   const numbered = (raw: RawFlagValue, index: number): string => (raw.values.length > 1 ? `${raw.source} #${index + 1}` : raw.source);
+  /** The values of a repeatable flag that pass `isValid`; each other one is reported as `"value" <reason>`. */
+  const validValues = (raw: RawFlagValue, isValid: (value: string) => boolean, reason: string): string[] =>
+    raw.values.filter((value, index) => {
+      const valid = isValid(value);
+      if (!valid) problems.push({ source: numbered(raw, index), message: `${quote(value)} ${reason}` });
+      return valid;
+    });
   const authUserSources: string[] = [];
   const listenerSources: string[] = [];
   let logLevel: LogLevel = 'info';
@@ -188,21 +195,17 @@ function resolveServe(argv: readonly string[], context: CliContext): CliConfigRe
         break;
       }
       case 'tls-name':
-        options.tlsNames = raw.values.filter((name, index) => {
-          const valid = name !== '' && !/[\s,]/.test(name);
-          if (!valid) problems.push({ source: numbered(raw, index), message: `${quote(name)} is not a host name or IP address` });
-          return valid;
-        });
+        options.tlsNames = validValues(raw, (name) => name !== '' && !/[\s,]/.test(name), 'is not a host name or IP address');
         break;
       case 'api-token':
         set(spec, raw, nonEmpty(value));
         break;
       case 'allowed-origin':
-        options.allowedOrigins = raw.values.filter((origin, index) => {
-          const valid = origin === '*' || (URL.canParse(origin) && new URL(origin).origin === origin);
-          if (!valid) problems.push({ source: numbered(raw, index), message: `${quote(origin)} is not an origin (scheme://host[:port], no path), nor *` });
-          return valid;
-        });
+        options.allowedOrigins = validValues(
+          raw,
+          (origin) => origin === '*' || (URL.canParse(origin) && new URL(origin).origin === origin),
+          'is not an origin (scheme://host[:port], no path), nor *',
+        );
         break;
       case 'web-root': {
         const path = resolvePath(value, context);
