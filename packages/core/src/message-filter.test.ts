@@ -71,6 +71,77 @@ describe('compileFilter', () => {
   });
 });
 
+describe('full addresses', () => {
+  const ab = message({
+    envelope: { mailFrom: 'xb@example.test', rcptTo: ['ab@example.test'], requireTls: false, smtpUtf8: false, body: '7bit' },
+    from: { name: 'b@example.test', address: 'xb@example.test' },
+    to: [{ name: 'b@example.test', address: 'ab@example.test' }],
+    cc: [{ name: '', address: 'b@example.test.evil' }],
+  });
+
+  it('match one address exactly in `to`, never a longer one that contains it', () => {
+    expect(compileFilter({ to: 'b@example.test' })({ message: ab })).toBe(false);
+    expect(compileFilter({ to: 'ab@example.test' })({ message: ab })).toBe(true);
+    expect(compileFilter({ to: 'AB@Example.TEST' })({ message: ab })).toBe(true);
+    expect(compileFilter({ to: 'b@example.test.evil' })({ message: ab })).toBe(true);
+  });
+
+  it('match the envelope recipient exactly (Bcc) and To/Cc header addresses exactly', () => {
+    const bcc = message({ envelope: { ...ab.envelope, rcptTo: ['b@example.test'] }, to: [], cc: [] });
+    expect(compileFilter({ to: 'b@example.test' })({ message: bcc })).toBe(true);
+    const header = message({ envelope: { ...ab.envelope, rcptTo: [] }, to: [], cc: [{ name: '', address: 'B@example.test' }] });
+    expect(compileFilter({ to: 'b@example.test' })({ message: header })).toBe(true);
+  });
+
+  it('match `from` exactly', () => {
+    expect(compileFilter({ from: 'b@example.test' })({ message: ab })).toBe(false);
+    expect(compileFilter({ from: 'xb@example.test' })({ message: ab })).toBe(true);
+  });
+
+  it('leave partial terms as substrings (domain, @domain, local@, names)', () => {
+    expect(compileFilter({ to: 'example.test' })({ message: ab })).toBe(true);
+    expect(compileFilter({ to: '@example.test' })({ message: ab })).toBe(true);
+    expect(compileFilter({ to: 'ab@' })({ message: ab })).toBe(true);
+    expect(compileFilter({ to: 're:b@example' })({ message: ab })).toBe(true);
+    expect(compileFilter({ from: 'b@' })({ message: ab })).toBe(true);
+  });
+});
+
+describe('regular expressions', () => {
+  it('run on a linear-time engine: a catastrophic pattern returns on a long subject', () => {
+    const subject = `${'a'.repeat(100_000)}!`;
+    const matcher = compileFilter({ subject: 're:(a+)+$' });
+    expect(matcher({ message: message({ subject }) })).toBe(false);
+    expect(matcher({ message: message({ subject: 'aaaa' }) })).toBe(true);
+    expect(compileFilter({ text: 're:/^(a|aa)+$/' })({ message: message(), text: subject })).toBe(false);
+  });
+
+  it('accept the JavaScript spellings people write: flags, \\u escapes, escaped slashes', () => {
+    expect(compileFilter({ subject: 're:/^RESET/i' })({ message: message() })).toBe(true);
+    expect(compileFilter({ subject: 're:/caf\\u00e9/' })({ message: message({ subject: 'café' }) })).toBe(true);
+    expect(compileFilter({ text: 're:/a\\/b/' })({ message: message(), text: 'see a/b' })).toBe(true);
+    expect(compileFilter({ text: 're:/^b.c$/s' })({ message: message(), text: 'b\nc' })).toBe(true);
+    expect(compileFilter({ text: 're:/^c$/m' })({ message: message(), text: 'b\nc' })).toBe(true);
+    expect(compileFilter({ text: 're:^c$' })({ message: message(), text: 'b\nc' })).toBe(false);
+  });
+
+  it('refuse what RE2 cannot honour, with INVALID_FILTER and the reason', () => {
+    for (const [pattern, reason] of [
+      ['re:(a)\\1', /invalid escape/],
+      ['re:a(?=b)', /unsupported Perl syntax/],
+      ['re:(?<!a)b', /invalid named capture/],
+      ['re:/a/x', /unknown flag "x"/],
+      ['re:(?:[a-z]{1,50}){1,20}', /too complex/],
+    ] as const) {
+      expect(() => compileFilter({ subject: pattern }), pattern).toThrow(expect.objectContaining({ code: 'INVALID_FILTER', statusCode: 400, message: expect.stringMatching(reason) }));
+    }
+  });
+
+  it('bound the pattern length', () => {
+    expect(() => compileFilter({ subject: `re:${'a'.repeat(1001)}` })).toThrow(expect.objectContaining({ code: 'INVALID_FILTER' }));
+  });
+});
+
 describe('pickFilter', () => {
   it('takes filter fields from a query record and ignores the rest', () => {
     expect(pickFilter({ to: 'a', limit: '5', subject: ['x', 'y'], text: '' })).toEqual({ to: 'a', subject: 'y' });

@@ -1,15 +1,28 @@
 import { z } from 'zod';
+import { RE2JS } from 're2js';
 import type { CapturedMessage } from './captured-message.js';
 import { ErrorCode, MailwrightError } from './error-codes.js';
 
-const MAX_PATTERN_LENGTH = 1000;
+/** Longest filter value, in characters. */
+export const MAX_PATTERN_LENGTH = 1000;
+/**
+ * Largest compiled `re:` program, in RE2 instructions. Matching is linear in the subject's
+ * length times this, so it bounds the work one filter can cost per message.
+ */
+export const MAX_PATTERN_INSTRUCTIONS = 1000;
+
+/** A full address: a local part and a domain, without spaces or angle brackets. */
+const FULL_ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
 
 const pattern = z.string().min(1).max(MAX_PATTERN_LENGTH);
 
 /**
  * Which messages to match. Every field is optional; fields combine with AND.
  * Text fields match a case-insensitive substring, or a regular expression with the
- * `re:` prefix (`re:^Reset` or `re:/^reset/i`).
+ * `re:` prefix (`re:^Reset` or `re:/^reset/i`). A full address in `to` or `from`
+ * (`b@example.test`) matches that address exactly, case-insensitively; a partial one
+ * (`example.test`, `@example.test`, `b@`) is a substring. Regular expressions run on a
+ * linear-time engine (RE2 syntax: no backreferences or lookaround).
  */
 export const MessageFilterSchema = z
   .object({
@@ -43,22 +56,70 @@ export type MessageMatcher = (subject: FilterSubject) => boolean;
 
 type StringTest = (value: string) => boolean;
 
-function compilePattern(field: string, source: string): StringTest {
-  if (source.startsWith('re:')) {
-    const body = source.slice(3);
-    const literal = /^\/(.*)\/([dgimsuvy]*)$/s.exec(body);
-    try {
-      const regex = literal ? new RegExp(literal[1] ?? '', (literal[2] ?? '').replace(/[gy]/g, '')) : new RegExp(body);
-      return (value) => regex.test(value);
-    } catch (cause) {
-      throw new MailwrightError(ErrorCode.INVALID_FILTER, `Filter "${field}": invalid regular expression ${JSON.stringify(body)}`, {
-        cause,
-        statusCode: 400,
-      });
-    }
+function invalidPattern(field: string, body: string, reason: string, cause?: unknown): MailwrightError {
+  return new MailwrightError(ErrorCode.INVALID_FILTER, `Filter "${field}": cannot use regular expression ${JSON.stringify(body)}: ${reason}`, {
+    cause,
+    statusCode: 400,
+  });
+}
+
+/** JavaScript-style flags mapped onto RE2's; `g`, `y`, `d`, `u` and `v` change nothing for a test. */
+function re2Flags(field: string, body: string, flags: string): number {
+  let result = 0;
+  for (const flag of flags) {
+    if (flag === 'i') result |= RE2JS.CASE_INSENSITIVE;
+    else if (flag === 's') result |= RE2JS.DOTALL;
+    else if (flag === 'm') result |= RE2JS.MULTILINE;
+    else if (!'gyduv'.includes(flag)) throw invalidPattern(field, body, `unknown flag "${flag}"`);
   }
+  return result;
+}
+
+/**
+ * A regular expression on RE2's linear-time engine: no pattern can make matching
+ * backtrack (`(a+)+$` costs as little as `a+`). Features RE2 lacks (backreferences,
+ * lookaround) and programs over {@link MAX_PATTERN_INSTRUCTIONS} are refused.
+ */
+function compileRegex(field: string, body: string): StringTest {
+  const literal = /^\/(.*)\/([a-z]*)$/s.exec(body);
+  const source = literal ? (literal[1] ?? '') : body;
+  const flags = literal ? re2Flags(field, body, literal[2] ?? '') : 0;
+  let regex: RE2JS;
+  try {
+    // JavaScript escapes such as \u00e9 and [^] become their RE2 spelling first.
+    regex = RE2JS.compile(RE2JS.translateRegExp(source), flags);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message.replace(/^error parsing regexp: /, '') : 'invalid';
+    throw invalidPattern(field, body, `${reason} (RE2 syntax: no backreferences or lookaround)`, cause);
+  }
+  const size = regex.re2().numberOfInstructions() as number;
+  if (size > MAX_PATTERN_INSTRUCTIONS) throw invalidPattern(field, body, `too complex (${size} instructions, at most ${MAX_PATTERN_INSTRUCTIONS})`);
+  return (value) => regex.test(value);
+}
+
+function compilePattern(field: string, source: string): StringTest {
+  if (source.startsWith('re:')) return compileRegex(field, source.slice(3));
   const needle = source.toLowerCase();
   return (value) => value.toLowerCase().includes(needle);
+}
+
+/** Whether a pattern names one full address, which `to`/`from` match exactly. */
+function isFullAddress(pattern: string): boolean {
+  return !pattern.startsWith('re:') && FULL_ADDRESS.test(pattern);
+}
+
+/**
+ * An address pattern: a full address (`b@example.test`) equals one address, ignoring case,
+ * so that `b@example.test` never finds mail for `ab@example.test`; anything else is a
+ * {@link compilePattern} and also tests display names.
+ */
+function compileAddressPattern(field: string, source: string): { address: StringTest; name: StringTest | null } {
+  if (isFullAddress(source)) {
+    const wanted = source.toLowerCase();
+    return { address: (value) => value.toLowerCase() === wanted, name: null };
+  }
+  const test = compilePattern(field, source);
+  return { address: test, name: test };
 }
 
 /** Whether a filter has no criteria at all. */
@@ -82,19 +143,17 @@ export function compileFilter(input: MessageFilter): MessageMatcher {
   const filter = parsed.data;
   const tests: ((subject: FilterSubject) => boolean)[] = [];
   if (filter.to !== undefined) {
-    const test = compilePattern('to', filter.to);
-    tests.push(
-      ({ message }) =>
-        message.envelope.rcptTo.some(test) ||
-        message.to.some((a) => test(a.address) || (a.name !== '' && test(a.name))) ||
-        message.cc.some((a) => test(a.address) || (a.name !== '' && test(a.name))),
-    );
+    const test = compileAddressPattern('to', filter.to);
+    const matches = (a: { name: string; address: string }): boolean => test.address(a.address) || (test.name !== null && a.name !== '' && test.name(a.name));
+    tests.push(({ message }) => message.envelope.rcptTo.some(test.address) || message.to.some(matches) || message.cc.some(matches));
   }
   if (filter.from !== undefined) {
-    const test = compilePattern('from', filter.from);
+    const test = compileAddressPattern('from', filter.from);
+    const name = test.name;
     tests.push(
       ({ message }) =>
-        test(message.envelope.mailFrom) || (message.from !== null && (test(message.from.address) || (message.from.name !== '' && test(message.from.name)))),
+        test.address(message.envelope.mailFrom) ||
+        (message.from !== null && (test.address(message.from.address) || (name !== null && message.from.name !== '' && name(message.from.name)))),
     );
   }
   if (filter.subject !== undefined) {

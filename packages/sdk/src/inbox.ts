@@ -21,7 +21,7 @@ export class Inbox {
   readonly #http: HttpClient;
   readonly #stream: StreamClient;
 
-  readonly #scope: { to: RegExp };
+  readonly #scope: { to: string };
   /** A generated address can have no mail from before the inbox: waits need not replay older messages. */
   readonly #createdAtSeq: number;
 
@@ -31,7 +31,8 @@ export class Inbox {
     this.#http = http;
     this.#stream = stream;
     this.#createdAtSeq = generated ? stream.latestSeq : 0;
-    this.#scope = { to: new RegExp(`^${address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i') };
+    // A full address matches exactly (case-insensitively) on the server: never ab@ for b@.
+    this.#scope = { to: address };
   }
 
   /** Resolves with the first message to this inbox matching the filter, including mail that already arrived. */

@@ -113,6 +113,30 @@ describe('Mailwright SDK against an in-process server', () => {
     expect((failure as Error).message).toMatch(/expected: \{[\s\S]*"mode": "starttls"[\s\S]*actual: {3}\{[\s\S]*"mode": "none"/);
   });
 
+  it('inbox(address) never resolves with mail for a longer address that contains it', async () => {
+    const address = mail.inbox().address;
+    const longer = `a${address}`;
+    const inbox = mail.inbox(address);
+    const smtp = transport();
+    await smtp.sendMail({ from: 'app@example.test', to: longer, subject: 'for the longer address', text: 'x' });
+    const live = inbox.waitForMessage({ timeout: 5_000 });
+    await smtp.sendMail({ from: 'app@example.test', to: longer, subject: 'for the longer address, live', text: 'x' });
+    await smtp.sendMail({ from: 'app@example.test', to: address.toUpperCase(), subject: 'for the inbox', text: 'x' });
+    expect((await live).subject).toBe('for the inbox');
+    expect((await inbox.waitForMessages(1, { timeout: 5_000 })).map((m) => m.subject)).toEqual(['for the inbox']);
+    expect((await inbox.messages()).map((m) => m.subject)).toEqual(['for the inbox']);
+    expect((await mail.messages.list({ to: address })).total).toBe(1);
+    // A partial term stays a substring: the local part and its @ find all three.
+    expect((await mail.messages.list({ to: address.slice(0, address.indexOf('@') + 1) })).total).toBe(3);
+  });
+
+  it('a regular expression the server cannot honour rejects the wait with INVALID_FILTER', async () => {
+    const inbox = mail.inbox();
+    const error = await inbox.waitForMessage({ subject: /(a)\1/, timeout: 5_000 }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'INVALID_FILTER' });
+    expect((error as Error).message).toMatch(/backreferences/);
+  });
+
   it('messages.list / delete and inbox.clear work through REST', async () => {
     const inbox = mail.inbox();
     await transport().sendMail({ from: 'app@example.test', to: inbox.address, subject: 'to delete', text: 'x' });
