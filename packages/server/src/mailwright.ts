@@ -14,10 +14,11 @@ import { loadTestAuthority, type TestAuthority } from './tls/test-authority.js';
 import type { CaptureContext, StartedCaptureListener } from './smtp/capture-listener.js';
 import { createListenerRegistry } from './listener-registry.js';
 import { isAddressInUse } from './address-in-use.js';
+import { checkRuntimeListener } from './runtime-listener-policy.js';
 import { createApiRouter } from './api/create-api.js';
 import { errorMiddleware } from './api/http-error.js';
 import { serveWeb } from './api/serve-web.js';
-import { requireToken } from './api/access-control.js';
+import { allowedHostNames, apiCors, apiHeaders, requireAllowedHost, requireToken, securityHeaders, type AccessPolicy } from './api/access-control.js';
 import { attachStreamHub } from './api/stream-hub.js';
 import { readMessageDetail } from './api/message-detail.js';
 import { VERSION } from './version.js';
@@ -50,6 +51,10 @@ export interface RunningMailwright extends AsyncDisposable {
   removeListener(name: string): Promise<boolean>;
   /** Stops accepting, drains within a bounded time, then closes everything. */
   close(): Promise<void>;
+}
+
+function isWildcardHost(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
 }
 
 function urlHost(host: string): string {
@@ -110,15 +115,27 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       auth: { mode: options.auth, users: options.authUsers.length },
       apiTokenRequired: options.apiToken !== undefined,
     });
-    const accessPolicy = { apiToken: options.apiToken, allowedOrigins: options.allowedOrigins };
-    app.use('/api/v1', requireToken(accessPolicy));
+    const accessPolicy: AccessPolicy = {
+      apiToken: options.apiToken,
+      allowedOrigins: options.allowedOrigins,
+      allowedHosts: allowedHostNames([options.hostname, ...options.tlsNames, ...options.allowedHosts, ...(isWildcardHost(options.host) ? [] : [options.host])]),
+    };
+    app.use(securityHeaders(), requireAllowedHost(accessPolicy));
+    app.use('/api/v1', apiHeaders(), apiCors(accessPolicy), requireToken(accessPolicy));
     app.use(
       '/api/v1',
       createApiRouter({
         store,
         caPem: authority.caPem,
         info,
-        listeners: { list: () => listeners.list(), create: (config) => listeners.start(config), remove: (name) => listeners.remove(name) },
+        listeners: {
+          list: () => listeners.list(),
+          create: async (config) => {
+            checkRuntimeListener(config, options);
+            return listeners.start(config);
+          },
+          remove: (name) => listeners.remove(name),
+        },
         issueClientCertificate: (commonName) => authority.issueClientCertificate(commonName),
         health: async () => listeners.health(),
         logger,

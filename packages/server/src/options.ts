@@ -58,6 +58,23 @@ export const MailwrightOptionsSchema = z
     apiToken: z.string().min(8, 'at least 8 characters').optional(),
     /** Browser origins allowed to use the API and stream besides the server's own; `*` = any. Default none. */
     allowedOrigins: z.array(z.string().min(1)).default([]),
+    // Exposure: who may reach the API from where.
+    /**
+     * More host names the HTTP server answers to (the `Host` header), besides loopback names
+     * and addresses, any IP address, `hostname` and `tlsNames`: DNS rebinding pages reach the
+     * server by a name of their own, which gets 403 `HOST_NOT_ALLOWED`. A leading dot allows
+     * subdomains (`.example.test`); `*` allows any name. Not checked when `apiToken` is set.
+     * Default none.
+     */
+    allowedHosts: z.array(z.string().min(1)).default([]),
+    /**
+     * Allows binding `host` to a non-loopback address without `apiToken`: anyone who can reach
+     * the port can then read and delete every message. Only for private networks (a CI
+     * service container). Default false.
+     */
+    insecureNoToken: z.boolean().default(false),
+    /** Allows listeners created over the API to bind ports below 1024. Default false. */
+    allowPrivilegedPorts: z.boolean().default(false),
     /** Stream clients with more unsent data than this are closed with 4008. Default 8 MiB. */
     streamMaxBufferedBytes: z
       .number()
@@ -88,6 +105,12 @@ export type ResolvedMailwrightOptions = Readonly<
     logger: Logger | false;
   }
 >;
+
+/** Whether an address to bind to is loopback only (`localhost`, 127.0.0.0/8, `::1`). */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(?:\.\d{1,3}){3}$/.test(bare) || /^::ffff:127(?:\.\d{1,3}){3}$/.test(bare);
+}
 
 /** One problem of a configuration: where, and what. */
 export interface OptionsProblem {
@@ -149,6 +172,12 @@ export function resolveMailwrightOptions(options: MailwrightOptions = {}): Resol
         if (other) problems.push({ path: `listeners[${index}].port`, message: `port ${listener.port} is also used by ${other}` });
         else ports.set(listener.port, `listener ${listener.name}`);
       }
+    }
+    if (!isLoopbackHost(data.host) && data.apiToken === undefined && !data.insecureNoToken) {
+      problems.push({
+        path: 'host',
+        message: `binding to ${data.host} lets anyone who reaches it read and delete every message; set apiToken, or insecureNoToken on a private network`,
+      });
     }
     const usernames = new Set<string>();
     for (const [index, user] of data.authUsers.entries()) {

@@ -17,7 +17,7 @@ import {
 } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 import type { Logger } from '../logger.js';
-import { hasValidToken, isOriginAllowed, type AccessPolicy } from './access-control.js';
+import { hasValidToken, isHostAllowed, isOriginAllowed, type AccessPolicy } from './access-control.js';
 
 const STREAM_PATH = '/api/v1/stream';
 const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
@@ -96,6 +96,10 @@ export function attachStreamHub(
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (path !== STREAM_PATH) {
       refuse(socket, 400, ErrorCode.NOT_FOUND, `No WebSocket endpoint at ${path}`);
+      return;
+    }
+    if (!isHostAllowed(request, policy)) {
+      refuse(socket, 403, ErrorCode.HOST_NOT_ALLOWED, `This server does not answer to the host name in "${request.headers.host}"; add it with --allowed-host`);
       return;
     }
     if (!isOriginAllowed(request, policy)) {
