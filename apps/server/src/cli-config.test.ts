@@ -39,7 +39,7 @@ function problems(argv: string[], env: Record<string, string> = {}): CliProblem[
 
 /** Every value flag with one valid value and the option it produces. */
 const SCALAR_CASES: { flag: string; value: string; expected: Record<string, unknown> }[] = [
-  { flag: 'host', value: '0.0.0.0', expected: { host: '0.0.0.0' } },
+  { flag: 'host', value: '127.0.0.2', expected: { host: '127.0.0.2' } },
   { flag: 'smtp-port', value: '2525', expected: { smtpPort: 2525 } },
   { flag: 'smtps-port', value: '2465', expected: { smtpsPort: 2465 } },
   { flag: 'http-port', value: '8080', expected: { httpPort: 8080 } },
@@ -71,6 +71,9 @@ describe('resolveCliConfig: serve flags', () => {
       'tls-name',
       'log-level',
       'log-format',
+      'allowed-host',
+      'insecure-no-token',
+      'allow-privileged-ports',
     ]);
     const withEnv = SERVE_FLAGS.filter((spec) => spec.env !== null).map((spec) => spec.name);
     expect(withEnv.filter((flag) => !covered.has(flag))).toEqual([]);
@@ -165,6 +168,32 @@ describe('resolveCliConfig: serve flags', () => {
     expect(problems(['--allowed-origin', 'https://a.test/app'])).toEqual([
       { source: '--allowed-origin', message: '"https://a.test/app" is not an origin (scheme://host[:port], no path), nor *' },
     ]);
+  });
+
+  it('takes --allowed-host repeatedly, and MAILWRIGHT_ALLOWED_HOSTS comma-separated', () => {
+    expect(serve(['--allowed-host', 'mail.team.test', '--allowed-host', '.corp.test']).options.allowedHosts).toEqual(['mail.team.test', '.corp.test']);
+    expect(serve([], { MAILWRIGHT_ALLOWED_HOSTS: 'mailwright, *' }).options.allowedHosts).toEqual(['mailwright', '*']);
+    expect(problems(['--allowed-host', 'http://mail.test'])).toEqual([
+      { source: '--allowed-host', message: '"http://mail.test" is not a host name (.example.test allows subdomains, * any name)' },
+    ]);
+  });
+
+  it('refuses a non-loopback --host without --api-token, unless --insecure-no-token (or its env twin) says so', () => {
+    expect(problems(['--host', '0.0.0.0'])).toEqual([
+      { source: '--host', message: expect.stringMatching(/^binding to 0\.0\.0\.0 .*set --api-token, or --insecure-no-token on a private network$/) },
+    ]);
+    expect(problems([], { MAILWRIGHT_HOST: '::' })).toEqual([{ source: 'MAILWRIGHT_HOST', message: expect.stringMatching(/^binding to ::/) }]);
+    expect(serve(['--host', '0.0.0.0', '--insecure-no-token']).options).toMatchObject({ host: '0.0.0.0', insecureNoToken: true });
+    expect(serve(['--host', '0.0.0.0'], { MAILWRIGHT_INSECURE_NO_TOKEN: 'true' }).options).toMatchObject({ insecureNoToken: true });
+    expect(serve(['--host', '0.0.0.0', '--api-token', 'sesame-open-42']).options).toMatchObject({ host: '0.0.0.0' });
+    expect(problems(['--host', '0.0.0.0'], { MAILWRIGHT_INSECURE_NO_TOKEN: 'false' })).toHaveLength(1);
+    expect(problems([], { MAILWRIGHT_INSECURE_NO_TOKEN: 'sure' })).toEqual([{ source: 'MAILWRIGHT_INSECURE_NO_TOKEN', message: 'must be true or false, not "sure"' }]);
+  });
+
+  it('takes --allow-privileged-ports and its env twin', () => {
+    expect(serve([]).options.allowPrivilegedPorts).toBeUndefined();
+    expect(serve(['--allow-privileged-ports']).options.allowPrivilegedPorts).toBe(true);
+    expect(serve([], { MAILWRIGHT_ALLOW_PRIVILEGED_PORTS: '1' }).options.allowPrivilegedPorts).toBe(true);
   });
 
   it('serves the built viewer by default, unless --web-root says otherwise', () => {

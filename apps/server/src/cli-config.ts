@@ -207,6 +207,13 @@ function resolveServe(argv: readonly string[], context: CliContext): CliConfigRe
           'is not an origin (scheme://host[:port], no path), nor *',
         );
         break;
+      case 'allowed-host':
+        options.allowedHosts = validValues(
+          raw,
+          (name) => name === '*' || /^\.?[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/.test(name),
+          'is not a host name (.example.test allows subdomains, * any name)',
+        );
+        break;
       case 'web-root': {
         const path = resolvePath(value, context);
         set(spec, raw, context.isDirectory(path) ? { ok: true, value: path } : { ok: false, message: `${path} is not a directory` }, path);
@@ -226,6 +233,8 @@ function resolveServe(argv: readonly string[], context: CliContext): CliConfigRe
       }
     }
   }
+  if (read.switches.has('insecure-no-token')) options.insecureNoToken = true;
+  if (read.switches.has('allow-privileged-ports')) options.allowPrivilegedPorts = true;
   if (options.webRoot === undefined && context.defaultWebRoot !== undefined) options.webRoot = context.defaultWebRoot;
   const withDataDir = { ...options, dataDir };
 

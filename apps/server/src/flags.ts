@@ -217,6 +217,32 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     envSeparator: ',',
     option: 'allowedOrigins',
   },
+  // Exposure: which host names are answered, and the explicit opt-outs.
+  {
+    name: 'allowed-host',
+    type: 'string',
+    multiple: true,
+    value: '<name>',
+    description: 'Another host name the HTTP server answers to (.example.test = with subdomains, * = any); repeatable',
+    defaultText: 'loopback names, IP addresses, --hostname and --tls-name',
+    env: envNameOf('allowed-hosts'),
+    envSeparator: ',',
+    option: 'allowedHosts',
+  },
+  {
+    name: 'insecure-no-token',
+    type: 'boolean',
+    description: 'Allow a non-loopback --host without --api-token (private networks only: anyone who reaches it reads all mail)',
+    env: envNameOf('insecure-no-token'),
+    option: 'insecureNoToken',
+  },
+  {
+    name: 'allow-privileged-ports',
+    type: 'boolean',
+    description: 'Allow listeners created over the API to bind ports below 1024',
+    env: envNameOf('allow-privileged-ports'),
+    option: 'allowPrivilegedPorts',
+  },
   {
     name: 'web-root',
     type: 'string',

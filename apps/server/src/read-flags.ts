@@ -93,8 +93,19 @@ export function readFlags(args: readonly string[], specs: readonly FlagSpec[], e
         : [raw];
     if (items.length > 0) values.set(spec.name, { values: items, source: spec.env, fromEnv: true });
   }
+  for (const spec of specs) {
+    if (spec.type !== 'boolean' || spec.env === null || switches.has(spec.name)) continue;
+    const raw = env[spec.env]?.trim().toLowerCase();
+    if (raw === undefined || raw === '' || FALSE_WORDS.includes(raw)) continue;
+    if (TRUE_WORDS.includes(raw)) switches.add(spec.name);
+    else problems.push({ source: spec.env, message: `must be true or false, not ${JSON.stringify(env[spec.env])}` });
+  }
   return { values, switches, problems };
 }
+
+/** How the environment twin of a switch says yes or no. */
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
 
 function missingValue(spec: FlagSpec): CliProblem {
   return { source: `--${spec.name}`, message: `needs a value (write --${spec.name}=<value> for a value that starts with "-")` };
