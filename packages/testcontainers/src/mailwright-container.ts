@@ -43,6 +43,7 @@ export interface AuthUser {
 export class MailwrightContainer extends GenericContainer {
   #apiToken: string | undefined;
   readonly #tlsNames = new Set<string>();
+  readonly #allowedHosts = new Set<string>();
 
   /**
    * @param image The Mailwright image. Default: {@link MAILWRIGHT_IMAGE}, as built by
@@ -114,6 +115,20 @@ export class MailwrightContainer extends GenericContainer {
       this.#tlsNames.add(name);
     }
     return this;
+  }
+
+  /**
+   * More host names the HTTP API answers to, e.g. a network alias other containers use
+   * (`.example.test` covers subdomains, `*` any name). Loopback names, IP addresses, the
+   * server hostname and the TLS names are always answered; with {@link withApiToken} any name
+   * is. Other names get 403 `HOST_NOT_ALLOWED`, which stops DNS rebinding pages.
+   */
+  withAllowedHosts(...names: string[]): this {
+    for (const name of names) {
+      if (name === '' || /[\s,/:]/.test(name)) throw new TypeError(`withAllowedHosts: "${name}" is not a host name`);
+      this.#allowedHosts.add(name);
+    }
+    return this.withEnvironment({ MAILWRIGHT_ALLOWED_HOSTS: [...this.#allowedHosts].join(',') });
   }
 
   /**
