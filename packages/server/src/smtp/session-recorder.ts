@@ -8,6 +8,10 @@ const MAX_LINE_LENGTH = 512;
 const GREETING = /^(HELO|EHLO|LHLO)(?:\s+(\S+))?/i;
 const SECRET_LINE = /^(?:AUTH\s+\S+\s+)?\/\* secured \*\/$/i;
 const STARTTLS_FEATURE = /^250[ -]STARTTLS\s*$/im;
+/** The marker smtp-server puts in place of credentials. */
+const SECURED = '/* secured */';
+/** Command verbs that end an AUTH exchange; any other line right after AUTH is taken for credentials. */
+const SMTP_VERBS = new Set(['HELO', 'EHLO', 'LHLO', 'MAIL', 'RCPT', 'DATA', 'BDAT', 'RSET', 'NOOP', 'QUIT', 'VRFY', 'EXPN', 'HELP', 'STARTTLS', 'AUTH', 'XCLIENT', 'XFORWARD']);
 
 /** Where a connection came from. */
 export interface SessionOrigin {
@@ -29,6 +33,8 @@ export class SessionRecorder {
   /** STARTTLS was accepted (220) and the handshake has not completed yet. */
   private upgradeInProgress = false;
   private upgradeError: unknown = null;
+  /** The last command was AUTH: lines that are no command are credentials, even when AUTH was refused. */
+  private inAuthExchange = false;
 
   constructor(origin: SessionOrigin, openedAtMs = Date.now()) {
     this.openedAtMs = openedAtMs;
@@ -60,7 +66,13 @@ export class SessionRecorder {
   }
 
   /** A command line from the client (already redacted by smtp-server). */
-  client(line: string): void {
+  client(received: string): void {
+    // smtp-server redacts continuation lines only inside an AUTH exchange it accepted; after a
+    // refused AUTH (auth off, 538 before STARTTLS) a client still sends its credentials.
+    const verb = /^\S*/.exec(received)?.[0].toUpperCase() ?? '';
+    let line = received;
+    if (SMTP_VERBS.has(verb)) this.inAuthExchange = verb === 'AUTH';
+    else if (this.inAuthExchange) line = SECURED;
     this.append('client', line);
     if (this.session.tls.mode !== 'none') this.commandsSinceTls += 1;
     // A secret on the wire in plaintext, whatever the server makes of it: an AUTH initial
