@@ -128,6 +128,19 @@ describeInBrowser('inbox viewer', () => {
     await page.reload();
     await expect.poll(() => subjects(page)).toEqual(['Welcome']);
     expect(await search.inputValue()).toBe('subject:re:^Welcome$');
+
+    // A full address is that one recipient, never a longer one containing it, live too; a
+    // partial term stays a substring.
+    await search.fill('to:carol@example.test');
+    await search.press('Enter');
+    await expect.poll(() => subjects(page)).toEqual(['Invoice 8']);
+    await expectSameAsApi('to=carol%40example.test');
+    await h.send({ via: 'plain', from: 'x@shop.test', to: 'mcarol@example.test', subject: 'For mcarol', text: 'x' });
+    await h.send({ via: 'plain', from: 'x@shop.test', to: 'Carol@Example.test', subject: 'For Carol', text: 'x' });
+    await expect.poll(() => subjects(page)).toEqual(['For Carol', 'Invoice 8']);
+    await search.fill('to:carol@');
+    await search.press('Enter');
+    await expect.poll(() => subjects(page)).toEqual(['For Carol', 'For mcarol', 'Invoice 8']);
   });
 
   it('navigates with j/k and Enter, and deletes with the Delete key and the row button', async () => {
