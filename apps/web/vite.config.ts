@@ -18,10 +18,10 @@ export default defineConfig({
   },
   server: {
     proxy: {
-      // The stream accepts browsers from the server's own origin only; through this proxy the
-      // page is on the dev server's origin, so present the server's.
+      // The stream and REST accept browsers from the server's own origin (or listed ones) only;
+      // through this proxy the page is on the dev server's origin, so present the server's.
       '/api/v1/stream': { target, ws: true, changeOrigin: true, headers: { origin: target } },
-      '/api': { target, changeOrigin: true },
+      '/api': { target, changeOrigin: true, headers: { origin: target } },
     },
   },
 });
