@@ -283,6 +283,17 @@ describe('mailwright (process)', () => {
     expect(cli.stderr).not.toMatch(/^\s+at /m);
   });
 
+  it('refuses to listen beyond loopback without a token (exit 2), and warns when told to anyway', async () => {
+    const refused = runCli(['--host', '0.0.0.0', '--smtp-port', '0', '--smtps-port', '0', '--http-port', '0', '--data-dir', await tempDir()]);
+    expect((await refused.exitWithin(WAIT_MS)).code).toBe(2);
+    expect(refused.stderr).toMatch(/^ {2}- --host: binding to 0\.0\.0\.0 .* set --api-token, or --insecure-no-token on a private network$/m);
+
+    const { cli, ready } = await startServer(['--host', '0.0.0.0'], { MAILWRIGHT_INSECURE_NO_TOKEN: 'true' });
+    expect(cli.stdout).toContain('without an API token (--insecure-no-token)');
+    const local = ready.url.replace('0.0.0.0', '127.0.0.1');
+    expect((await fetch(`${local}/api/v1/messages`)).status).toBe(200);
+  });
+
   it('exits 1 with a one-line error when a port is already in use', async () => {
     const taken = await listenOnFreePort();
     const cli = runCli(['--smtp-port', String(taken.port), '--smtps-port', '0', '--http-port', '0', '--data-dir', await tempDir(), '--log-format', 'json']);

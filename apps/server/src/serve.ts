@@ -1,5 +1,5 @@
 import { ErrorCode, isMailwrightError } from '@mailwright/core';
-import { createMailwright, type OptionsProblem, type RunningMailwright } from '@mailwright/server';
+import { createMailwright, isLoopbackHost, type OptionsProblem, type RunningMailwright } from '@mailwright/server';
 import { bannerRecord, formatBanner } from './banner.js';
 import { formatProblems, type ServeConfig } from './cli-config.js';
 import { createCliLogger } from './create-logger.js';
@@ -78,6 +78,12 @@ export async function serve(config: ServeConfig, output: ServeOutput): Promise<n
     return EXIT_FAILURE;
   }
 
+  if (server.options.insecureNoToken && server.options.apiToken === undefined && !isLoopbackHost(server.options.host)) {
+    logger.warn(
+      { host: server.options.host },
+      `listening on ${server.options.host} without an API token (--insecure-no-token): anyone who reaches the HTTP port can read and delete every message`,
+    );
+  }
   const record = bannerRecord(server.info(), {
     dataDir: config.options.dataDir,
     customCertificate: config.options.tlsCert !== undefined,
