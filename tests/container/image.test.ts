@@ -58,7 +58,9 @@ describeWithDocker('the mailwright Docker image', () => {
       expect(config.StopSignal).toBe('SIGTERM');
       expect(config.Entrypoint).toEqual(['node', '/app/bin/mailwright.mjs']);
       expect(config.Healthcheck?.Test).toEqual(['CMD', 'node', '/app/bin/mailwright.mjs', 'healthcheck']);
-      expect(config.Env).toEqual(expect.arrayContaining(['MAILWRIGHT_HOST=0.0.0.0', 'MAILWRIGHT_INSECURE_NO_TOKEN=true', 'MAILWRIGHT_DATA_DIR=/data', 'MAILWRIGHT_LOG_FORMAT=json']));
+      expect(config.Env).toEqual(
+        expect.arrayContaining(['MAILWRIGHT_HOST=0.0.0.0', 'MAILWRIGHT_INSECURE_NO_TOKEN=true', 'MAILWRIGHT_DATA_DIR=/data', 'MAILWRIGHT_LOG_FORMAT=json']),
+      );
     });
 
     it('carries no curl or wget, and the mailwright command is on PATH', async () => {

@@ -187,7 +187,9 @@ describe('resolveCliConfig: serve flags', () => {
     expect(serve(['--host', '0.0.0.0'], { MAILWRIGHT_INSECURE_NO_TOKEN: 'true' }).options).toMatchObject({ insecureNoToken: true });
     expect(serve(['--host', '0.0.0.0', '--api-token', 'sesame-open-42']).options).toMatchObject({ host: '0.0.0.0' });
     expect(problems(['--host', '0.0.0.0'], { MAILWRIGHT_INSECURE_NO_TOKEN: 'false' })).toHaveLength(1);
-    expect(problems([], { MAILWRIGHT_INSECURE_NO_TOKEN: 'sure' })).toEqual([{ source: 'MAILWRIGHT_INSECURE_NO_TOKEN', message: 'must be true or false, not "sure"' }]);
+    expect(problems([], { MAILWRIGHT_INSECURE_NO_TOKEN: 'sure' })).toEqual([
+      { source: 'MAILWRIGHT_INSECURE_NO_TOKEN', message: 'must be true or false, not "sure"' },
+    ]);
   });
 
   it('takes --allow-privileged-ports and its env twin', () => {

@@ -23,7 +23,16 @@ export type {
 } from './captured-message.js';
 export { SessionErrorSchema, SmtpSessionSchema, TranscriptLineSchema } from './smtp-session.js';
 export type { SessionError, SmtpSession, TranscriptLine } from './smtp-session.js';
-export { MAX_PATTERN_INSTRUCTIONS, MAX_PATTERN_LENGTH, MESSAGE_FILTER_FIELDS, MessageFilterSchema, compileFilter, isEmptyFilter, matchesFilter, pickFilter } from './message-filter.js';
+export {
+  MAX_PATTERN_INSTRUCTIONS,
+  MAX_PATTERN_LENGTH,
+  MESSAGE_FILTER_FIELDS,
+  MessageFilterSchema,
+  compileFilter,
+  isEmptyFilter,
+  matchesFilter,
+  pickFilter,
+} from './message-filter.js';
 export type { FilterSubject, MessageFilter, MessageMatcher } from './message-filter.js';
 export { ErrorCode, MailwrightError, isMailwrightError } from './error-codes.js';
 export type { ErrorBody, MailwrightErrorOptions } from './error-codes.js';

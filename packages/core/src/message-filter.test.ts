@@ -133,7 +133,9 @@ describe('regular expressions', () => {
       ['re:/a/x', /unknown flag "x"/],
       ['re:(?:[a-z]{1,50}){1,20}', /too complex/],
     ] as const) {
-      expect(() => compileFilter({ subject: pattern }), pattern).toThrow(expect.objectContaining({ code: 'INVALID_FILTER', statusCode: 400, message: expect.stringMatching(reason) }));
+      expect(() => compileFilter({ subject: pattern }), pattern).toThrow(
+        expect.objectContaining({ code: 'INVALID_FILTER', statusCode: 400, message: expect.stringMatching(reason) }),
+      );
     }
   });
 

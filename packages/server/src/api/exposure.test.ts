@@ -236,7 +236,10 @@ describe('response headers', () => {
 describe('binding beyond loopback', () => {
   it('is refused without an API token, naming both ways out', async () => {
     const error = await createMailwright({ host: '0.0.0.0', smtpPort: 0, smtpsPort: 0, httpPort: 0 }).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: 'INVALID_OPTIONS', details: [expect.objectContaining({ path: 'host', message: expect.stringMatching(/apiToken.*insecureNoToken/) })] });
+    expect(error).toMatchObject({
+      code: 'INVALID_OPTIONS',
+      details: [expect.objectContaining({ path: 'host', message: expect.stringMatching(/apiToken.*insecureNoToken/) })],
+    });
   });
 
   it('starts with a token, or with the explicit opt-out', async () => {
@@ -271,7 +274,9 @@ describe('runtime listeners', () => {
     const post = (body: object) => t.request('/listeners', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const privileged = await post({ name: 'smtp25', port: 25 });
     expect(privileged.status).toBe(400);
-    expect(await privileged.json()).toMatchObject({ error: { code: 'INVALID_REQUEST', message: expect.stringMatching(/port 25 is below 1024.*--allow-privileged-ports/) } });
+    expect(await privileged.json()).toMatchObject({
+      error: { code: 'INVALID_REQUEST', message: expect.stringMatching(/port 25 is below 1024.*--allow-privileged-ports/) },
+    });
     const elsewhere = await post({ name: 'wide', host: '0.0.0.0' });
     expect(elsewhere.status).toBe(400);
     expect(await elsewhere.json()).toMatchObject({ error: { code: 'INVALID_REQUEST', message: expect.stringMatching(/host/) } });
@@ -284,7 +289,11 @@ describe('runtime listeners', () => {
     const server = await startTestServer({ allowPrivilegedPorts: true });
     try {
       // Whether the bind then succeeds depends on the privileges of the test run; it is no longer refused by policy.
-      const response = await server.request('/listeners', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'low', port: 1 }) });
+      const response = await server.request('/listeners', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'low', port: 1 }),
+      });
       const body = (await response.json()) as { error?: { message: string } };
       expect(body.error?.message ?? '').not.toMatch(/below 1024/);
     } finally {

@@ -11,7 +11,25 @@ const STARTTLS_FEATURE = /^250[ -]STARTTLS\s*$/im;
 /** The marker smtp-server puts in place of credentials. */
 const SECURED = '/* secured */';
 /** Command verbs that end an AUTH exchange; any other line right after AUTH is taken for credentials. */
-const SMTP_VERBS = new Set(['HELO', 'EHLO', 'LHLO', 'MAIL', 'RCPT', 'DATA', 'BDAT', 'RSET', 'NOOP', 'QUIT', 'VRFY', 'EXPN', 'HELP', 'STARTTLS', 'AUTH', 'XCLIENT', 'XFORWARD']);
+const SMTP_VERBS = new Set([
+  'HELO',
+  'EHLO',
+  'LHLO',
+  'MAIL',
+  'RCPT',
+  'DATA',
+  'BDAT',
+  'RSET',
+  'NOOP',
+  'QUIT',
+  'VRFY',
+  'EXPN',
+  'HELP',
+  'STARTTLS',
+  'AUTH',
+  'XCLIENT',
+  'XFORWARD',
+]);
 
 /** Where a connection came from. */
 export interface SessionOrigin {
