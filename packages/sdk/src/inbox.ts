@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CapturedMessage } from '@mailwright/core';
+import { ErrorCode, MailwrightError, type CapturedMessage } from '@mailwright/core';
 import type { HttpClient } from './http-client.js';
 import type { StreamClient } from './stream-client.js';
 import { toWireFilter } from './message-filter-input.js';
@@ -42,11 +42,19 @@ export class Inbox {
   }
 
   /** Resolves with the first `count` messages to this inbox matching the filter, in arrival order. */
-  waitForMessages(count: number, options: WaitOptions = {}): Promise<ReceivedMessage[]> {
+  async waitForMessages(count: number, options: WaitOptions = {}): Promise<ReceivedMessage[]> {
     return waitForMessages(this.#http, this.#stream, count, this.#withSince(options), this.#scope);
   }
 
   #withSince(options: WaitOptions): WaitOptions {
+    // One `to` field on the wire: a second recipient would replace the inbox's own address and
+    // let the wait resolve with someone else's mail.
+    if (options.to !== undefined) {
+      throw new MailwrightError(
+        ErrorCode.INVALID_FILTER,
+        `An inbox's waits are scoped to ${this.address}; use mail.messages.waitFor({ to: … }) to wait for another recipient`,
+      );
+    }
     if (options.since !== undefined) return options;
     // After a server restart (seq went back) the floor no longer applies.
     const since = this.#stream.latestSeq >= this.#createdAtSeq ? this.#createdAtSeq : 0;

@@ -35,6 +35,20 @@ describe('Mailwright SDK against an in-process server', () => {
     expect(info.name).toBe('mailwright');
   });
 
+  it("an inbox's waits stay within its address: another `to` is refused, not swapped in", async () => {
+    const inbox = mail.inbox();
+    const other = mail.inbox();
+    await transport().sendMail({ from: 'app@example.test', to: other.address, subject: 'For the other inbox', text: 'x' });
+    for (const wait of [
+      () => inbox.waitForMessage({ to: other.address, timeout: 1_000 }),
+      () => inbox.waitForMessages(1, { to: other.address, timeout: 1_000 }),
+    ]) {
+      const error = await wait().catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'INVALID_FILTER' });
+      expect((error as Error).message).toContain(inbox.address);
+    }
+  });
+
   it('inbox() addresses are unique', () => {
     const addresses = new Set(Array.from({ length: 100 }, () => mail.inbox().address));
     expect(addresses.size).toBe(100);
