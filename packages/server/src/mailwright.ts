@@ -13,6 +13,7 @@ import type { MessageStore } from './store/message-store.js';
 import { loadTestAuthority, type TestAuthority } from './tls/test-authority.js';
 import type { CaptureContext, StartedCaptureListener } from './smtp/capture-listener.js';
 import { createListenerRegistry } from './listener-registry.js';
+import { ConnectionLimits } from './smtp/connection-limits.js';
 import { isAddressInUse } from './address-in-use.js';
 import { createApiRouter } from './api/create-api.js';
 import { errorMiddleware } from './api/http-error.js';
@@ -85,6 +86,9 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       users: new Map(options.authUsers.map((user) => [user.username, user.password])),
       maxMessageSize: options.maxMessageSize,
       maxRecipients: options.maxRecipients,
+      connectionLimits: new ConnectionLimits(options),
+      commandTimeoutMs: options.commandTimeoutMs,
+      dataTimeoutMs: options.dataTimeoutMs,
       logger,
     };
 
