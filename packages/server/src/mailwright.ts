@@ -9,6 +9,7 @@ import { resolveMailwrightOptions, type MailwrightOptions, type ResolvedMailwrig
 import { silentLogger, type Logger } from './logger.js';
 import { createMemoryStore } from './store/memory-store.js';
 import { summarizeMessage } from './analysis/parse-message.js';
+import { createParsePool } from './analysis/parse-pool.js';
 import type { MessageStore } from './store/message-store.js';
 import { loadTestAuthority, type TestAuthority } from './tls/test-authority.js';
 import type { CaptureContext, StartedCaptureListener } from './smtp/capture-listener.js';
@@ -73,10 +74,15 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
   try {
     const authority: TestAuthority = await loadTestAuthority({ dataDir, hostnames: [options.hostname, ...options.tlsNames] });
     const customCertificate = options.tlsCert !== undefined && options.tlsKey !== undefined ? { cert: options.tlsCert, key: options.tlsKey } : null;
+    // Message views parse in worker threads: a large message must not stall SMTP and /health.
+    const parsePool = createParsePool();
+    cleanups.push(() => parsePool.close());
     const store = createMemoryStore({
       maxMessages: options.maxMessages,
       maxSessions: options.maxSessions,
+      maxMemoryBytes: options.maxMemory,
       summarize: summarizeMessage,
+      readContent: (raw) => parsePool.readContent(raw),
     });
     const captureContext: CaptureContext = {
       store,

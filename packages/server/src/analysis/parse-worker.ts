@@ -1,0 +1,37 @@
+// The entry of a parse worker thread: parses messages with mailparser off the main event loop.
+import { parentPort, threadId } from 'node:worker_threads';
+import { readMessageContent, type MessageContent } from './parse-message.js';
+
+/** A request to a parse worker. */
+export interface ParseRequest {
+  id: number;
+  raw: Uint8Array;
+}
+
+/** A parse worker's answer: the content (attachment bytes transferred) or why it failed. */
+export type ParseResponse = { id: number; threadId: number; content: MessageContent } | { id: number; threadId: number; error: string };
+
+const port = parentPort;
+if (port) {
+  port.on('message', (request: ParseRequest) => {
+    const raw = Buffer.from(request.raw.buffer, request.raw.byteOffset, request.raw.byteLength);
+    readMessageContent(raw).then(
+      (content) => {
+        // Attachments may be views of shared pool memory: each gets its own buffer to transfer.
+        const transfer: ArrayBuffer[] = [];
+        const attachments = content.attachments.map((attachment) => {
+          const copy = new Uint8Array(attachment.content.length);
+          copy.set(attachment.content);
+          transfer.push(copy.buffer);
+          return { ...attachment, content: copy as Buffer };
+        });
+        const response: ParseResponse = { id: request.id, threadId, content: { ...content, attachments } };
+        port.postMessage(response, transfer);
+      },
+      (error: unknown) => {
+        const response: ParseResponse = { id: request.id, threadId, error: error instanceof Error ? error.message : String(error) };
+        port.postMessage(response);
+      },
+    );
+  });
+}
