@@ -75,7 +75,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
     const authority: TestAuthority = await loadTestAuthority({ dataDir, hostnames: [options.hostname, ...options.tlsNames] });
     const customCertificate = options.tlsCert !== undefined && options.tlsKey !== undefined ? { cert: options.tlsCert, key: options.tlsKey } : null;
     // Message views parse in worker threads: a large message must not stall SMTP and /health.
-    const parsePool = createParsePool();
+    const parsePool = createParsePool({ onParsed: (threadId) => logger.debug({ threadId }, 'message parsed in a worker thread') });
     cleanups.push(() => parsePool.close());
     const store = createMemoryStore({
       maxMessages: options.maxMessages,

@@ -20,9 +20,8 @@ export function headersOf(raw: Buffer): { headers: Record<string, string[]>; tru
   if (ends.length > 0) block = window.subarray(0, Math.min(...ends)).toString('utf8');
   else if (raw.length <= MAX_HEADER_BLOCK_BYTES) block = window.toString('utf8');
   else {
-    // The block goes on past the window: keep its complete lines.
-    const text = window.toString('utf8');
-    block = text.slice(0, Math.max(0, text.lastIndexOf('\n')));
+    // The block goes on past the window: its last field is cut.
+    block = window.toString('utf8');
     reasons.push(`the header block is over ${MAX_HEADER_BLOCK_BYTES} bytes`);
   }
   const headers: Record<string, string[]> = {};
