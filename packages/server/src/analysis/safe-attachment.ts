@@ -3,6 +3,7 @@ export const SAFE_FILENAME_MAX_BYTES = 200;
 const MAX_EXTENSION_LENGTH = 16;
 // C0 and C1 controls, DEL, characters Windows forbids in names, and bidirectional overrides that
 // make `txt.exe` look like `exe.txt`.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f<>:"/\\|?*\u202a-\u202e\u2066-\u2069\u200e\u200f]/g;
 const WINDOWS_DEVICE = /^(?:con|prn|aux|nul|com\d|lpt\d)(?:\.|$)/i;
 // RFC 6838 section 4.2: type and subtype names.

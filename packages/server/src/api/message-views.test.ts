@@ -22,7 +22,9 @@ async function sendRaw(t: TestServer, data: Buffer | string): Promise<string> {
 function largeHtml(bytes: number, subject: string): Buffer {
   const paragraph = '<p>The quick brown fox jumps over the lazy dog, <b>again</b> and <i>again</i>.</p>\r\n';
   const body = paragraph.repeat(Math.ceil(bytes / paragraph.length));
-  return Buffer.from(`From: app@app.test\r\nTo: user@inbox.test\r\nSubject: ${subject}\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body>${body}</body></html>\r\n`);
+  return Buffer.from(
+    `From: app@app.test\r\nTo: user@inbox.test\r\nSubject: ${subject}\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body>${body}</body></html>\r\n`,
+  );
 }
 
 async function detail(t: TestServer, id: string): Promise<MessageDetail> {
@@ -76,7 +78,10 @@ describe('message views', () => {
 
   it('records why a message over the parser limits cannot be shown, and shows its headers', async () => {
     const parts = Array.from({ length: 1100 }, (_, i) => `--b\r\nContent-Type: text/plain\r\n\r\npart ${i}\r\n`).join('');
-    const id = await sendRaw(t, `From: a@app.test\r\nTo: b@inbox.test\r\nSubject: many parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n${parts}--b--\r\n`);
+    const id = await sendRaw(
+      t,
+      `From: a@app.test\r\nTo: b@inbox.test\r\nSubject: many parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n${parts}--b--\r\n`,
+    );
     const shown = await detail(t, id);
     expect(shown.parseError).toMatch(/^The message could not be parsed: Max allowed child nodes exceeded/);
     expect(shown.headers.subject).toEqual(['many parts']);

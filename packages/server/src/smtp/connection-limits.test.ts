@@ -118,7 +118,9 @@ describe('connection limits', () => {
     const refused = connect(port, '127.0.0.4');
     await refused.closed;
     expect(refused.received()).toBe('');
-    const client = tls.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.5', rejectUnauthorized: false });
+    const plain = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.5' });
+    peers.add(plain);
+    const client = tls.connect({ socket: plain, rejectUnauthorized: false });
     peers.add(client);
     const greeting = await new Promise<string>((resolve, reject) => {
       client.once('data', (chunk: Buffer) => resolve(chunk.toString()));

@@ -22,7 +22,13 @@ let sessionCounter = 0;
 /** A closed session whose client sent `lines` lines of `length` characters (a long, chatty session). */
 function chattySession(lines: number, length: number): SmtpSession {
   sessionCounter += 1;
-  const recorder = new SessionRecorder({ id: `s${String(sessionCounter).padStart(8, '0')}`, listener: 'smtp', localPort: 25, remoteAddress: '192.0.2.1', remotePort: 40000 });
+  const recorder = new SessionRecorder({
+    id: `s${String(sessionCounter).padStart(8, '0')}`,
+    listener: 'smtp',
+    localPort: 25,
+    remoteAddress: '192.0.2.1',
+    remotePort: 40000,
+  });
   for (let i = 0; i < lines; i++) {
     recorder.client(`NOOP ${'x'.repeat(length)}`);
     recorder.server('250 2.0.0 OK');
