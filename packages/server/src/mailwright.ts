@@ -8,7 +8,7 @@ import { ErrorCode, MailwrightError, type ListenerConfig, type ListenerInfo, typ
 import { resolveMailwrightOptions, type MailwrightOptions, type ResolvedMailwrightOptions } from './options.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createMemoryStore } from './store/memory-store.js';
-import { summarizeMessage } from './analysis/parse-message.js';
+import { summarizeOffThread } from './analysis/parse-message.js';
 import { createParsePool } from './analysis/parse-pool.js';
 import type { MessageStore } from './store/message-store.js';
 import { loadTestAuthority, type TestAuthority } from './tls/test-authority.js';
@@ -81,7 +81,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       maxMessages: options.maxMessages,
       maxSessions: options.maxSessions,
       maxMemoryBytes: options.maxMemory,
-      summarize: summarizeMessage,
+      summarize: (raw) => summarizeOffThread(raw, parsePool.summarize),
       readContent: (raw) => parsePool.readContent(raw),
     });
     const captureContext: CaptureContext = {

@@ -127,6 +127,20 @@ export async function summarizeMessage(raw: Buffer): Promise<MessageSummary> {
   return fastSummary.summarizeFast(raw) ?? summarizeWithMailparser(raw);
 }
 
+/** Messages at least this large are summarized in a worker. */
+export const WORKER_SUMMARY_MIN_BYTES = 256 * 1024;
+
+/**
+ * {@link summarizeMessage}, with a large message summarized by `inWorker` (mailparser, whose
+ * summary the fast path equals), off the event loop; small ones cost less than the trip. When
+ * the worker cannot take it (its queue is full, it failed), the message is summarized here: a
+ * summary is never refused.
+ */
+export async function summarizeOffThread(raw: Buffer, inWorker: (raw: Buffer) => Promise<MessageSummary>): Promise<MessageSummary> {
+  if (raw.length < WORKER_SUMMARY_MIN_BYTES) return summarizeMessage(raw);
+  return inWorker(raw).catch(() => summarizeMessage(raw));
+}
+
 /**
  * {@link summarizeMessage} by mailparser alone, for any message. The fast path must produce
  * exactly this summary for every message it accepts.

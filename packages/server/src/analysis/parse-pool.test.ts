@@ -1,7 +1,7 @@
 import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createParsePool, type ParsePool } from './parse-pool.js';
-import { readMessageContent } from './parse-message.js';
+import { readMessageContent, summarizeOffThread, summarizeWithMailparser, WORKER_SUMMARY_MIN_BYTES } from './parse-message.js';
 
 const MESSAGE = Buffer.from(
   'From: a@app.test\r\nSubject: with attachment\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n' +
@@ -28,6 +28,21 @@ describe('the parse pool', () => {
     expect([...(content.attachments[0]?.content ?? [])]).toEqual([0, 1, 2, 3, 4, 5]);
     // The caller's bytes are copied, not moved.
     expect(copy.equals(MESSAGE)).toBe(true);
+  });
+
+  it('summarizes large messages in a worker, as mailparser does here, and small ones here', async () => {
+    const threads: number[] = [];
+    pool = createParsePool({ workers: 1, onParsed: (id) => threads.push(id) });
+    const large = Buffer.concat([
+      MESSAGE.subarray(0, MESSAGE.indexOf('--b--')),
+      Buffer.from(`--b\r\nContent-Type: text/plain\r\n\r\n${'word '.repeat(WORKER_SUMMARY_MIN_BYTES / 5)}\r\n--b--\r\n`),
+    ]);
+    const inWorker = pool.summarize.bind(pool);
+    expect(await summarizeOffThread(large, inWorker)).toEqual(await summarizeWithMailparser(large));
+    expect(threads).toHaveLength(1);
+    expect(threads[0]).not.toBe(threadId);
+    expect(await summarizeOffThread(MESSAGE, inWorker)).toEqual(await summarizeWithMailparser(MESSAGE));
+    expect(threads).toHaveLength(1);
   });
 
   it('refuses work beyond its queue with BUSY, and finishes what it accepted', async () => {

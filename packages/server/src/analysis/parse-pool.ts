@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, MailwrightError } from '@mailwright/core';
-import type { MessageContent } from './parse-message.js';
+import type { MessageContent, MessageSummary } from './parse-message.js';
 import type { ParseRequest, ParseResponse } from './parse-worker.js';
 
 const DEFAULT_WORKERS = 2;
@@ -25,14 +25,17 @@ export interface ParsePoolOptions {
 export interface ParsePool {
   /** Parses a message in a worker; the bytes are copied, `raw` is left as it is. */
   readContent(raw: Buffer): Promise<MessageContent>;
+  /** Reads the summary of a message with mailparser in a worker; the bytes are copied. */
+  summarize(raw: Buffer): Promise<MessageSummary>;
   /** Ends the workers; parses in flight fail. */
   close(): Promise<void>;
 }
 
 interface Job {
   id: number;
+  kind: 'content' | 'summary';
   raw: Buffer;
-  resolve(content: MessageContent): void;
+  resolve(result: MessageContent | MessageSummary): void;
   reject(error: Error): void;
 }
 
@@ -77,7 +80,10 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
       if (!job || job.id !== response.id) return;
       finish(slot);
       if ('error' in response) job.reject(new Error(response.error));
-      else {
+      else if ('summary' in response) {
+        options.onParsed?.(response.threadId);
+        job.resolve(response.summary);
+      } else {
         const attachments = response.content.attachments.map((attachment) => ({
           ...attachment,
           content: Buffer.from(attachment.content.buffer, attachment.content.byteOffset, attachment.content.byteLength),
@@ -118,7 +124,7 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     slot.timer.unref();
     // A copy, transferred: the stored bytes stay where they are.
     const raw = new Uint8Array(job.raw);
-    const request: ParseRequest = { id: job.id, raw };
+    const request: ParseRequest = { id: job.id, kind: job.kind, raw };
     slot.worker.ref();
     slot.worker.postMessage(request, [raw.buffer]);
   }
@@ -132,18 +138,21 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     }
   }
 
+  function submit<T extends MessageContent | MessageSummary>(kind: Job['kind'], raw: Buffer): Promise<T> {
+    if (closed) return Promise.reject(new MailwrightError(ErrorCode.INTERNAL, 'The parse pool is closed', { statusCode: 503 }));
+    if (queue.length >= maxQueue) {
+      return Promise.reject(new MailwrightError(ErrorCode.BUSY, `${maxQueue} messages are waiting to be parsed; try again shortly`, { statusCode: 503 }));
+    }
+    return new Promise<T>((resolve, reject) => {
+      nextId += 1;
+      queue.push({ id: nextId, kind, raw, resolve: resolve as Job['resolve'], reject });
+      next();
+    });
+  }
+
   return {
-    readContent(raw) {
-      if (closed) return Promise.reject(new MailwrightError(ErrorCode.INTERNAL, 'The parse pool is closed', { statusCode: 503 }));
-      if (queue.length >= maxQueue) {
-        return Promise.reject(new MailwrightError(ErrorCode.BUSY, `${maxQueue} messages are waiting to be parsed; try again shortly`, { statusCode: 503 }));
-      }
-      return new Promise<MessageContent>((resolve, reject) => {
-        nextId += 1;
-        queue.push({ id: nextId, raw, resolve, reject });
-        next();
-      });
-    },
+    readContent: (raw) => submit<MessageContent>('content', raw),
+    summarize: (raw) => submit<MessageSummary>('summary', raw),
     async close() {
       closed = true;
       for (const job of queue.splice(0)) job.reject(new MailwrightError(ErrorCode.INTERNAL, 'The parse pool is closed', { statusCode: 503 }));

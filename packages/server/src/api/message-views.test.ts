@@ -52,8 +52,11 @@ describe('message views', () => {
 
   it('parses large messages off the event loop: SMTP and /health answer while six views are parsed', async () => {
     const id = await sendRaw(t, largeHtml(12 * MIB, 'large'));
-    // The list reads the summary (on this thread, once); the views below only parse the content.
+    // The list reads the summary (in a worker too, once); the views below only parse the content.
     expect((await t.messages()).messages[0]?.subject).toBe('large');
+    expect(parsedIn).toHaveLength(1);
+    expect(parsedIn[0]).not.toBe(threadId);
+    parsedIn.length = 0;
     const events: string[] = [];
     const views = Array.from({ length: 6 }, () =>
       t.request(`/messages/${id}`).then(async (response) => {
