@@ -27,20 +27,17 @@ if (port) {
       summarizeWithMailparser(raw).then((summary) => port.postMessage({ id: request.id, threadId, summary } satisfies ParseResponse), failed);
       return;
     }
-    readMessageContent(raw).then(
-      (content) => {
-        // Attachments may be views of shared pool memory: each gets its own buffer to transfer.
-        const transfer: ArrayBuffer[] = [];
-        const attachments = content.attachments.map((attachment) => {
-          const copy = new Uint8Array(attachment.content.length);
-          copy.set(attachment.content);
-          transfer.push(copy.buffer);
-          return { ...attachment, content: copy as Buffer };
-        });
-        const response: ParseResponse = { id: request.id, threadId, content: { ...content, attachments } };
-        port.postMessage(response, transfer);
-      },
-      failed,
-    );
+    readMessageContent(raw).then((content) => {
+      // Attachments may be views of shared pool memory: each gets its own buffer to transfer.
+      const transfer: ArrayBuffer[] = [];
+      const attachments = content.attachments.map((attachment) => {
+        const copy = new Uint8Array(attachment.content.length);
+        copy.set(attachment.content);
+        transfer.push(copy.buffer);
+        return { ...attachment, content: copy as Buffer };
+      });
+      const response: ParseResponse = { id: request.id, threadId, content: { ...content, attachments } };
+      port.postMessage(response, transfer);
+    }, failed);
   });
 }
