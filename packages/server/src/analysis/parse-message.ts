@@ -151,7 +151,10 @@ export async function summarizeWithMailparser(raw: Buffer): Promise<MessageSumma
   try {
     parsed = await simpleParser(raw, FAST_OPTIONS);
   } catch {
-    return { from: null, to: [], cc: [], replyTo: [], subject: '', messageId: null, date: null, snippet: '', attachments: [], text: '' };
+    // Beyond mailparser's limits: the list still shows what the headers say, as far as they can be read.
+    const { headers } = headersOf(raw);
+    const messageId = headers['message-id']?.[0] ?? null;
+    return { from: null, to: [], cc: [], replyTo: [], subject: headers.subject?.[0] ?? '', messageId, date: null, snippet: '', attachments: [], text: '' };
   }
   // With skipHtmlToText an HTML-only message comes back with `text` set to '', not left out.
   const text = messageText(parsed.text, parsed.html);

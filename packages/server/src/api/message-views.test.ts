@@ -90,6 +90,8 @@ describe('message views', () => {
     expect(shown.headers.subject).toEqual(['many parts']);
     expect(shown.truncated).toEqual([{ part: 'body', reason: expect.stringMatching(/child nodes/) }]);
     expect(shown.text).toBeNull();
+    // The list shows what the headers say.
+    expect(shown.subject).toBe('many parts');
     expect((await t.raw(id)).length).toBeGreaterThan(1100 * 20);
 
     const longLine = await sendRaw(t, `From: a@app.test\r\nSubject: long header\r\nX-Long: ${'a'.repeat(1100 * 1024)}\r\n\r\nbody\r\n`);
