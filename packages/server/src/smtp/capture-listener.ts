@@ -223,7 +223,14 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     const deadline = new CommandDeadlines({
       commandTimeoutMs: context.commandTimeoutMs,
       dataTimeoutMs: context.dataTimeoutMs,
-      onCommandTimeout: () => cutOff(connection, recorder, 421, 'command_timeout', `a command line was not completed within ${context.commandTimeoutMs} ms`),
+      onCommandTimeout: (kind) => {
+        if (kind === 'command') cutOff(connection, recorder, 421, 'command_timeout', `a command line was not completed within ${context.commandTimeoutMs} ms`);
+        // STARTTLS was refused (no handshake under way): the client may idle as long as the idle timeout lets it.
+        else if (recorder.upgrading) {
+          recorder.failed({ stage: 'tls', code: 'handshake_timeout', message: `The STARTTLS handshake was not completed within ${context.commandTimeoutMs} ms` });
+          socket.destroy();
+        }
+      },
       onDataTimeout: () => cutOff(connection, recorder, 451, 'data_timeout', `the message was not completed within ${context.dataTimeoutMs} ms`),
     });
     deadlines.set(connection.id, deadline);

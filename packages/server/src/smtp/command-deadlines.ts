@@ -1,15 +1,24 @@
 import type { Socket } from 'node:net';
 
 const LF = 0x0a;
+const STARTTLS_LINE = /^STARTTLS\s*$/i;
+/** Longer chunks cannot end with a bare STARTTLS line worth looking at: it is short. */
+const STARTTLS_CHUNK_MAX = 64;
 
 /** Options of {@link CommandDeadlines}. */
 export interface CommandDeadlinesOptions {
-  /** Time from the first byte of a command line to its line end. */
+  /**
+   * Time from the first byte of a command line to its line end, and from a STARTTLS command to
+   * the end of its TLS handshake.
+   */
   commandTimeoutMs: number;
   /** Time from the start of a DATA phase to its end. */
   dataTimeoutMs: number;
-  /** A command line took too long. */
-  onCommandTimeout(): void;
+  /**
+   * A command line took too long, or (`handshake`) the TLS handshake after a STARTTLS line did;
+   * the handshake may also not have started, when STARTTLS was refused.
+   */
+  onCommandTimeout(kind: 'command' | 'handshake'): void;
   /** A DATA phase took too long. */
   onDataTimeout(): void;
 }
@@ -69,18 +78,25 @@ export class CommandDeadlines {
     if (this.#dataTimer !== null) return;
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const lastLineEnd = bytes.lastIndexOf(LF);
-    if (lastLineEnd === bytes.length - 1) this.#clearCommand();
-    else if (lastLineEnd >= 0) {
+    if (lastLineEnd === bytes.length - 1) {
+      this.#clearCommand();
+      // After STARTTLS the bytes go to the TLS handshake, which gets the same deadline until
+      // watch() is given the TLS socket.
+      if (bytes.length <= STARTTLS_CHUNK_MAX) {
+        const line = bytes.toString('latin1').trimEnd();
+        if (STARTTLS_LINE.test(line.slice(line.lastIndexOf('\n') + 1))) this.#startCommand('handshake');
+      }
+    } else if (lastLineEnd >= 0) {
       // A line ended and the next one began in this chunk: its deadline starts now.
       this.#clearCommand();
       this.#startCommand();
     } else if (this.#commandTimer === null) this.#startCommand();
   }
 
-  #startCommand(): void {
+  #startCommand(kind: 'command' | 'handshake' = 'command'): void {
     this.#commandTimer = setTimeout(() => {
       this.#commandTimer = null;
-      this.#options.onCommandTimeout();
+      this.#options.onCommandTimeout(kind);
     }, this.#options.commandTimeoutMs);
     this.#commandTimer.unref();
   }

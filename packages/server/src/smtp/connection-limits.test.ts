@@ -170,6 +170,26 @@ describe('command and DATA deadlines', () => {
     expect(session.closedAt).not.toBeNull();
   });
 
+  it('cuts a STARTTLS handshake that trickles in', async () => {
+    const peer = connect(t.server.smtp.port);
+    await peer.firstLine;
+    peer.socket.write('EHLO slow.example.test\r\n');
+    await pollFor(() => (/^250 /m.test(peer.received()) ? true : undefined), 'the EHLO reply');
+    peer.socket.write('STARTTLS\r\n');
+    await pollFor(() => (/^220 /m.test(peer.received().split('\r\n').slice(1).join('\n')) ? true : undefined), 'the 220 to STARTTLS');
+    // The first bytes of a TLS record, one at a time: the handshake never completes.
+    let open = true;
+    void peer.closed.then(() => (open = false));
+    for (const byte of [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]) {
+      if (!open) break;
+      peer.socket.write(Buffer.from([byte]));
+      await new Promise((resolve) => setTimeout(resolve, DRIP_GAP_MS));
+    }
+    await drip(peer, '\x00');
+    const session = await pollFor(async () => (await sessionsWithError(t, 'handshake_timeout'))[0], 'the session');
+    expect(session.error).toMatchObject({ stage: 'tls', message: expect.stringMatching(/not completed within 200 ms/) });
+  });
+
   it('gives each complete command line its own deadline', async () => {
     const peer = connect(t.server.smtp.port);
     await peer.firstLine;
