@@ -227,7 +227,11 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
         if (kind === 'command') cutOff(connection, recorder, 421, 'command_timeout', `a command line was not completed within ${context.commandTimeoutMs} ms`);
         // STARTTLS was refused (no handshake under way): the client may idle as long as the idle timeout lets it.
         else if (recorder.upgrading) {
-          recorder.failed({ stage: 'tls', code: 'handshake_timeout', message: `The STARTTLS handshake was not completed within ${context.commandTimeoutMs} ms` });
+          recorder.failed({
+            stage: 'tls',
+            code: 'handshake_timeout',
+            message: `The STARTTLS handshake was not completed within ${context.commandTimeoutMs} ms`,
+          });
           socket.destroy();
         }
       },
