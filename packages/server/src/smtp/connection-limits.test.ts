@@ -3,6 +3,7 @@ import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SmtpSession } from '@mailwright/core';
 import { RawSmtpClient } from '../test-support/raw-smtp-client.js';
+import { ConnectionLimits } from './connection-limits.js';
 import { pollFor, startTestServer, type TestServer } from '../test-support/test-server.js';
 
 const DRIP_GAP_MS = 20;
@@ -62,6 +63,23 @@ async function closeAll(t: TestServer): Promise<void> {
     return sessions.every((session) => session.closedAt !== null) ? true : undefined;
   }, 'every session to close');
 }
+
+describe('ConnectionLimits', () => {
+  it('counts an IPv4 client the same over IPv4 and IPv6 sockets, and frees places', () => {
+    const limits = new ConnectionLimits({ maxConnections: 3, maxConnectionsPerIp: 2 });
+    expect(limits.admit('127.0.0.1')).toBeNull();
+    expect(limits.admit('::ffff:127.0.0.1')).toBeNull();
+    expect(limits.admit('127.0.0.1')).toBe('too_many_connections_from_address');
+    expect(limits.admit('::1')).toBeNull();
+    expect(limits.admit('::2')).toBe('too_many_connections');
+    expect(limits.open).toBe(3);
+    limits.release('::ffff:127.0.0.1');
+    // Releasing an address that holds no place changes nothing.
+    limits.release('192.0.2.9');
+    expect(limits.open).toBe(2);
+    expect(limits.admit('127.0.0.1')).toBeNull();
+  });
+});
 
 describe('connection limits', () => {
   let t: TestServer;
