@@ -116,7 +116,16 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       hostname: options.hostname,
       http: { host: options.host, port: httpPort, url: `http://${urlHost(options.host)}:${httpPort}` },
       listeners: listeners.list(),
-      limits: { maxMessageSize: options.maxMessageSize, maxMessages: options.maxMessages, maxRecipients: options.maxRecipients },
+      limits: {
+        maxMessageSize: options.maxMessageSize,
+        maxMessages: options.maxMessages,
+        maxRecipients: options.maxRecipients,
+        maxMemory: options.maxMemory,
+        maxConnections: options.maxConnections,
+        maxConnectionsPerIp: options.maxConnectionsPerIp,
+        commandTimeoutMs: options.commandTimeoutMs,
+        dataTimeoutMs: options.dataTimeoutMs,
+      },
       auth: { mode: options.auth, users: options.authUsers.length },
       apiTokenRequired: options.apiToken !== undefined,
     });

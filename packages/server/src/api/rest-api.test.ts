@@ -295,7 +295,16 @@ describe('reading messages', () => {
         socket.once('error', reject);
       });
     }
-    expect(info.limits).toMatchObject({ maxMessageSize: 50 * 1024 * 1024, maxMessages: 10_000, maxRecipients: 1000 });
+    expect(info.limits).toEqual({
+      maxMessageSize: 50 * 1024 * 1024,
+      maxMessages: 10_000,
+      maxRecipients: 1000,
+      maxMemory: 512 * 1024 * 1024,
+      maxConnections: 2000,
+      maxConnectionsPerIp: 1000,
+      commandTimeoutMs: 60_000,
+      dataTimeoutMs: 600_000,
+    });
   });
 
   it('/health is 200 while every listener accepts connections', async () => {
