@@ -173,6 +173,19 @@ export async function summarizeWithMailparser(raw: Buffer): Promise<MessageSumma
   };
 }
 
+/** What the detail shows of a message that could not be parsed: its headers, read leniently, and why. */
+export function unparsableContent(raw: Buffer, reason: string): MessageContent {
+  const { headers, truncated } = headersOf(raw);
+  return {
+    headers,
+    text: null,
+    html: null,
+    attachments: [],
+    parseError: `The message could not be parsed: ${reason}. Its headers are shown as far as they could be read; the raw message is complete.`,
+    truncated: [...truncated, { part: 'body', reason }],
+  };
+}
+
 /**
  * Parses headers, bodies and attachments of a stored message for the detail views. Never throws
  * on malformed input: a message beyond the parser's limits (over 1,000 MIME parts, a header block
@@ -190,16 +203,7 @@ export async function readMessageContent(raw: Buffer): Promise<MessageContent> {
       maxHtmlLengthToParse: HTML_TEXT_LIMIT,
     });
   } catch (error) {
-    const { headers, truncated } = headersOf(raw);
-    const reason = error instanceof Error ? error.message : String(error);
-    return {
-      headers,
-      text: null,
-      html: null,
-      attachments: [],
-      parseError: `The message could not be parsed: ${reason}. Its headers are shown as far as they could be read; the raw message is complete.`,
-      truncated: [...truncated, { part: 'body', reason }],
-    };
+    return unparsableContent(raw, error instanceof Error ? error.message : String(error));
   }
   const headers: Record<string, string[]> = {};
   for (const line of parsed.headerLines) {
