@@ -4,6 +4,8 @@
 //
 //   docker/dist/package.json        name, version (the CLI reads its version from ../package.json)
 //   docker/dist/bin/mailwright.mjs  apps/server/dist/cli.js and every dependency, one ESM file
+//   docker/dist/bin/parse-worker.js the message parser's worker thread, with its dependencies; the
+//                                   engine starts it from the file next to its own code
 //   docker/dist/web/                apps/web/dist, when built (the CLI finds it at ../web/)
 //
 // The layout mirrors the published `mailwright` package, so the CLI's own look-ups (its
@@ -20,6 +22,7 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 const { values: args } = parseArgs({ options: { out: { type: 'string' } } });
 const out = `${args.out ? resolve(args.out) : fileURLToPath(new URL('./dist', import.meta.url))}/`;
 const entry = `${root}apps/server/dist/cli.js`;
+const workerEntry = `${root}packages/server/dist/analysis/parse-worker.js`;
 const webDist = `${root}apps/web/dist/`;
 
 const exists = (path) =>
@@ -28,9 +31,11 @@ const exists = (path) =>
     () => false,
   );
 
-if (!(await exists(entry))) {
-  process.stderr.write(`docker/bundle.mjs: ${entry} is missing; run \`npm run build\` first\n`);
-  process.exit(1);
+for (const required of [entry, workerEntry]) {
+  if (!(await exists(required))) {
+    process.stderr.write(`docker/bundle.mjs: ${required} is missing; run \`npm run build\` first\n`);
+    process.exit(1);
+  }
 }
 
 const cliPackage = JSON.parse(await readFile(`${root}apps/server/package.json`, 'utf8'));
@@ -38,9 +43,7 @@ const cliPackage = JSON.parse(await readFile(`${root}apps/server/package.json`, 
 await rm(out, { recursive: true, force: true });
 await mkdir(`${out}bin`, { recursive: true });
 
-const result = await build({
-  entryPoints: [entry],
-  outfile: `${out}bin/mailwright.mjs`,
+const common = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -58,7 +61,10 @@ const result = await build({
   banner: {
     js: "import { createRequire as __mailwrightCreateRequire } from 'node:module'; const require = __mailwrightCreateRequire(import.meta.url);",
   },
-});
+};
+const result = await build({ ...common, entryPoints: [entry], outfile: `${out}bin/mailwright.mjs` });
+// The engine starts its parse worker from `new URL('./parse-worker.js', import.meta.url)`: next to the bundle.
+const worker = await build({ ...common, entryPoints: [workerEntry], outfile: `${out}bin/parse-worker.js` });
 
 await writeFile(
   `${out}package.json`,
@@ -68,7 +74,7 @@ await writeFile(
 const hasWeb = await exists(`${webDist}index.html`);
 if (hasWeb) await cp(webDist, `${out}web/`, { recursive: true });
 
-const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
+const bytes = [result, worker].flatMap((built) => Object.values(built.metafile.outputs)).reduce((sum, output) => sum + output.bytes, 0);
 process.stdout.write(
   `${out}: bin/mailwright.mjs (${(bytes / 1024 / 1024).toFixed(1)} MiB, mailwright ${cliPackage.version})` +
     (hasWeb ? ', web/ (the inbox viewer)\n' : ', no web/ (apps/web/dist is not built)\n'),

@@ -30,6 +30,8 @@ it('asserts STARTTLS delivery with the packed packages', async () => {
     expect(msg).toBeDeliveredOverTls({ mode: 'starttls', minVersion: 'TLSv1.2' });
     expect(msg).toHaveRecipient(inbox.address);
     assertDeliveredOverTls(msg, { mode: 'starttls' });
+    // Bodies are parsed in a worker thread, whose file must ship in the package.
+    expect(msg.text).toContain('hello');
     // @ts-expect-error -- the matcher's options are typed: 'sometimes' is not a TLS mode
     expect(msg).not.toBeDeliveredOverTls({ mode: 'sometimes' });
   } finally {
@@ -51,6 +53,7 @@ describe('the packed packages in a consumer project', () => {
       const { stdout } = await exec('npm', ['pack', '--json', '--pack-destination', dir], { cwd: join(root, pkg), env: cleanEnv() });
       const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
       expect(packed!.files.some((file) => file.path.endsWith('.test.js'))).toBe(false);
+      if (pkg === 'packages/server') expect(packed!.files.map((file) => file.path)).toContain('dist/analysis/parse-worker.js');
       tarballs.push(`file:./${packed!.filename}`);
     }
     const rootPackage = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };

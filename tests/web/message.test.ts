@@ -118,6 +118,29 @@ describeInBrowser('message page', () => {
     }
   });
 
+  it('says when a message could not be parsed, and shows its headers', async () => {
+    const parts = Array.from({ length: 1100 }, (_, i) => `--b\r\nContent-Type: text/plain\r\n\r\npart ${i}\r\n`).join('');
+    // Sent raw: nodemailer would build a message of its own.
+    const mailer = h.transport('plain');
+    try {
+      await mailer.sendMail({
+        envelope: { from: 'app@example.test', to: ['dev@example.test'] },
+        raw: `From: app@example.test\r\nTo: dev@example.test\r\nSubject: Too many parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n${parts}--b--\r\n`,
+      });
+    } finally {
+      mailer.close();
+    }
+    const { messages } = await h.api<{ messages: MessageDetail[] }>('/messages?limit=1');
+    const sent = messages[0] as MessageDetail;
+    expect(sent.subject).toBe('Too many parts');
+    const { page } = await h.open(`/messages/${sent.id}`);
+    const notice = page.getByTestId('parse-notice');
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain('Max allowed child nodes exceeded');
+    await page.getByTestId('tab-headers').click();
+    expect(await page.getByTestId('headers').locator('tr', { hasText: 'subject' }).locator('td').textContent()).toBe('Too many parts');
+  });
+
   it('warns when credentials were sent before TLS', async () => {
     const sent = await h.send({
       via: 'plain',

@@ -28,7 +28,16 @@ const info: ServerInfo = {
     listener({ name: 'plain', port: 2525, tls: 'none', starttls: 'off', auth: 'required' }),
     listener({ name: 'lab', host: '::1', port: 2526, starttls: 'require', certificate: 'expired', minVersion: 'TLSv1.3', clientCertificate: 'require' }),
   ],
-  limits: { maxMessageSize: 1, maxMessages: 1, maxRecipients: 1 },
+  limits: {
+    maxMessageSize: 1,
+    maxMessages: 1,
+    maxRecipients: 1,
+    maxMemory: 1,
+    maxConnections: 1,
+    maxConnectionsPerIp: 1,
+    commandTimeoutMs: 1,
+    dataTimeoutMs: 1,
+  },
   auth: { mode: 'optional', users: 2 },
   apiTokenRequired: true,
 };

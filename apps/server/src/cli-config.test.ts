@@ -53,6 +53,11 @@ const SCALAR_CASES: { flag: string; value: string; expected: Record<string, unkn
   { flag: 'max-messages', value: '500', expected: { maxMessages: 500 } },
   { flag: 'max-sessions', value: '600', expected: { maxSessions: 600 } },
   { flag: 'max-recipients', value: '7', expected: { maxRecipients: 7 } },
+  { flag: 'max-memory', value: '64MiB', expected: { maxMemory: 64 * 1024 * 1024 } },
+  { flag: 'max-connections', value: '300', expected: { maxConnections: 300 } },
+  { flag: 'max-connections-per-ip', value: '30', expected: { maxConnectionsPerIp: 30 } },
+  { flag: 'command-timeout', value: '5000', expected: { commandTimeoutMs: 5000 } },
+  { flag: 'data-timeout', value: '90000', expected: { dataTimeoutMs: 90_000 } },
   { flag: 'api-token', value: 'sesame-open-42', expected: { apiToken: 'sesame-open-42' } },
   { flag: 'web-root', value: '/srv/web', expected: { webRoot: '/srv/web' } },
 ];

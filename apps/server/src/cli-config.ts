@@ -154,11 +154,16 @@ function resolveServe(argv: readonly string[], context: CliContext): CliConfigRe
         set(spec, raw, parseChoice(value, TLS_VERSIONS), TLS_VERSIONS[TLS_VERSIONS.length - 1]);
         break;
       case 'max-message-size':
+      case 'max-memory':
         set(spec, raw, parseByteSize(value));
         break;
       case 'max-messages':
       case 'max-sessions':
       case 'max-recipients':
+      case 'max-connections':
+      case 'max-connections-per-ip':
+      case 'command-timeout':
+      case 'data-timeout':
         set(spec, raw, parseCount(value));
         break;
       case 'auth-user': {

@@ -80,7 +80,15 @@ export type Envelope = z.infer<typeof EnvelopeSchema>;
 export const AttachmentSummarySchema = z.object({
   /** Stable id of the part within the message; used in `/attachments/:partId`. */
   partId: z.string(),
+  /** The name the sender gave, verbatim (it may hold a path such as `../../etc/passwd`). */
   filename: z.string().nullable(),
+  /**
+   * A name that is safe to save under: the last path segment of `filename` without control,
+   * reserved or bidirectional-override characters, at most 200 bytes of UTF-8, never empty
+   * (`attachment-<partId>` when nothing usable is left). Downloads use it.
+   */
+  safeFilename: z.string(),
+  /** The media type (`type/subtype`); `application/octet-stream` when the sender's value is not a valid one. */
   contentType: z.string(),
   /** Decoded size in bytes. */
   size: z.number().int().nonnegative(),
@@ -117,6 +125,14 @@ export const CapturedMessageSchema = z.object({
 });
 export type CapturedMessage = z.infer<typeof CapturedMessageSchema>;
 
+/** A part of a message that a detail shows incompletely, and why. */
+export const TruncatedPartSchema = z.object({
+  /** `headers`, `text` (the text body, e.g. derived from an HTML body over 16 MiB) or `body` (bodies and attachments). */
+  part: z.enum(['headers', 'text', 'body']),
+  reason: z.string(),
+});
+export type TruncatedPart = z.infer<typeof TruncatedPartSchema>;
+
 /** `GET /messages/:id`: the message with its headers, bodies and analysis. */
 export const MessageDetailSchema = CapturedMessageSchema.extend({
   /** Header name (lower-case) → every value, in order. */
@@ -124,5 +140,12 @@ export const MessageDetailSchema = CapturedMessageSchema.extend({
   text: z.string().nullable(),
   html: z.string().nullable(),
   analysis: z.record(z.string(), z.unknown()),
+  /**
+   * Why the message could not be parsed (e.g. over 1,000 MIME parts, a header block over 1 MiB),
+   * or null. What could be read is shown (the headers); `/raw` is always complete.
+   */
+  parseError: z.string().nullable(),
+  /** What is shown incompletely, and why; empty when everything is shown. */
+  truncated: z.array(TruncatedPartSchema),
 });
 export type MessageDetail = z.infer<typeof MessageDetailSchema>;

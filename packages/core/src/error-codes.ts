@@ -12,6 +12,8 @@ export const ErrorCode = {
   FILTER_REQUIRED: 'FILTER_REQUIRED',
   WAIT_TIMEOUT: 'WAIT_TIMEOUT',
   CLIENT_CLOSED: 'CLIENT_CLOSED',
+  /** A bounded queue is full (e.g. messages waiting to be parsed); try again shortly. */
+  BUSY: 'BUSY',
   UNAUTHORIZED: 'UNAUTHORIZED',
   FORBIDDEN_ORIGIN: 'FORBIDDEN_ORIGIN',
   HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',

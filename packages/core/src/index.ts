@@ -8,6 +8,7 @@ export {
   MessageDetailSchema,
   TlsInfoSchema,
   TlsModeSchema,
+  TruncatedPartSchema,
   plaintextTlsInfo,
 } from './captured-message.js';
 export type {
@@ -18,6 +19,7 @@ export type {
   ClientCertificate,
   Envelope,
   MessageDetail,
+  TruncatedPart,
   TlsInfo,
   TlsMode,
 } from './captured-message.js';

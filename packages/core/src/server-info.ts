@@ -8,7 +8,19 @@ export interface ServerInfo {
   hostname: string;
   http: { host: string; port: number; url: string };
   listeners: ListenerInfo[];
-  limits: { maxMessageSize: number; maxMessages: number; maxRecipients: number };
+  limits: {
+    maxMessageSize: number;
+    maxMessages: number;
+    maxRecipients: number;
+    /** Memory budget of messages, transcripts and caches, in bytes. */
+    maxMemory: number;
+    /** SMTP connections at once, in total and per client address. */
+    maxConnections: number;
+    maxConnectionsPerIp: number;
+    /** Absolute limits per command line (and STARTTLS handshake) and per DATA phase, in milliseconds. */
+    commandTimeoutMs: number;
+    dataTimeoutMs: number;
+  };
   auth: { mode: 'off' | 'optional' | 'required'; users: number };
   /** Whether an API token is required. */
   apiTokenRequired: boolean;

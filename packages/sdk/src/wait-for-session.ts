@@ -48,8 +48,8 @@ export async function waitForSession(http: HttpClient, stream: StreamClient, opt
     );
     // Listen first, then look at what is recorded: nothing slips in between.
     subscription.ready
-      .then(() => http.json<{ sessions: SmtpSession[] }>('GET', '/sessions', { query: { listener: options.listener, limit: 1000 } }))
-      .then(({ sessions }) => {
+      .then(() => recentSessions(http, options.listener))
+      .then((sessions) => {
         const oldest = sessions.reverse().find((session) => matches(session, options));
         if (oldest) done(oldest);
       }, reject);
@@ -59,4 +59,20 @@ export async function waitForSession(http: HttpClient, stream: StreamClient, opt
     ErrorCode.WAIT_TIMEOUT,
     `Timed out after ${timeout} ms waiting for a session matching ${JSON.stringify({ ...options, timeout: undefined })}`,
   );
+}
+
+const RECENT_SESSIONS = 1000;
+
+/** The newest sessions recorded (up to 1000), newest first, following the pages the server cuts by size. */
+async function recentSessions(http: HttpClient, listener: string | undefined): Promise<SmtpSession[]> {
+  const sessions: SmtpSession[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await http.json<{ sessions: SmtpSession[]; nextCursor?: string | null }>('GET', '/sessions', {
+      query: { listener, limit: RECENT_SESSIONS - sessions.length, cursor },
+    });
+    sessions.push(...page.sessions);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined && sessions.length < RECENT_SESSIONS);
+  return sessions;
 }

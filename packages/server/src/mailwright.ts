@@ -4,15 +4,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { ErrorCode, MailwrightError, type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
+import { ErrorCode, MailwrightError, isMailwrightError, type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
 import { resolveMailwrightOptions, type MailwrightOptions, type ResolvedMailwrightOptions } from './options.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createMemoryStore } from './store/memory-store.js';
-import { summarizeMessage } from './analysis/parse-message.js';
+import { summarizeOffThread, unparsableContent } from './analysis/parse-message.js';
+import { createParsePool } from './analysis/parse-pool.js';
 import type { MessageStore } from './store/message-store.js';
 import { loadTestAuthority, type TestAuthority } from './tls/test-authority.js';
 import type { CaptureContext, StartedCaptureListener } from './smtp/capture-listener.js';
 import { createListenerRegistry } from './listener-registry.js';
+import { ConnectionLimits } from './smtp/connection-limits.js';
 import { isAddressInUse } from './address-in-use.js';
 import { checkRuntimeListener } from './runtime-listener-policy.js';
 import { createApiRouter } from './api/create-api.js';
@@ -77,10 +79,21 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
   try {
     const authority: TestAuthority = await loadTestAuthority({ dataDir, hostnames: [options.hostname, ...options.tlsNames] });
     const customCertificate = options.tlsCert !== undefined && options.tlsKey !== undefined ? { cert: options.tlsCert, key: options.tlsKey } : null;
+    // Message views parse in worker threads: a large message must not stall SMTP and /health.
+    const parsePool = createParsePool({ onParsed: (threadId) => logger.debug({ threadId }, 'message parsed in a worker thread') });
+    cleanups.push(() => parsePool.close());
     const store = createMemoryStore({
       maxMessages: options.maxMessages,
       maxSessions: options.maxSessions,
-      summarize: summarizeMessage,
+      maxMemoryBytes: options.maxMemory,
+      summarize: (raw) => summarizeOffThread(raw, parsePool.summarize),
+      // A parse that failed in its worker (it ran out of time or memory) is shown like any unparsable message; a full queue is a 503.
+      readContent: (raw) =>
+        parsePool.readContent(raw).catch((error: unknown) => {
+          if (isMailwrightError(error) && error.code === ErrorCode.BUSY) throw error;
+          logger.warn({ err: error }, 'a message could not be parsed');
+          return unparsableContent(raw, error instanceof Error ? error.message : String(error));
+        }),
     });
     const captureContext: CaptureContext = {
       store,
@@ -90,6 +103,9 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       users: new Map(options.authUsers.map((user) => [user.username, user.password])),
       maxMessageSize: options.maxMessageSize,
       maxRecipients: options.maxRecipients,
+      connectionLimits: new ConnectionLimits(options),
+      commandTimeoutMs: options.commandTimeoutMs,
+      dataTimeoutMs: options.dataTimeoutMs,
       logger,
     };
 
@@ -111,7 +127,16 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       hostname: options.hostname,
       http: { host: options.host, port: httpPort, url: `http://${urlHost(options.host)}:${httpPort}` },
       listeners: listeners.list(),
-      limits: { maxMessageSize: options.maxMessageSize, maxMessages: options.maxMessages, maxRecipients: options.maxRecipients },
+      limits: {
+        maxMessageSize: options.maxMessageSize,
+        maxMessages: options.maxMessages,
+        maxRecipients: options.maxRecipients,
+        maxMemory: options.maxMemory,
+        maxConnections: options.maxConnections,
+        maxConnectionsPerIp: options.maxConnectionsPerIp,
+        commandTimeoutMs: options.commandTimeoutMs,
+        dataTimeoutMs: options.dataTimeoutMs,
+      },
       auth: { mode: options.auth, users: options.authUsers.length },
       apiTokenRequired: options.apiToken !== undefined,
     });

@@ -52,6 +52,27 @@ export const MailwrightOptionsSchema = z
     maxSessions: z.number().int().positive().default(10_000),
     /** Recipients per message; more get 452. Default 1000. */
     maxRecipients: z.number().int().positive().default(1000),
+    /**
+     * Memory budget of the store, in bytes: raw messages, session transcripts and caches of
+     * parsed messages. Beyond it the oldest messages and sessions are dropped (announced like
+     * count retention). Default 512 MiB.
+     */
+    maxMemory: z
+      .number()
+      .int()
+      .positive()
+      .default(512 * MIB),
+    /** SMTP connections open at once across every listener; more get 421 and are closed. Default 2000. */
+    maxConnections: z.number().int().positive().default(2000),
+    /** SMTP connections open at once from one client address, across every listener. Default 1000. */
+    maxConnectionsPerIp: z.number().int().positive().default(1000),
+    /**
+     * Time a client has to send one whole SMTP command line, in milliseconds, however it
+     * trickles in; then 421 and the connection is closed. Default 60000.
+     */
+    commandTimeoutMs: z.number().int().positive().default(60_000),
+    /** Time a client has to send a whole message after DATA, in milliseconds; then 451 and close. Default 600000. */
+    dataTimeoutMs: z.number().int().positive().default(600_000),
     /** More listeners (the TLS lab). */
     listeners: z.array(z.unknown()).default([]),
     /** When set, REST and the stream require it (`Authorization: Bearer <token>` or `?token=`). */

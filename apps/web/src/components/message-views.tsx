@@ -79,10 +79,11 @@ export function AttachmentsView({ message }: { message: MessageDetail }) {
   return (
     <ul className="attachments" data-testid="attachments">
       {message.attachments.map((attachment) => {
-        const name = attachment.filename ?? `attachment-${attachment.partId}`;
+        // Shown as the sender named it; saved under the name the server made safe (no path, no control characters).
+        const name = attachment.filename ?? attachment.safeFilename;
         return (
           <li key={attachment.partId}>
-            <a className="attachment" href={api.attachmentUrl(message.id, attachment.partId)} download={name} data-testid="attachment-link">
+            <a className="attachment" href={api.attachmentUrl(message.id, attachment.partId)} download={attachment.safeFilename} data-testid="attachment-link">
               <Download />
               <span className="attachment-name">{name}</span>
               <span className="muted">

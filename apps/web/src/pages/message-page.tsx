@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { CapturedMessage, MessageDetail } from '@mailwright/core';
 import { api } from '../api/client';
 import { DeliveryPanel } from '../components/delivery-panel';
+import { Alert } from '../components/delivery';
 import { HtmlView } from '../components/html-view';
 import { ArrowLeft, ChevronDown, ChevronUp, Download, Trash } from '../components/icons';
 import { AttachmentsView, HeadersView, SourceView, TextView } from '../components/message-views';
@@ -189,6 +190,19 @@ export function MessagePage({ id, tab, inboxHref, previous, next, onDelete, onTi
             </div>
             <MessageHeader message={message} />
           </header>
+          {(message.parseError !== null || message.truncated.length > 0) && (
+            <Alert testId="parse-notice">
+              {message.parseError !== null ? <strong>{message.parseError}</strong> : <strong>Part of this message is not shown in full.</strong>}
+              <ul>
+                {message.truncated.map((cut) => (
+                  <li key={cut.part}>
+                    {cut.part}: {cut.reason}
+                  </li>
+                ))}
+              </ul>
+              The Source tab and the .eml download have the complete message.
+            </Alert>
+          )}
           <div className="message-layout">
             <section className="message-content">
               <div className="tabs" role="tablist" aria-label="Message views">

@@ -1,7 +1,9 @@
 import type { AddressObject, ParsedMail } from 'mailparser';
 import type * as MailparserModule from 'mailparser';
 import type { Address, AttachmentSummary } from '@mailwright/core';
-import { messageText, snippetOf } from './message-text.js';
+import { htmlToPlain, messageText, snippetOf } from './message-text.js';
+import { safeContentType, safeFilename } from './safe-attachment.js';
+import { headersOf } from './headers-of.js';
 import type * as FastSummaryModule from './summarize-fast.js';
 
 type Mailparser = typeof MailparserModule;
@@ -46,13 +48,30 @@ export interface MessageSummary {
   text: string;
 }
 
+/** A part of a message the detail shows incompletely, and why. */
+export interface TruncatedPart {
+  part: 'headers' | 'text' | 'body';
+  reason: string;
+}
+
 /** Everything `GET /messages/:id` adds to the summary. */
 export interface MessageContent {
   headers: Record<string, string[]>;
   text: string | null;
   html: string | null;
   attachments: ParsedAttachment[];
+  /** Why the message could not be parsed (it is shown as far as it could be read), or null. */
+  parseError: string | null;
+  /** What is shown incompletely. */
+  truncated: TruncatedPart[];
 }
+
+/**
+ * The longest HTML body whose text is derived in full; html-to-text cuts its input here without
+ * a word (its `limits.maxInputLength`), so the text of a longer one is derived from this much and
+ * the cut is reported.
+ */
+export const HTML_TEXT_LIMIT = 16 * 1024 * 1024;
 
 /** An attachment with its decoded content. */
 export interface ParsedAttachment extends AttachmentSummary {
@@ -82,14 +101,19 @@ function addresses(value: AddressObject | AddressObject[] | undefined): Address[
 }
 
 function attachmentSummaries(parsed: ParsedMail): ParsedAttachment[] {
-  return parsed.attachments.map((attachment, index) => ({
-    partId: attachment.partId ?? String(index + 1),
-    filename: attachment.filename ?? null,
-    contentType: attachment.contentType,
-    size: attachment.size ?? attachment.content.length,
-    contentId: attachment.contentId ?? null,
-    content: attachment.content,
-  }));
+  return parsed.attachments.map((attachment, index) => {
+    const partId = attachment.partId ?? String(index + 1);
+    const filename = attachment.filename ?? null;
+    return {
+      partId,
+      filename,
+      safeFilename: safeFilename(filename, partId),
+      contentType: safeContentType(attachment.contentType),
+      size: attachment.size ?? attachment.content.length,
+      contentId: attachment.contentId ?? null,
+      content: attachment.content,
+    };
+  });
 }
 
 /**
@@ -103,6 +127,20 @@ export async function summarizeMessage(raw: Buffer): Promise<MessageSummary> {
   return fastSummary.summarizeFast(raw) ?? summarizeWithMailparser(raw);
 }
 
+/** Messages at least this large are summarized in a worker. */
+export const WORKER_SUMMARY_MIN_BYTES = 256 * 1024;
+
+/**
+ * {@link summarizeMessage}, with a large message summarized by `inWorker` (mailparser, whose
+ * summary the fast path equals), off the event loop; small ones cost less than the trip. When
+ * the worker cannot take it (its queue is full, it failed), the message is summarized here: a
+ * summary is never refused.
+ */
+export async function summarizeOffThread(raw: Buffer, inWorker: (raw: Buffer) => Promise<MessageSummary>): Promise<MessageSummary> {
+  if (raw.length < WORKER_SUMMARY_MIN_BYTES) return summarizeMessage(raw);
+  return inWorker(raw).catch(() => summarizeMessage(raw));
+}
+
 /**
  * {@link summarizeMessage} by mailparser alone, for any message. The fast path must produce
  * exactly this summary for every message it accepts.
@@ -113,7 +151,10 @@ export async function summarizeWithMailparser(raw: Buffer): Promise<MessageSumma
   try {
     parsed = await simpleParser(raw, FAST_OPTIONS);
   } catch {
-    return { from: null, to: [], cc: [], replyTo: [], subject: '', messageId: null, date: null, snippet: '', attachments: [], text: '' };
+    // Beyond mailparser's limits: the list still shows what the headers say, as far as they can be read.
+    const { headers } = headersOf(raw);
+    const messageId = headers['message-id']?.[0] ?? null;
+    return { from: null, to: [], cc: [], replyTo: [], subject: headers.subject?.[0] ?? '', messageId, date: null, snippet: '', attachments: [], text: '' };
   }
   // With skipHtmlToText an HTML-only message comes back with `text` set to '', not left out.
   const text = messageText(parsed.text, parsed.html);
@@ -132,14 +173,37 @@ export async function summarizeWithMailparser(raw: Buffer): Promise<MessageSumma
   };
 }
 
-/** Parses headers, bodies and attachments of a stored message for the detail views. */
+/** What the detail shows of a message that could not be parsed: its headers, read leniently, and why. */
+export function unparsableContent(raw: Buffer, reason: string): MessageContent {
+  const { headers, truncated } = headersOf(raw);
+  return {
+    headers,
+    text: null,
+    html: null,
+    attachments: [],
+    parseError: `The message could not be parsed: ${reason}. Its headers are shown as far as they could be read; the raw message is complete.`,
+    truncated: [...truncated, { part: 'body', reason }],
+  };
+}
+
+/**
+ * Parses headers, bodies and attachments of a stored message for the detail views. Never throws
+ * on malformed input: a message beyond the parser's limits (over 1,000 MIME parts, a header block
+ * over 1 MiB) is shown as far as it can be read (its headers), with `parseError` saying why.
+ */
 export async function readMessageContent(raw: Buffer): Promise<MessageContent> {
   const { simpleParser } = await loadMailparser();
-  let parsed: ParsedMail;
+  let parsed: ParsedMail & { textConversionError?: Error };
   try {
-    parsed = await simpleParser(raw, { skipImageLinks: true, skipTextLinks: true, skipTextToHtml: true, keepCidLinks: true });
-  } catch {
-    return { headers: {}, text: null, html: null, attachments: [] };
+    parsed = await simpleParser(raw, {
+      skipImageLinks: true,
+      skipTextLinks: true,
+      skipTextToHtml: true,
+      keepCidLinks: true,
+      maxHtmlLengthToParse: HTML_TEXT_LIMIT,
+    });
+  } catch (error) {
+    return unparsableContent(raw, error instanceof Error ? error.message : String(error));
   }
   const headers: Record<string, string[]> = {};
   for (const line of parsed.headerLines) {
@@ -149,10 +213,20 @@ export async function readMessageContent(raw: Buffer): Promise<MessageContent> {
       .trim();
     (headers[line.key] ??= []).push(value);
   }
-  return {
-    headers,
-    text: parsed.text ?? null,
-    html: typeof parsed.html === 'string' ? parsed.html : null,
-    attachments: attachmentSummaries(parsed),
-  };
+  const html = typeof parsed.html === 'string' ? parsed.html : null;
+  let text = parsed.text ?? null;
+  const truncated: TruncatedPart[] = [];
+  if (parsed.textConversionError && html !== null) {
+    // An HTML body over the limit is left unconverted by mailparser: its text is derived here, from the first HTML_TEXT_LIMIT characters.
+    const plain = htmlToPlain(html.length > HTML_TEXT_LIMIT ? html.slice(0, HTML_TEXT_LIMIT) : html);
+    text = text ? `${text}\n${plain}` : plain;
+    truncated.push({
+      part: 'text',
+      reason:
+        html.length > HTML_TEXT_LIMIT
+          ? `The HTML body has ${html.length} characters; the text is derived from the first ${HTML_TEXT_LIMIT}.`
+          : `The text of the HTML body could not be derived (${parsed.textConversionError.message}); it is a rough rendering.`,
+    });
+  }
+  return { headers, text, html, attachments: attachmentSummaries(parsed), parseError: null, truncated };
 }

@@ -1,7 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { ErrorCode, pickFilter, compileFilter, isEmptyFilter, type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
-import { readMessageContent } from '../analysis/parse-message.js';
+import type { MessageContent } from '../analysis/parse-message.js';
 import type { Logger } from '../logger.js';
 import { errorMiddleware, httpError } from './http-error.js';
 import { booleanParam, integerParam, stringParam } from './query-params.js';
@@ -9,6 +9,9 @@ import { waitForMessage } from './wait-for-message.js';
 import { readMessageDetail } from './message-detail.js';
 
 const MAX_LIMIT = 1000;
+/** A page of sessions stops at about this many bytes of records and transcripts; `nextCursor` fetches the rest. */
+export const SESSION_PAGE_BYTES = 8 * 1024 * 1024;
+const MAX_CURSOR_LENGTH = 64;
 const DEFAULT_LIMIT = 50;
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 const DEFAULT_WAIT_MS = 10_000;
@@ -52,9 +55,20 @@ async function rawOr404(context: ApiContext, id: string): Promise<Buffer> {
   return raw;
 }
 
+async function contentOr404(context: ApiContext, id: string): Promise<MessageContent> {
+  const content = await context.store.getContent(id);
+  if (!content) throw httpError(404, ErrorCode.MESSAGE_NOT_FOUND, `No message with id "${id}"`);
+  return content;
+}
+
+/**
+ * `Content-Disposition: attachment` for a safe file name (RFC 6266): an ASCII fallback in
+ * `filename`, and the UTF-8 name in `filename*` (RFC 8187, where `'()*` must be escaped too).
+ */
 function contentDispositionFilename(name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\%]/g, '_');
+  const encoded = encodeURIComponent(name).replace(/['()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
 /** The `/api/v1` router: REST over the store. */
@@ -101,7 +115,7 @@ export function createApiRouter(context: ApiContext): Router {
   });
 
   router.get('/messages/:id/html', async (request, response) => {
-    const content = await readMessageContent(await rawOr404(context, request.params.id));
+    const content = await contentOr404(context, request.params.id);
     if (content.html === null) throw httpError(404, ErrorCode.NOT_FOUND, 'The message has no HTML body');
     response.setHeader('Content-Security-Policy', MAIL_HTML_CSP);
     response.setHeader('X-Content-Type-Options', 'nosniff');
@@ -110,7 +124,7 @@ export function createApiRouter(context: ApiContext): Router {
   });
 
   router.get('/messages/:id/text', async (request, response) => {
-    const content = await readMessageContent(await rawOr404(context, request.params.id));
+    const content = await contentOr404(context, request.params.id);
     if (content.text === null) throw httpError(404, ErrorCode.NOT_FOUND, 'The message has no text body');
     response.setHeader('X-Content-Type-Options', 'nosniff');
     response.setHeader('Content-Type', 'text/plain; charset=utf-8');
@@ -118,11 +132,11 @@ export function createApiRouter(context: ApiContext): Router {
   });
 
   router.get('/messages/:id/attachments/:partId', async (request, response) => {
-    const content = await readMessageContent(await rawOr404(context, request.params.id));
+    const content = await contentOr404(context, request.params.id);
     const attachment = content.attachments.find((candidate) => candidate.partId === request.params.partId);
     if (!attachment) throw httpError(404, ErrorCode.ATTACHMENT_NOT_FOUND, `No attachment "${request.params.partId}" in message "${request.params.id}"`);
-    response.setHeader('Content-Type', attachment.contentType || 'application/octet-stream');
-    response.setHeader('Content-Disposition', contentDispositionFilename(attachment.filename ?? `attachment-${attachment.partId}`));
+    response.setHeader('Content-Type', attachment.contentType);
+    response.setHeader('Content-Disposition', contentDispositionFilename(attachment.safeFilename));
     response.setHeader('X-Content-Type-Options', 'nosniff');
     response.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
     response.end(attachment.content);
@@ -151,7 +165,9 @@ export function createApiRouter(context: ApiContext): Router {
 
   router.get('/sessions', async (request, response) => {
     const limit = integerParam(request.query, 'limit', { min: 1, max: MAX_LIMIT, fallback: DEFAULT_LIMIT }) as number;
-    response.json(await store.listSessions({ limit, listener: stringParam(request.query, 'listener') }));
+    const cursor = stringParam(request.query, 'cursor');
+    if (cursor !== undefined && cursor.length > MAX_CURSOR_LENGTH) throw httpError(400, ErrorCode.INVALID_REQUEST, '"cursor" must be a nextCursor value');
+    response.json(await store.listSessions({ limit, listener: stringParam(request.query, 'listener'), cursor, maxBytes: SESSION_PAGE_BYTES }));
   });
 
   router.get('/sessions/:id', async (request, response) => {

@@ -92,7 +92,7 @@ describe('reading messages', () => {
         to: 'erin@inbox.test',
         subject: 'A file with an awkward name',
         text: 'see attached',
-        attachments: [{ filename: 'résumé "final"\\v2.txt', content: 'attachment body', contentType: 'text/plain' }],
+        attachments: [{ filename: 'résumé "final" v2.txt', content: 'attachment body', contentType: 'text/plain' }],
       },
     );
   });
@@ -252,13 +252,15 @@ describe('reading messages', () => {
     const detail = MessageDetailSchema.parse(await t.getJson(`/messages/${ids.attachment}`));
     const attachment = detail.attachments[0];
     if (!attachment) throw new Error('no attachment');
-    expect(attachment.filename).toBe('résumé "final"\\v2.txt');
+    expect(attachment.filename).toBe('résumé "final" v2.txt');
+    expect(attachment.safeFilename).toBe('résumé _final_ v2.txt');
     const response = await t.request(`/messages/${ids.attachment}/attachments/${attachment.partId}`);
     expect(response.status).toBe(200);
     const disposition = response.headers.get('content-disposition') ?? '';
     const match = /^attachment; filename="([^"\\]*)"; filename\*=UTF-8''(\S+)$/.exec(disposition);
     expect(match, disposition).not.toBeNull();
-    expect(decodeURIComponent(match?.[2] ?? '')).toBe('résumé "final"\\v2.txt');
+    expect(match?.[1]).toBe('r_sum_ _final_ v2.txt');
+    expect(decodeURIComponent(match?.[2] ?? '')).toBe('résumé _final_ v2.txt');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(await response.text()).toBe('attachment body');
   });
@@ -293,7 +295,16 @@ describe('reading messages', () => {
         socket.once('error', reject);
       });
     }
-    expect(info.limits).toMatchObject({ maxMessageSize: 50 * 1024 * 1024, maxMessages: 10_000, maxRecipients: 1000 });
+    expect(info.limits).toEqual({
+      maxMessageSize: 50 * 1024 * 1024,
+      maxMessages: 10_000,
+      maxRecipients: 1000,
+      maxMemory: 512 * 1024 * 1024,
+      maxConnections: 2000,
+      maxConnectionsPerIp: 1000,
+      commandTimeoutMs: 60_000,
+      dataTimeoutMs: 600_000,
+    });
   });
 
   it('/health is 200 while every listener accepts connections', async () => {

@@ -13,6 +13,8 @@ import { createTranscriptLogger } from './transcript-logger.js';
 import { applyStarttlsPolicy, MUST_STARTTLS_REPLY } from './connection-policy.js';
 import { checkCredentials } from './check-credentials.js';
 import { toNewMessage } from './new-message.js';
+import type { ConnectionLimits, ConnectionRefusal } from './connection-limits.js';
+import { CommandDeadlines } from './command-deadlines.js';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 2_000;
@@ -30,6 +32,12 @@ export interface CaptureContext {
   users: ReadonlyMap<string, string>;
   maxMessageSize: number;
   maxRecipients: number;
+  /** Connections open at once, shared by every listener. */
+  connectionLimits: ConnectionLimits;
+  /** Time to send one whole command line, in milliseconds. */
+  commandTimeoutMs: number;
+  /** Time to send a whole message after DATA, in milliseconds. */
+  dataTimeoutMs: number;
   logger: Logger;
 }
 
@@ -69,6 +77,10 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
   } satisfies tls.SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean };
 
   const recorders = new Map<string, SessionRecorder>();
+  /** The command and DATA deadlines of live connections by session id. */
+  const deadlines = new Map<string, CommandDeadlines>();
+  /** Frees the connection-limit place of a live connection, by session id. */
+  const releases = new Map<string, () => void>();
   /** Live smtp-server connections by session id. */
   const connections = new Map<string, SMTPConnection>();
   let closing = false;
@@ -109,6 +121,8 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
 
     onSecure(socket, session, callback) {
       const recorder = recorders.get(session.id);
+      // After STARTTLS the commands arrive on the TLS socket.
+      if (!implicit) deadlines.get(session.id)?.watch(socket as net.Socket);
       if (recorder && socket instanceof tls.TLSSocket) {
         recorder.secured(socket, implicit ? 'implicit' : 'starttls');
         save(recorder);
@@ -143,11 +157,14 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
       const chunks: Buffer[] = [];
       let size = 0;
+      const deadline = deadlines.get(session.id);
+      deadline?.dataStarted();
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size <= context.maxMessageSize) chunks.push(chunk);
       });
       stream.once('end', () => {
+        deadline?.dataEnded();
         if (stream.sizeExceeded || size > context.maxMessageSize) {
           callback(smtpReply(552, `5.3.4 Message exceeds the maximum size of ${context.maxMessageSize} bytes`));
           return;
@@ -168,10 +185,15 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     },
 
     onClose(session) {
+      // smtp-server's STARTTLS upgrade removes the listeners of the plain socket: its close is not seen.
+      releases.get(session.id)?.();
+      releases.delete(session.id);
       const recorder = recorders.get(session.id);
       if (!recorder) return;
       recorders.delete(session.id);
       connections.delete(session.id);
+      deadlines.get(session.id)?.stop();
+      deadlines.delete(session.id);
       recorder.closed();
       save(recorder);
     },
@@ -193,10 +215,29 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
   smtp.on('error', (error: Error) => logger.debug({ err: error, listener: info.name }, 'smtp error'));
 
   /** Hands an (already secured, for implicit TLS) socket to smtp-server. */
-  function startSession(socket: net.Socket, recorder: SessionRecorder): void {
+  function startSession(socket: net.Socket, recorder: SessionRecorder, release: () => void): void {
     const connection = new SMTPConnection(smtp, socket, { id: recorder.session.id } as never);
+    releases.set(connection.id, release);
     recorders.set(connection.id, recorder);
     connections.set(connection.id, connection);
+    const deadline = new CommandDeadlines({
+      commandTimeoutMs: context.commandTimeoutMs,
+      dataTimeoutMs: context.dataTimeoutMs,
+      onCommandTimeout: (kind) => {
+        if (kind === 'command') cutOff(connection, recorder, 421, 'command_timeout', `a command line was not completed within ${context.commandTimeoutMs} ms`);
+        // STARTTLS was refused (no handshake under way): the client may idle as long as the idle timeout lets it.
+        else if (recorder.upgrading) {
+          recorder.failed({
+            stage: 'tls',
+            code: 'handshake_timeout',
+            message: `The STARTTLS handshake was not completed within ${context.commandTimeoutMs} ms`,
+          });
+          socket.destroy();
+        }
+      },
+      onDataTimeout: () => cutOff(connection, recorder, 451, 'data_timeout', `the message was not completed within ${context.dataTimeoutMs} ms`),
+    });
+    deadlines.set(connection.id, deadline);
     connection.on('error', (error: Error & { code?: string }) => {
       // A failed STARTTLS handshake reaches the recorder through the transcript logger and is
       // named when the connection closes; anything else is a socket error.
@@ -211,6 +252,33 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     // smtp-server's own connect() waits 100 ms before the greeting to catch early
     // talkers, an anti-spam measure that would cost every test 100 ms per connection.
     connection._setListeners(() => connection.connectionReady());
+    // Watched once smtp-server reads the socket: a 'data' listener added before would start the flow itself.
+    deadline.watch(socket);
+    save(recorder);
+  }
+
+  /** Ends a connection that ran out of time: the reply, the record, then close. */
+  function cutOff(connection: SMTPConnection, recorder: SessionRecorder, responseCode: 421 | 451, code: string, reason: string): void {
+    recorder.failed({ stage: 'smtp', code, message: `Closed: ${reason}` });
+    connection.send(responseCode, `4.4.2 ${context.hostname} Timeout: ${reason}, closing connection`);
+    deadlines.get(connection.id)?.stop();
+    connection.close();
+  }
+
+  /** Answers a connection over a limit with 421 and closes it; recorded as a session. */
+  function refuse(socket: net.Socket, refusal: Exclude<ConnectionRefusal, null>): void {
+    const reason = refusal === 'too_many_connections' ? 'too many connections' : 'too many connections from your address';
+    const recorder = new SessionRecorder(originOf(socket));
+    recorder.failed({ stage: 'smtp', code: refusal, message: `Refused: ${reason}` });
+    socket.on('error', () => undefined);
+    // An implicit-TLS client expects a handshake, not a plaintext line: it is closed without one.
+    if (implicit) socket.destroy();
+    else {
+      const reply = `421 4.7.0 ${context.hostname} Error: ${reason}, try again later`;
+      recorder.server(reply);
+      socket.end(`${reply}\r\n`);
+    }
+    recorder.closed();
     save(recorder);
   }
 
@@ -227,19 +295,35 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
   const secureContext = implicit ? tls.createSecureContext(tlsOptions) : null;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
+    const remoteAddress = socket.remoteAddress ?? '';
+    const refusal = context.connectionLimits.admit(remoteAddress);
+    if (refusal !== null) {
+      refuse(socket, refusal);
+      return;
+    }
     socket.setNoDelay(true);
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    // Once, from whichever close is seen: smtp-server's STARTTLS upgrade removes every
+    // listener of the plain socket, and a TLS socket's close may be the only one.
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      sockets.delete(socket);
+      context.connectionLimits.release(remoteAddress);
+    };
+    socket.once('close', release);
     const recorder = new SessionRecorder(originOf(socket));
     if (!secureContext) {
-      startSession(socket, recorder);
+      startSession(socket, recorder, release);
       return;
     }
     acceptImplicitTls(
       socket,
       { secureContext, requestCert: tlsOptions.requestCert, rejectUnauthorized: tlsOptions.rejectUnauthorized, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS },
-      (tlsSocket) => startSession(tlsSocket, recorder),
+      (tlsSocket) => startSession(tlsSocket, recorder, release),
       (error) => {
+        release();
         recorder.failed({
           stage: 'tls',
           code: tlsFailureCode(error),

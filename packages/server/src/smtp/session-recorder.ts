@@ -3,6 +3,8 @@ import { readTlsInfo, tlsFailureCode } from './tls-info.js';
 import { plaintextTlsInfo, type AuthInfo, type SessionError, type SmtpSession } from '@mailwright/core';
 
 const MAX_TRANSCRIPT_LINES = 500;
+/** Characters of transcript kept per session: a client cannot make one session take more. */
+export const MAX_TRANSCRIPT_CHARS = 64 * 1024;
 const MAX_MESSAGE_IDS = 1000;
 const MAX_LINE_LENGTH = 512;
 const GREETING = /^(HELO|EHLO|LHLO)(?:\s+(\S+))?/i;
@@ -53,6 +55,8 @@ export class SessionRecorder {
   private upgradeError: unknown = null;
   /** The last command was AUTH: lines that are no command are credentials, even when AUTH was refused. */
   private inAuthExchange = false;
+  private transcriptChars = 0;
+  private transcriptFull = false;
 
   constructor(origin: SessionOrigin, openedAtMs = Date.now()) {
     this.openedAtMs = openedAtMs;
@@ -77,10 +81,18 @@ export class SessionRecorder {
   }
 
   private append(dir: 'client' | 'server', line: string): void {
+    if (this.transcriptFull) return;
     const { transcript } = this.session;
-    if (transcript.length >= MAX_TRANSCRIPT_LINES) return;
     const clipped = line.length > MAX_LINE_LENGTH ? `${line.slice(0, MAX_LINE_LENGTH)}… (${line.length} characters)` : line;
-    transcript.push({ at: Date.now() - this.openedAtMs, dir, line: transcript.length === MAX_TRANSCRIPT_LINES - 1 ? '… transcript truncated' : clipped });
+    const at = Date.now() - this.openedAtMs;
+    this.transcriptChars += clipped.length;
+    if (transcript.length === MAX_TRANSCRIPT_LINES - 1 || this.transcriptChars > MAX_TRANSCRIPT_CHARS) {
+      // The last line says why the rest is missing.
+      this.transcriptFull = true;
+      transcript.push({ at, dir, line: `… transcript truncated (at most ${MAX_TRANSCRIPT_LINES} lines and ${MAX_TRANSCRIPT_CHARS} characters are kept)` });
+      return;
+    }
+    transcript.push({ at, dir, line: clipped });
   }
 
   /** A command line from the client (already redacted by smtp-server). */

@@ -1,14 +1,30 @@
 import { EventEmitter } from 'node:events';
 import { compileFilter, isEmptyFilter, type CapturedMessage, type MessageFilter, type MessageMatcher, type SmtpSession } from '@mailwright/core';
-import type { MessageSummary } from '../analysis/parse-message.js';
+import { readMessageContent, type MessageContent, type MessageSummary } from '../analysis/parse-message.js';
 import type { MessageStore, MessageStoreEvents } from './message-store.js';
 import { storedSummary } from './stored-summary.js';
 import { createIdleQueue } from './idle-queue.js';
 import { messageId } from './message-id.js';
 import { TextCache } from './text-cache.js';
+import { ContentCache } from './content-cache.js';
 
 const MIB = 1024 * 1024;
 const BACKGROUND_READ_QUIET_MS = 100;
+const DEFAULT_MAX_MEMORY_BYTES = 512 * MIB;
+/** About what a message's record and summary take besides its raw bytes. */
+const MESSAGE_RECORD_BYTES = 1024;
+/** About what a session's record takes besides its transcript. */
+const SESSION_RECORD_BYTES = 1024;
+/** About what a transcript line takes besides its characters. */
+const TRANSCRIPT_LINE_BYTES = 64;
+const MESSAGE_ID_BYTES = 48;
+
+/** What a session is accounted for; its transcript only grows, so only new lines are counted on a re-save. */
+interface SessionSize {
+  bytes: number;
+  lines: number;
+  ids: number;
+}
 
 interface Entry {
   /**
@@ -18,6 +34,8 @@ interface Entry {
    */
   readonly message: CapturedMessage;
   readonly raw: Buffer;
+  /** Accounted against the memory budget. */
+  readonly bytes: number;
   read: boolean;
   /** The summary being read. */
   reading: Promise<MessageSummary> | null;
@@ -33,8 +51,17 @@ export interface MemoryStoreOptions {
   maxSessions: number;
   /** Reads what a message says (summary and text body) from its bytes. */
   summarize(raw: Buffer): Promise<MessageSummary>;
-  /** Memory for cached text bodies. Default 4 MiB. */
+  /**
+   * Memory budget in bytes: raw messages, session records with their transcripts, and the
+   * caches. Beyond it the oldest messages and closed sessions go. Default 512 MiB.
+   */
+  maxMemoryBytes?: number;
+  /** Parses a message for the detail views. Default: mailparser on this thread. */
+  readContent?(raw: Buffer): Promise<MessageContent>;
+  /** Memory for cached text bodies, part of the budget. Default 4 MiB or 1/16 of the budget, whichever is less. */
   textCacheBytes?: number;
+  /** Memory for cached parsed messages, part of the budget. Default 64 MiB or 1/8 of the budget, whichever is less. */
+  contentCacheBytes?: number;
   /** How long mail must pause before the messages nobody asked for are read in the background. Default 100 ms. */
   backgroundReadQuietMs?: number;
 }
@@ -61,8 +88,20 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
   /** Ascending by seq. */
   let entries: Entry[] = [];
   const byId = new Map<string, Entry>();
-  const texts = new TextCache(options.textCacheBytes ?? 4 * MIB);
+  const maxMemory = options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
+  const textCacheBytes = options.textCacheBytes ?? Math.min(4 * MIB, Math.floor(maxMemory / 16));
+  const contentCacheBytes = options.contentCacheBytes ?? Math.min(64 * MIB, Math.floor(maxMemory / 8));
+  /** What messages and sessions may take: the budget less what the caches may take. */
+  const retainedBudget = Math.max(0, maxMemory - textCacheBytes - contentCacheBytes);
+  const texts = new TextCache(textCacheBytes);
+  const contents = new ContentCache(contentCacheBytes);
+  const readContent = options.readContent ?? readMessageContent;
+  /** Parses in flight: concurrent requests for one message share one. */
+  const parsing = new Map<string, Promise<MessageContent>>();
   const sessions = new Map<string, SmtpSession>();
+  const sessionSizes = new Map<string, SessionSize>();
+  let messageBytes = 0;
+  let sessionBytes = 0;
   let seq = 0;
 
   function complete(entry: Entry, summary: MessageSummary): void {
@@ -172,11 +211,74 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
     { quietMs: options.backgroundReadQuietMs ?? BACKGROUND_READ_QUIET_MS, limit: options.maxMessages },
   );
 
+  /** Removes entries already taken out of `entries`. */
   function forget(ids: Iterable<string>): void {
     for (const id of ids) {
+      const entry = byId.get(id);
+      if (entry) messageBytes -= entry.bytes;
       byId.delete(id);
       texts.delete(id);
+      contents.delete(id);
     }
+  }
+
+  function dropSession(id: string): void {
+    sessions.delete(id);
+    const size = sessionSizes.get(id);
+    if (size) sessionBytes -= size.bytes;
+    sessionSizes.delete(id);
+  }
+
+  /** Counts what a saved session takes now: the lines and ids added since it was last saved. */
+  function accountSession(session: SmtpSession): void {
+    let size = sessionSizes.get(session.id);
+    if (size === undefined || session.transcript.length < size.lines) {
+      if (size) sessionBytes -= size.bytes;
+      size = { bytes: SESSION_RECORD_BYTES, lines: 0, ids: 0 };
+      sessionSizes.set(session.id, size);
+      sessionBytes += SESSION_RECORD_BYTES;
+    }
+    let added = (session.messageIds.length - size.ids) * MESSAGE_ID_BYTES;
+    const { transcript } = session;
+    for (let i = size.lines; i < transcript.length; i++) added += TRANSCRIPT_LINE_BYTES + (transcript[i] as { line: string }).line.length;
+    size.lines = transcript.length;
+    size.ids = session.messageIds.length;
+    size.bytes += added;
+    sessionBytes += added;
+  }
+
+  function* closedSessions(): Generator<SmtpSession> {
+    for (const session of sessions.values()) if (session.closedAt !== null) yield session;
+  }
+
+  /**
+   * Drops the oldest messages and closed sessions, oldest first, until what they take is within
+   * the budget; the newest message always stays. Returns the ids of the messages dropped.
+   */
+  function enforceBudget(): string[] {
+    let excess = messageBytes + sessionBytes - retainedBudget;
+    if (excess <= 0) return [];
+    const closed = closedSessions();
+    let session = closed.next();
+    let drop = 0;
+    while (excess > 0) {
+      const entry = drop < entries.length - 1 ? entries[drop] : undefined;
+      const oldSession = session.done ? undefined : session.value;
+      if (entry === undefined && oldSession === undefined) break;
+      // Both timestamps are ISO 8601 in UTC: they sort as strings.
+      if (entry !== undefined && (oldSession === undefined || entry.message.receivedAt <= oldSession.openedAt)) {
+        excess -= entry.bytes;
+        drop += 1;
+      } else if (oldSession !== undefined) {
+        excess -= sessionSizes.get(oldSession.id)?.bytes ?? 0;
+        dropSession(oldSession.id);
+        session = closed.next();
+      }
+    }
+    if (drop === 0) return [];
+    const expired = entries.splice(0, drop).map((old) => old.message.id);
+    forget(expired);
+    return expired;
   }
 
   const store: MessageStore = {
@@ -206,9 +308,10 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
         listener,
         tags,
       };
-      const entry: Entry = { message, raw, read: false, reading: null };
+      const entry: Entry = { message, raw, bytes: raw.length + MESSAGE_RECORD_BYTES, read: false, reading: null };
       entries.push(entry);
       byId.set(message.id, entry);
+      messageBytes += entry.bytes;
       if (summary) complete(entry, summary);
       else unread.push(entry);
       let expired: string[] = [];
@@ -216,6 +319,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
         expired = entries.splice(0, entries.length - options.maxMessages).map((old) => old.message.id);
         forget(expired);
       }
+      if (messageBytes + sessionBytes > retainedBudget) expired = expired.concat(enforceBudget());
       if (summary) emitter.emit('message', message, summary.text);
       if (expired.length > 0) emitter.emit('deleted', expired);
       return { id: message.id, seq };
@@ -252,6 +356,32 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       }
       return found;
     },
+    async getContent(id) {
+      const entry = byId.get(id);
+      if (!entry) return null;
+      const cached = contents.get(id);
+      if (cached) return cached;
+      let pending = parsing.get(id);
+      if (!pending) {
+        pending = readContent(entry.raw).then(
+          (content) => {
+            parsing.delete(id);
+            if (isStored(entry)) contents.set(id, content);
+            return content;
+          },
+          (error: unknown) => {
+            parsing.delete(id);
+            throw error;
+          },
+        );
+        parsing.set(id, pending);
+      }
+      return pending;
+    },
+    memoryUsage() {
+      const caches = texts.bytes + contents.bytes;
+      return { messages: messageBytes, sessions: sessionBytes, caches, total: messageBytes + sessionBytes + caches, budget: maxMemory };
+    },
     async deleteMessage(id) {
       if (!byId.has(id)) return false;
       entries = entries.filter((entry) => entry.message.id !== id);
@@ -264,7 +394,9 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
         const ids = entries.map((entry) => entry.message.id);
         entries = [];
         byId.clear();
+        messageBytes = 0;
         texts.clear();
+        contents.clear();
         unread.clear();
         emitter.emit('cleared');
         return ids;
@@ -289,13 +421,16 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
     async saveSession(session) {
       // Map insertion order is arrival order; a re-save keeps the original position.
       sessions.set(session.id, session);
+      accountSession(session);
       if (sessions.size > options.maxSessions) {
         for (const [id, old] of sessions) {
           if (sessions.size <= options.maxSessions) break;
-          if (old.closedAt !== null) sessions.delete(id);
+          if (old.closedAt !== null) dropSession(id);
         }
       }
+      const expired = messageBytes + sessionBytes > retainedBudget ? enforceBudget() : [];
       emitter.emit('session', session);
+      if (expired.length > 0) emitter.emit('deleted', expired);
     },
     async getSession(id) {
       return sessions.get(id) ?? null;
@@ -303,7 +438,26 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
     async listSessions(query) {
       const all = [...sessions.values()].filter((session) => query.listener === undefined || session.listener === query.listener);
       all.reverse();
-      return { sessions: all.slice(0, query.limit), total: all.length };
+      let start = 0;
+      if (query.cursor !== undefined) {
+        const cursor = query.cursor;
+        const at = all.findIndex((session) => session.id === cursor);
+        // A cursor whose session has gone meanwhile: ids sort by creation.
+        start = at >= 0 ? at + 1 : all.findIndex((session) => session.id < cursor);
+        if (start < 0) start = all.length;
+      }
+      const page: SmtpSession[] = [];
+      let bytes = 0;
+      for (let i = start; i < all.length && page.length < query.limit; i++) {
+        const session = all[i] as SmtpSession;
+        const size = sessionSizes.get(session.id)?.bytes ?? SESSION_RECORD_BYTES;
+        if (query.maxBytes !== undefined && page.length > 0 && bytes + size > query.maxBytes) break;
+        bytes += size;
+        page.push(session);
+      }
+      const last = page[page.length - 1];
+      const more = last !== undefined && start + page.length < all.length;
+      return { sessions: page, total: all.length, nextCursor: more ? last.id : null };
     },
     on(event, listener) {
       emitter.on(event, listener as never);

@@ -1,5 +1,5 @@
 import type { CapturedMessage, MessageFilter, SmtpSession } from '@mailwright/core';
-import type { MessageSummary } from '../analysis/parse-message.js';
+import type { MessageContent, MessageSummary } from '../analysis/parse-message.js';
 
 /** The fields of a CapturedMessage that its own bytes tell: what `summarizeMessage` reads. */
 export type SummaryField = Exclude<keyof MessageSummary, 'text'>;
@@ -24,6 +24,41 @@ export interface MessageQuery {
   before?: number;
   /** Only messages with `seq > after`. */
   after?: number;
+}
+
+/** A page query over sessions, newest first. */
+export interface SessionQuery {
+  /** At most this many (the API caps it). */
+  limit: number;
+  /** Only sessions of this listener. */
+  listener?: string;
+  /** Only sessions older than the one with this id: the `nextCursor` of the previous page. */
+  cursor?: string;
+  /** Stop adding sessions once their transcripts and records reach about this many bytes (at least one is returned). */
+  maxBytes?: number;
+}
+
+/** A page of sessions. */
+export interface SessionPage {
+  sessions: SmtpSession[];
+  /** Sessions matching the query (without `cursor`). */
+  total: number;
+  /** The cursor of the next page, or null when this one reaches the oldest. */
+  nextCursor: string | null;
+}
+
+/** The bytes the store accounts for, against its budget. */
+export interface MemoryUsage {
+  /** Raw messages with their records. */
+  messages: number;
+  /** Session records with their transcripts. */
+  sessions: number;
+  /** Caches of parsed message content and text bodies. */
+  caches: number;
+  /** Everything above. */
+  total: number;
+  /** The budget (`maxMemory`); `total` stays within it. */
+  budget: number;
 }
 
 /** What the store tells its listeners. */
@@ -61,8 +96,12 @@ export interface MessageStore {
   /** Records a new or changed session and emits `session`. */
   saveSession(session: SmtpSession): Promise<void>;
   getSession(id: string): Promise<SmtpSession | null>;
-  /** Newest first. */
-  listSessions(query: { limit: number; listener?: string }): Promise<{ sessions: SmtpSession[]; total: number }>;
+  /** Newest first, in pages. */
+  listSessions(query: SessionQuery): Promise<SessionPage>;
+  /** The parsed content of a message (headers, bodies, attachments), parsed once and cached; null when it is gone. */
+  getContent(id: string): Promise<MessageContent | null>;
+  /** The bytes held, against the memory budget. */
+  memoryUsage(): MemoryUsage;
   on<E extends keyof MessageStoreEvents>(event: E, listener: (...args: MessageStoreEvents[E]) => void): this;
   off<E extends keyof MessageStoreEvents>(event: E, listener: (...args: MessageStoreEvents[E]) => void): this;
   /** Number of listeners of an event, so that nobody builds frames for nobody. */

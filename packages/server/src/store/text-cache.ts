@@ -11,6 +11,11 @@ export class TextCache {
     this.#budgetBytes = budgetBytes;
   }
 
+  /** Bytes held now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   get(id: string): string | undefined {
     const text = this.#texts.get(id);
     if (text !== undefined) {
