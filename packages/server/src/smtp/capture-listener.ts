@@ -9,6 +9,8 @@ import type { Logger } from '../logger.js';
 import { SessionRecorder } from './session-recorder.js';
 import { tlsFailureCode } from './tls-info.js';
 import { acceptImplicitTls } from './implicit-tls.js';
+import { assertTlsCapabilities, effectiveCipherList, sessionIdContextOf } from './tls-capabilities.js';
+import { captureStarttlsClientHello } from './starttls-client-hello.js';
 import { createTranscriptLogger } from './transcript-logger.js';
 import { applyStarttlsPolicy, MUST_STARTTLS_REPLY } from './connection-policy.js';
 import { checkCredentials } from './check-credentials.js';
@@ -54,19 +56,29 @@ function smtpReply(responseCode: number, text: string): Error & { responseCode: 
 export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { port: number }, context: CaptureContext): Promise<StartedCaptureListener> {
   const { store, logger } = context;
   const certificate =
-    info.certificate === 'valid' && context.customCertificate ? context.customCertificate : await context.authority.serverCertificate(info.certificate);
+    info.certificate === 'valid' && info.keyType === 'ecdsa-p256' && context.customCertificate
+      ? context.customCertificate
+      : await context.authority.serverCertificate(info.certificate, info.keyType);
   const implicit = info.tls === 'implicit';
   const requestCert = info.clientCertificate !== 'off';
-  const tlsOptions = {
+  const ciphers = effectiveCipherList(info);
+  const secureContextOptions = {
     key: certificate.key,
     cert: certificate.cert,
     ca: requestCert ? [context.authority.caPem] : undefined,
     minVersion: info.minVersion,
     maxVersion: info.maxVersion,
-    ...(info.ciphers ? { ciphers: info.ciphers } : {}),
+    ...(ciphers ? { ciphers } : {}),
+    sessionIdContext: sessionIdContextOf(info.name),
+  } satisfies tls.SecureContextOptions;
+  const tlsOptions = {
+    ...secureContextOptions,
     requestCert,
     rejectUnauthorized: info.clientCertificate === 'require',
-  } satisfies tls.SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean };
+  };
+  // Whatever this listener cannot do is refused now, not discovered by every client later.
+  const usesTls = implicit || (info.tls === 'starttls' && (info.starttls === 'offer' || info.starttls === 'require'));
+  await assertTlsCapabilities(info, secureContextOptions, usesTls);
 
   const recorders = new Map<string, SessionRecorder>();
   /** Live smtp-server connections by session id. */
@@ -208,6 +220,7 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
       if (recorders.has(connection.id)) options.onClose?.(connection.session as SMTPServerSession, () => undefined);
     });
     applyStarttlsPolicy(connection, policy, recorder);
+    if (!implicit) captureStarttlsClientHello(connection, (hello) => recorder.clientHello(hello));
     // smtp-server's own connect() waits 100 ms before the greeting to catch early
     // talkers, an anti-spam measure that would cost every test 100 ms per connection.
     connection._setListeners(() => connection.connectionReady());
@@ -238,9 +251,13 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     acceptImplicitTls(
       socket,
       { secureContext, requestCert: tlsOptions.requestCert, rejectUnauthorized: tlsOptions.rejectUnauthorized, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS },
-      (tlsSocket) => startSession(tlsSocket, recorder),
-      (error) => {
-        recorder.failed({
+      (tlsSocket, hello) => {
+        recorder.clientHello(hello);
+        startSession(tlsSocket, recorder);
+      },
+      (error, hello) => {
+        recorder.clientHello(hello);
+        recorder.handshakeFailed('implicit', {
           stage: 'tls',
           code: tlsFailureCode(error),
           message: error instanceof Error ? error.message : 'connection closed during the TLS handshake',
