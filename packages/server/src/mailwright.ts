@@ -120,6 +120,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
         info,
         listeners: { list: () => listeners.list(), create: (config) => listeners.start(config), remove: (name) => listeners.remove(name) },
         issueClientCertificate: (commonName) => authority.issueClientCertificate(commonName),
+        intermediateCaPem: () => authority.intermediateCaPem(),
         health: async () => listeners.health(),
         logger,
       }),

@@ -20,6 +20,10 @@ const HOST_NAME = 0x00;
 export function readClientHelloServername(bytes: Buffer): string | null {
   let offset = 0;
   const need = (length: number): boolean => offset + length <= bytes.length;
+  // Skips a vector whose length prefix is read first (`offset += u8()` would add to the old offset).
+  const skip = (length: number): void => {
+    offset += length;
+  };
   const u8 = (): number => bytes.readUInt8(offset++);
   const u16 = (): number => {
     const value = bytes.readUInt16BE(offset);
@@ -33,13 +37,14 @@ export function readClientHelloServername(bytes: Buffer): string | null {
   if (!need(4) || u8() !== CLIENT_HELLO) return null;
   offset += 3 + 2 + 32;
   if (!need(1)) return null;
-  offset += u8(); // legacy_session_id
+  skip(u8()); // legacy_session_id
   if (!need(2)) return null;
-  offset += u16(); // cipher_suites
+  skip(u16()); // cipher_suites
   if (!need(1)) return null;
-  offset += u8(); // legacy_compression_methods
+  skip(u8()); // legacy_compression_methods
   if (!need(2)) return null;
-  const extensionsEnd = Math.min(bytes.length, offset + 2 + u16());
+  const extensionsLength = u16();
+  const extensionsEnd = Math.min(bytes.length, offset + extensionsLength);
   while (offset + 4 <= extensionsEnd) {
     const type = u16();
     const length = u16();
