@@ -224,3 +224,23 @@ describe('keyType', () => {
   });
 });
 
+
+describe('PEM over the API ends with a newline', () => {
+  it('GET /tls/ca.pem, GET /tls/intermediate.pem and POST /tls/client-certificates', async () => {
+    const ca = await (await t.request('/tls/ca.pem')).text();
+    expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\n$/);
+    expect(await (await t.request('/tls/intermediate.pem')).text()).toMatch(/-----END CERTIFICATE-----\n$/);
+    const response = await t.request('/tls/client-certificates', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ commonName: 'billing' }),
+    });
+    expect(response.status).toBe(201);
+    const issued = (await response.json()) as { cert: string; key: string; ca: string };
+    expect(issued.cert).toMatch(/-----END CERTIFICATE-----\n$/);
+    expect(issued.key).toMatch(/-----END PRIVATE KEY-----\n$/);
+    expect(issued.ca).toBe(ca);
+    // Concatenated, they are still well-formed PEM blocks.
+    expect((issued.cert + issued.ca).match(/^-----BEGIN CERTIFICATE-----$/gm)).toHaveLength(2);
+  });
+});
