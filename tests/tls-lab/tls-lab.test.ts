@@ -248,7 +248,12 @@ describe('recipe: the certificates a sender meets in the wild', () => {
     return response.text();
   }
 
+  // The table of docs/tls.md ("Certificate profiles").
   const cases = [
+    { certificate: 'expired', opensslSays: /certificate has expired/, alert: 'certificate_expired', nodeSays: /certificate has expired/ },
+    { certificate: 'not-yet-valid', opensslSays: /certificate is not yet valid/, alert: 'bad_certificate', nodeSays: /certificate is not yet valid/ },
+    { certificate: 'self-signed', opensslSays: /self-signed certificate/, alert: 'unknown_ca', nodeSays: /self-signed certificate/ },
+    { certificate: 'wrong-host', opensslSays: /hostname mismatch/, alert: 'bad_certificate', nodeSays: /Hostname\/IP does not match certificate's altnames/ },
     { certificate: 'unknown-ca', opensslSays: /unable to get local issuer certificate/, alert: 'unknown_ca', nodeSays: /unable to verify the first certificate/ },
     { certificate: 'weak-signature', opensslSays: /CA signature digest algorithm too weak/, alert: 'bad_certificate', nodeSays: /digest algorithm too weak/ },
     { certificate: 'incomplete-chain', opensslSays: /unable to get local issuer certificate/, alert: 'unknown_ca', nodeSays: /unable to verify the first certificate/ },
@@ -266,6 +271,8 @@ describe('recipe: the certificates a sender meets in the wild', () => {
           '-CAfile',
           await caFile('ca', mail.ca),
           '-verify_return_error',
+          '-verify_hostname',
+          'localhost',
           '-servername',
           'localhost',
         ]);

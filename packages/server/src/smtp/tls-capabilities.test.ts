@@ -225,6 +225,20 @@ describe('keyType', () => {
 });
 
 
+describe('cipher.version is the suite’s lowest version, protocol the negotiated one', () => {
+  it('ECDHE-ECDSA-AES256-SHA over TLS 1.2 records protocol TLSv1.2 and cipher.version TLSv1.0', async () => {
+    const client = await RawSmtpClient.connect({ host: HOST, port: t.listenerPort('smtp') });
+    await client.ehlo();
+    await client.starttls({ ca: t.server.ca, servername: 'localhost', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-SHA' });
+    await client.ehlo();
+    const replies = await client.sendMessage({ from: 'app@app.test', to: ['rcpt@inbox.test'], data: 'Subject: cipher version\r\n\r\nbody\r\n' });
+    expect(replies.final?.code).toBe(250);
+    await client.quit();
+    const { messages } = await t.messages({ subject: 'cipher version' });
+    expect(messages[0]?.tls).toMatchObject({ protocol: 'TLSv1.2', cipher: { name: 'ECDHE-ECDSA-AES256-SHA', version: 'TLSv1.0' } });
+  });
+});
+
 describe('PEM over the API ends with a newline', () => {
   it('GET /tls/ca.pem, GET /tls/intermediate.pem and POST /tls/client-certificates', async () => {
     const ca = await (await t.request('/tls/ca.pem')).text();
