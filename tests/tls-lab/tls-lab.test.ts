@@ -254,9 +254,19 @@ describe('recipe: the certificates a sender meets in the wild', () => {
     { certificate: 'not-yet-valid', opensslSays: /certificate is not yet valid/, alert: 'bad_certificate', nodeSays: /certificate is not yet valid/ },
     { certificate: 'self-signed', opensslSays: /self-signed certificate/, alert: 'unknown_ca', nodeSays: /self-signed certificate/ },
     { certificate: 'wrong-host', opensslSays: /hostname mismatch/, alert: 'bad_certificate', nodeSays: /Hostname\/IP does not match certificate's altnames/ },
-    { certificate: 'unknown-ca', opensslSays: /unable to get local issuer certificate/, alert: 'unknown_ca', nodeSays: /unable to verify the first certificate/ },
+    {
+      certificate: 'unknown-ca',
+      opensslSays: /unable to get local issuer certificate/,
+      alert: 'unknown_ca',
+      nodeSays: /unable to verify the first certificate/,
+    },
     { certificate: 'weak-signature', opensslSays: /CA signature digest algorithm too weak/, alert: 'bad_certificate', nodeSays: /digest algorithm too weak/ },
-    { certificate: 'incomplete-chain', opensslSays: /unable to get local issuer certificate/, alert: 'unknown_ca', nodeSays: /unable to verify the first certificate/ },
+    {
+      certificate: 'incomplete-chain',
+      opensslSays: /unable to get local issuer certificate/,
+      alert: 'unknown_ca',
+      nodeSays: /unable to verify the first certificate/,
+    },
   ] as const;
 
   for (const { certificate, opensslSays, alert, nodeSays } of cases) {
@@ -327,7 +337,12 @@ describe('recipe: the certificates a sender meets in the wild', () => {
     ]);
     expect(withIntermediate.output).toContain('Verification: OK');
 
-    const app = nodemailer.createTransport({ host: lab.endpoint.host, port: lab.endpoint.port, secure: true, tls: { ca: [mail.ca, intermediate], servername: 'localhost' } });
+    const app = nodemailer.createTransport({
+      host: lab.endpoint.host,
+      port: lab.endpoint.port,
+      secure: true,
+      tls: { ca: [mail.ca, intermediate], servername: 'localhost' },
+    });
     await app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' });
     expect(await lab.messages()).toHaveLength(1);
   });

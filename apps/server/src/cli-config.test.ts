@@ -239,7 +239,9 @@ describe('resolveCliConfig: --listener', () => {
       { name: 'rsa', keyType: 'rsa-2048', certificate: 'incomplete-chain' },
     ]);
     expect(serve(['--listener', 'name=weak,keyType=rsa-1024,certificate=weak-signature']).options.listeners?.[0]).toMatchObject({ keyType: 'rsa-1024' });
-    expect(problems(['--listener', 'name=lab,key-type=dsa'])).toEqual([{ source: '--listener (lab)', message: expect.stringMatching(/^keyType: .*"ecdsa-p256"/) }]);
+    expect(problems(['--listener', 'name=lab,key-type=dsa'])).toEqual([
+      { source: '--listener (lab)', message: expect.stringMatching(/^keyType: .*"ecdsa-p256"/) },
+    ]);
   });
 
   it('keeps colons in cipher lists', () => {

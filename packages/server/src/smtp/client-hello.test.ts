@@ -9,7 +9,9 @@ async function captureClientHello(options: tls.ConnectionOptions): Promise<Buffe
   await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
   try {
     const { port } = server.address() as net.AddressInfo;
-    const received = new Promise<Buffer>((resolve) => server.once('connection', (socket) => socket.once('data', (chunk: Buffer) => (resolve(chunk), socket.destroy()))));
+    const received = new Promise<Buffer>((resolve) =>
+      server.once('connection', (socket) => socket.once('data', (chunk: Buffer) => (resolve(chunk), socket.destroy()))),
+    );
     const client = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...options });
     client.on('error', () => undefined);
     const hello = await received;

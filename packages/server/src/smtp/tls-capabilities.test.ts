@@ -51,7 +51,9 @@ async function sessionIds(listener: string): Promise<Set<string>> {
   return new Set(sessions.map((session) => session.id));
 }
 
-async function createListener(config: ListenerConfig): Promise<{ status: number; body: { error?: { code: string; message: string } } & Partial<ListenerInfo> }> {
+async function createListener(
+  config: ListenerConfig,
+): Promise<{ status: number; body: { error?: { code: string; message: string } } & Partial<ListenerInfo> }> {
   const response = await t.request('/listeners', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(config) });
   return { status: response.status, body: (await response.json()) as { error?: { code: string; message: string } } & Partial<ListenerInfo> };
 }
@@ -67,22 +69,26 @@ describe('TLS 1.0 and 1.1 windows really negotiate', () => {
   it.for(cases)('openssl s_client $flag against $listener negotiates $protocol, and the record says so', async (testCase, context) => {
     const openssl = requireExecutable('openssl', context);
     const before = await sessionIds(testCase.listener);
-    const result = await runProcess(openssl, [
-      's_client',
-      '-connect',
-      `${HOST}:${t.listenerPort(testCase.listener)}`,
-      ...(testCase.starttls ? ['-starttls', 'smtp'] : []),
-      testCase.flag,
-      '-cipher',
-      LEGACY_CLIENT_CIPHERS,
-      '-CAfile',
-      caFile,
-      '-servername',
-      'localhost',
-      '-verify_return_error',
-      '-crlf',
-      '-ign_eof',
-    ], { input: 'EHLO legacy.client.test\nQUIT\n' });
+    const result = await runProcess(
+      openssl,
+      [
+        's_client',
+        '-connect',
+        `${HOST}:${t.listenerPort(testCase.listener)}`,
+        ...(testCase.starttls ? ['-starttls', 'smtp'] : []),
+        testCase.flag,
+        '-cipher',
+        LEGACY_CLIENT_CIPHERS,
+        '-CAfile',
+        caFile,
+        '-servername',
+        'localhost',
+        '-verify_return_error',
+        '-crlf',
+        '-ign_eof',
+      ],
+      { input: 'EHLO legacy.client.test\nQUIT\n' },
+    );
     expect(result.stdout).toMatch(new RegExp(`Protocol\\s*: ${testCase.protocol.replace('.', '\\.')}\\n`));
     expect(result.stdout).toContain('Verification: OK');
     expect(result.stdout).toMatch(/^221 /m);
@@ -128,7 +134,14 @@ describe('TLS 1.0 and 1.1 windows really negotiate', () => {
 
   it('the default listeners keep OpenSSL’s security level: a client offering only TLS 1.0 and 1.1 gets no session', async () => {
     const error = await new Promise<Error>((resolve, reject) => {
-      const socket = tls.connect({ host: HOST, port: t.listenerPort('smtps'), minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: LEGACY_CLIENT_CIPHERS, rejectUnauthorized: false });
+      const socket = tls.connect({
+        host: HOST,
+        port: t.listenerPort('smtps'),
+        minVersion: 'TLSv1',
+        maxVersion: 'TLSv1.1',
+        ciphers: LEGACY_CLIENT_CIPHERS,
+        rejectUnauthorized: false,
+      });
       socket.once('secureConnect', () => reject(new Error(`negotiated ${String(socket.getProtocol())}`)));
       socket.once('error', resolve);
     });
@@ -142,7 +155,10 @@ describe('what a listener cannot do is refused at creation (400)', () => {
     [{ name: 'ecdsa-suites-rsa-key', keyType: 'rsa-2048', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }, /TLSv1\.2: no cipher suite .* rsa-2048 key/],
     [{ name: 'rsa-suites-ecdsa-key', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA', maxVersion: 'TLSv1.2' }, /TLSv1\.2: no cipher suite .* ecdsa-p256 key/],
     [{ name: 'tls10-high-level', minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=2' }, /TLSv1: .*TLSv1\.1: /],
-    [{ name: 'implicit-bad', tls: 'implicit', keyType: 'rsa-2048', ciphers: 'ECDHE-ECDSA-AES256-SHA', minVersion: 'TLSv1', maxVersion: 'TLSv1.2' }, /TLSv1: .*TLSv1\.1: .*TLSv1\.2: /],
+    [
+      { name: 'implicit-bad', tls: 'implicit', keyType: 'rsa-2048', ciphers: 'ECDHE-ECDSA-AES256-SHA', minVersion: 'TLSv1', maxVersion: 'TLSv1.2' },
+      /TLSv1: .*TLSv1\.1: .*TLSv1\.2: /,
+    ],
   ] as [ListenerConfig, RegExp][])('POST /listeners %o → 400 INVALID_REQUEST saying why', async (config, reason) => {
     const { status, body } = await createListener(config);
     expect(status).toBe(400);
@@ -194,16 +210,11 @@ describe('keyType', () => {
   it('rsa-1024 is served, and a default-configured OpenSSL client refuses it (key too weak); the session records the refusal', async (context) => {
     const openssl = requireExecutable('openssl', context);
     const before = await sessionIds('weak-key');
-    const result = await runProcess(openssl, [
-      's_client',
-      '-connect',
-      `${HOST}:${t.listenerPort('weak-key')}`,
-      '-CAfile',
-      caFile,
-      '-servername',
-      'localhost',
-      '-verify_return_error',
-    ], { input: 'QUIT\r\n' });
+    const result = await runProcess(
+      openssl,
+      ['s_client', '-connect', `${HOST}:${t.listenerPort('weak-key')}`, '-CAfile', caFile, '-servername', 'localhost', '-verify_return_error'],
+      { input: 'QUIT\r\n' },
+    );
     expect(result.code).not.toBe(0);
     expect(result.stdout + result.stderr).toMatch(/key too (small|weak)/i);
     const session = await lastSession('weak-key', before);
@@ -223,7 +234,6 @@ describe('keyType', () => {
     expect(await connect()).toBe('accepted');
   });
 });
-
 
 describe('cipher.version is the suite’s lowest version, protocol the negotiated one', () => {
   it('ECDHE-ECDSA-AES256-SHA over TLS 1.2 records protocol TLSv1.2 and cipher.version TLSv1.0', async () => {

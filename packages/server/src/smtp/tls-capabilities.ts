@@ -17,9 +17,7 @@ type TlsPolicy = Pick<ListenerInfo, 'name' | 'certificate' | 'keyType' | 'minVer
  * at its default levels. Only such a listener gets the lower level.
  */
 export function needsLegacySecurityLevel(policy: TlsPolicy): boolean {
-  return (
-    TLS_VERSIONS.indexOf(policy.minVersion) < TLS_VERSIONS.indexOf('TLSv1.2') || policy.keyType === 'rsa-1024' || policy.certificate === 'weak-signature'
-  );
+  return TLS_VERSIONS.indexOf(policy.minVersion) < TLS_VERSIONS.indexOf('TLSv1.2') || policy.keyType === 'rsa-1024' || policy.certificate === 'weak-signature';
 }
 
 /**

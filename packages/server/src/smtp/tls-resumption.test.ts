@@ -22,7 +22,9 @@ let workDir: string;
 
 beforeAll(async () => {
   t = await startTestServer({
-    listeners: KINDS.flatMap((kind) => CLIENT_CERTIFICATE.map((clientCertificate) => ({ name: listenerName(kind, clientCertificate), tls: kind, clientCertificate }))),
+    listeners: KINDS.flatMap((kind) =>
+      CLIENT_CERTIFICATE.map((clientCertificate) => ({ name: listenerName(kind, clientCertificate), tls: kind, clientCertificate })),
+    ),
   });
   clientCert = await (await loadTestAuthority({ dataDir: t.dataDir, hostnames: [] })).issueClientCertificate('resuming-client');
   workDir = await mkdtemp(join(tmpdir(), 'mailwright-resumption-'));
@@ -61,7 +63,8 @@ async function deliver(
   subject: string,
 ): Promise<{ session: Buffer | undefined; resumed: boolean }> {
   const port = t.listenerPort(listener);
-  const client = kind === 'implicit' ? await RawSmtpClient.connect({ host: HOST, port, implicitTls: options }) : await RawSmtpClient.connect({ host: HOST, port });
+  const client =
+    kind === 'implicit' ? await RawSmtpClient.connect({ host: HOST, port, implicitTls: options }) : await RawSmtpClient.connect({ host: HOST, port });
   await client.ehlo();
   if (kind === 'starttls') await client.starttls(options);
   // The EHLO round trip after the handshake also brings in a TLS 1.3 session ticket.
@@ -167,7 +170,8 @@ describe('the SNI of a failed handshake is recorded, with the mode that was atte
         const options = { ca: t.server.ca, servername: SNI, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', cert: clientCert.cert, key: clientCert.key } as const;
         // TLS 1.3 with a client certificate works; a certificate-less client is refused instead.
         const { cert: _cert, key: _key, ...withoutCertificate } = options;
-        if (kind === 'implicit') await RawSmtpClient.connect({ host: HOST, port: t.listenerPort(listener), implicitTls: withoutCertificate }).then((client) => client.quit());
+        if (kind === 'implicit')
+          await RawSmtpClient.connect({ host: HOST, port: t.listenerPort(listener), implicitTls: withoutCertificate }).then((client) => client.quit());
         else {
           const client = await RawSmtpClient.connect({ host: HOST, port: t.listenerPort(listener) });
           await client.ehlo();
@@ -185,7 +189,15 @@ describe('the SNI of a failed handshake is recorded, with the mode that was atte
   it('implicit: a handshake that fails before OpenSSL reads the server name (no common version)', async () => {
     const known = await sessionIds('implicit-off');
     const error = await new Promise<Error>((resolve, reject) => {
-      const socket = tls.connect({ host: HOST, port: t.listenerPort('implicit-off'), servername: SNI, minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0', rejectUnauthorized: false });
+      const socket = tls.connect({
+        host: HOST,
+        port: t.listenerPort('implicit-off'),
+        servername: SNI,
+        minVersion: 'TLSv1',
+        maxVersion: 'TLSv1.1',
+        ciphers: 'DEFAULT@SECLEVEL=0',
+        rejectUnauthorized: false,
+      });
       socket.once('secureConnect', () => reject(new Error('negotiated')));
       socket.once('error', resolve);
     });

@@ -186,7 +186,11 @@ export async function writeFileAtomic(path: string, content: string, mode = 0o64
   }
   // The rename itself is durable once the directory is flushed (not possible everywhere).
   const directory = await open(dirname(path), 'r').catch(() => null);
-  if (directory) await directory.sync().catch(() => undefined).finally(() => directory.close());
+  if (directory)
+    await directory
+      .sync()
+      .catch(() => undefined)
+      .finally(() => directory.close());
 }
 
 async function readIfPresent(path: string): Promise<string | null> {
