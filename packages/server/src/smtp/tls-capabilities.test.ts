@@ -154,6 +154,8 @@ describe('what a listener cannot do is refused at creation (400)', () => {
     [{ name: 'bad-ciphers', ciphers: 'NOT-A-CIPHER' }, /OpenSSL rejects the cipher list "NOT-A-CIPHER"/],
     [{ name: 'ecdsa-suites-rsa-key', keyType: 'rsa-2048', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }, /TLSv1\.2: no cipher suite .* rsa-2048 key/],
     [{ name: 'rsa-suites-ecdsa-key', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA', maxVersion: 'TLSv1.2' }, /TLSv1\.2: no cipher suite .* ecdsa-p256 key/],
+    [{ name: 'tls13-only-ignored', minVersion: 'TLSv1.3', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }, /names no TLS 1\.3 suite/],
+    [{ name: 'tls13-suites-only', ciphers: 'TLS_AES_128_GCM_SHA256' }, /TLSv1\.2 is in the window TLSv1\.2–TLSv1\.3 but cannot be negotiated/],
     [{ name: 'tls10-high-level', minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=2' }, /TLSv1: .*TLSv1\.1: /],
     [
       { name: 'implicit-bad', tls: 'implicit', keyType: 'rsa-2048', ciphers: 'ECDHE-ECDSA-AES256-SHA', minVersion: 'TLSv1', maxVersion: 'TLSv1.2' },
@@ -182,6 +184,15 @@ describe('what a listener cannot do is refused at creation (400)', () => {
     );
     expect(isMailwrightError(error) && error.code).toBe(ErrorCode.INVALID_REQUEST);
     expect((error as Error).message).toMatch(/Listener "lab" cannot work as configured/);
+  });
+
+  it('a TLS 1.3-only listener may restrict its TLS 1.3 suites', async () => {
+    const created = await createListener({ name: 'tls13-restricted', tls: 'implicit', minVersion: 'TLSv1.3', ciphers: 'TLS_CHACHA20_POLY1305_SHA256' });
+    expect(created.status).toBe(201);
+    const client = await RawSmtpClient.connect({ host: HOST, port: created.body.port!, implicitTls: { ca: t.server.ca, servername: 'localhost' } });
+    expect(client.tls?.cipher?.name).toBe('TLS_CHACHA20_POLY1305_SHA256');
+    await client.quit();
+    await t.request('/listeners/tls13-restricted', { method: 'DELETE' });
   });
 
   it('a plaintext-only listener is not probed, but a cipher list OpenSSL rejects is still refused', async () => {

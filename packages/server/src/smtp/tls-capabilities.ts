@@ -8,6 +8,7 @@ const PROBE_TIMEOUT_MS = 5_000;
 /** What the probing client accepts: anything OpenSSL can still do, so that only the server limits the result. */
 const PROBE_CLIENT_CIPHERS = 'ALL:@SECLEVEL=0';
 const SECURITY_LEVEL = /@SECLEVEL=\d/i;
+const TLS13_SUITE = /(?:^|:)TLS_/;
 
 type TlsPolicy = Pick<ListenerInfo, 'name' | 'certificate' | 'keyType' | 'minVersion' | 'maxVersion' | 'ciphers'>;
 
@@ -115,6 +116,13 @@ export async function assertTlsCapabilities(policy: TlsPolicy, options: tls.Secu
       policy.ciphers !== null
         ? `OpenSSL rejects the cipher list "${policy.ciphers}" (${reason}); see \`openssl ciphers -v\` for the names`
         : `the certificate and key cannot be used (${reason})`,
+    ]);
+  }
+  // Node.js applies the TLS_* names of a list to TLS 1.3 and the rest to TLS 1.2 and below: a
+  // TLS 1.3-only listener whose list names no TLS 1.3 suite would silently ignore it.
+  if (policy.ciphers !== null && policy.minVersion === 'TLSv1.3' && !TLS13_SUITE.test(policy.ciphers)) {
+    throw refuse(policy.name, [
+      `ciphers "${policy.ciphers}" names no TLS 1.3 suite (such as TLS_AES_128_GCM_SHA256) and the window ${policy.minVersion}–${policy.maxVersion} has no older version it would apply to`,
     ]);
   }
   if (!handshakes) return;
