@@ -100,7 +100,8 @@ export interface ListenerInfo {
   tls: 'starttls' | 'implicit' | 'none';
   starttls: 'offer' | 'require' | 'off' | 'fail';
   certificate: CertificateProfile;
-  keyType: KeyType;
+  /** The key of the certificate it serves; null when that is the certificate given with `--tls-cert`. */
+  keyType: KeyType | null;
   minVersion: TlsVersion;
   maxVersion: TlsVersion;
   ciphers: string | null;

@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { SMTPServer, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
-import type { ListenerInfo } from '@mailwright/core';
+import type { KeyType, ListenerInfo } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 import type { CertificateAndKey, TestAuthority } from '../tls/test-authority.js';
 import type { Logger } from '../logger.js';
@@ -53,12 +53,14 @@ function smtpReply(responseCode: number, text: string): Error & { responseCode: 
  * smtp-server speaks the protocol; the listening socket (and the implicit TLS handshake)
  * is ours, so that failed handshakes become sessions too.
  */
-export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { port: number }, context: CaptureContext): Promise<StartedCaptureListener> {
+export async function startCaptureListener(
+  info: Omit<ListenerInfo, 'port' | 'keyType'> & { port: number; keyType: KeyType },
+  context: CaptureContext,
+): Promise<StartedCaptureListener> {
   const { store, logger } = context;
-  const certificate =
-    info.certificate === 'valid' && info.keyType === 'ecdsa-p256' && context.customCertificate
-      ? context.customCertificate
-      : await context.authority.serverCertificate(info.certificate, info.keyType);
+  // The certificate given with --tls-cert replaces the test CA's `valid` one of the default key type.
+  const customCertificate = info.certificate === 'valid' && info.keyType === 'ecdsa-p256' ? context.customCertificate : null;
+  const certificate = customCertificate ?? (await context.authority.serverCertificate(info.certificate, info.keyType));
   const implicit = info.tls === 'implicit';
   const requestCert = info.clientCertificate !== 'off';
   const ciphers = effectiveCipherList(info);
@@ -277,7 +279,7 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     });
   });
   const address = server.address() as net.AddressInfo;
-  const started: ListenerInfo = { ...info, port: address.port };
+  const started: ListenerInfo = { ...info, keyType: customCertificate ? null : info.keyType, port: address.port };
 
   return {
     info: started,

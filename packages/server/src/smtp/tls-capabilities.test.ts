@@ -1,8 +1,12 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { ErrorCode, isMailwrightError, type ListenerConfig, type ListenerInfo, type SmtpSession } from '@mailwright/core';
 import { createMailwright } from '../mailwright.js';
+import { loadTestAuthority } from '../tls/test-authority.js';
 import { findExecutable, PREREQUISITES_REQUIRED, runProcess } from '../test-support/external-client.js';
 import { RawSmtpClient } from '../test-support/raw-smtp-client.js';
 import { pollFor, startTestServer, type TestServer } from '../test-support/test-server.js';
@@ -212,6 +216,28 @@ describe('keyType', () => {
     const peer = (client.currentSocket as tls.TLSSocket).getPeerCertificate();
     expect(peer.bits).toBe(2048);
     await client.quit();
+  });
+
+  it('with a certificate of your own (--tls-cert), the listeners serving it report keyType null', async () => {
+    const ownDir = await mkdtemp(join(tmpdir(), 'mailwright-own-cert-'));
+    const own = await (await loadTestAuthority({ dataDir: ownDir, hostnames: [] })).serverCertificate('valid', 'rsa-2048');
+    const server = await startTestServer({ tlsCert: own.cert, tlsKey: own.key, listeners: [{ name: 'lab-rsa', tls: 'implicit', keyType: 'rsa-2048' }] });
+    try {
+      const keyTypes = Object.fromEntries(server.server.listeners().map((listener) => [listener.name, listener.keyType]));
+      expect(keyTypes).toEqual({ smtp: null, smtps: null, 'lab-rsa': 'rsa-2048' });
+      const served = async (port: number) => {
+        const client = await RawSmtpClient.connect({ host: HOST, port, implicitTls: { rejectUnauthorized: false, servername: 'localhost' } });
+        const certificate = (client.currentSocket as tls.TLSSocket).getPeerX509Certificate();
+        await client.quit();
+        return certificate;
+      };
+      expect((await served(server.listenerPort('smtps')))?.raw.equals(new X509Certificate(own.cert).raw)).toBe(true);
+      // An explicit key type gets the test CA's certificate, not yours.
+      expect((await served(server.listenerPort('lab-rsa')))?.checkIssued(new X509Certificate(server.server.ca))).toBe(true);
+    } finally {
+      await server.close();
+      await rm(ownDir, { recursive: true, force: true });
+    }
   });
 
   it('the default key type is ecdsa-p256', () => {
