@@ -86,6 +86,27 @@ export const ListenerConfigSchema = z
         message: `a plaintext-only listener (tls "none") cannot use starttls "${listener.starttls}"; use tls "starttls"`,
       });
     }
+    // A listener that never negotiates TLS would silently ignore its TLS settings.
+    const noTls =
+      listener.tls === 'none'
+        ? 'a plaintext-only listener (tls "none")'
+        : listener.tls === 'starttls' && (listener.starttls === 'off' || listener.starttls === 'fail')
+          ? `a listener with starttls "${listener.starttls}"`
+          : null;
+    if (noTls !== null) {
+      const tlsSettings = {
+        certificate: listener.certificate !== 'valid' ? listener.certificate : undefined,
+        keyType: listener.keyType !== 'ecdsa-p256' ? listener.keyType : undefined,
+        minVersion: listener.minVersion,
+        maxVersion: listener.maxVersion,
+        ciphers: listener.ciphers,
+        clientCertificate: listener.clientCertificate !== 'off' ? listener.clientCertificate : undefined,
+      };
+      for (const [key, value] of Object.entries(tlsSettings)) {
+        if (value !== undefined)
+          ctx.addIssue({ code: 'custom', path: [key], message: `${noTls} never negotiates TLS, so ${key} "${value}" would have no effect` });
+      }
+    }
     if (listener.minVersion && listener.maxVersion && TLS_VERSIONS.indexOf(listener.minVersion) > TLS_VERSIONS.indexOf(listener.maxVersion)) {
       ctx.addIssue({ code: 'custom', path: ['minVersion'], message: `minVersion ${listener.minVersion} is above maxVersion ${listener.maxVersion}` });
     }

@@ -199,8 +199,21 @@ describe('what a listener cannot do is refused at creation (400)', () => {
     await t.request('/listeners/tls13-restricted', { method: 'DELETE' });
   });
 
-  it('a plaintext-only listener is not probed, but a cipher list OpenSSL rejects is still refused', async () => {
-    expect((await createListener({ name: 'plain-only', tls: 'none', ciphers: 'NOPE' })).status).toBe(400);
+  it.each([
+    [
+      { name: 'plain-ciphers', tls: 'none', ciphers: 'NOPE' },
+      /ciphers: a plaintext-only listener \(tls "none"\) never negotiates TLS, so ciphers "NOPE" would have no effect/,
+    ],
+    [{ name: 'plain-mtls', tls: 'none', clientCertificate: 'require' }, /clientCertificate: .* never negotiates TLS/],
+    [{ name: 'stripped-expired', starttls: 'off', certificate: 'expired' }, /certificate: a listener with starttls "off" never negotiates TLS/],
+    [{ name: 'failing-old', starttls: 'fail', minVersion: 'TLSv1' }, /minVersion: a listener with starttls "fail" never negotiates TLS/],
+  ] as [ListenerConfig, RegExp][])('TLS settings on a listener that never negotiates TLS are refused: %o', async (config, reason) => {
+    const { status, body } = await createListener(config);
+    expect(status).toBe(400);
+    expect(body.error?.message).toMatch(reason);
+  });
+
+  it('a plaintext-only listener without TLS settings is created', async () => {
     const created = await createListener({ name: 'plain-fine', tls: 'none' });
     expect(created.status).toBe(201);
     await t.request('/listeners/plain-fine', { method: 'DELETE' });
