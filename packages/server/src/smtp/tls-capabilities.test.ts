@@ -101,6 +101,24 @@ describe('TLS 1.0 and 1.1 windows really negotiate', () => {
     expect(session.tls).toMatchObject({ mode: testCase.starttls ? 'starttls' : 'implicit', protocol: testCase.protocol, servername: 'localhost' });
   });
 
+  it('sslscan sees TLS 1.0 and 1.1 enabled on the legacy listener and disabled on the default one', async (context) => {
+    const sslscan = requireExecutable('sslscan', context);
+    const scan = async (listener: string): Promise<string> => {
+      const args = ['--no-colour', '--no-ciphersuites', '--no-groups', '--no-heartbleed', '--no-fallback', '--no-renegotiation', '--no-compression'];
+      const result = await runProcess(sslscan, [...args, `${HOST}:${t.listenerPort(listener)}`], { timeoutMs: 60_000 });
+      return result.stdout;
+    };
+    const legacy = await scan('legacy-implicit');
+    expect(legacy).toMatch(/TLSv1\.0\s+enabled/);
+    expect(legacy).toMatch(/TLSv1\.1\s+enabled/);
+    expect(legacy).toMatch(/TLSv1\.2\s+disabled/);
+    const defaults = await scan('smtps');
+    expect(defaults).toMatch(/TLSv1\.0\s+disabled/);
+    expect(defaults).toMatch(/TLSv1\.1\s+disabled/);
+    expect(defaults).toMatch(/TLSv1\.2\s+enabled/);
+    expect(defaults).toMatch(/TLSv1\.3\s+enabled/);
+  });
+
   it('a Node.js client limited to TLS 1.0 delivers over TLS 1.0', async () => {
     const client = await RawSmtpClient.connect({
       host: HOST,
