@@ -91,12 +91,28 @@ async function probeHandshake(options: tls.SecureContextOptions, version: TlsVer
   }
 }
 
+/** Why OpenSSL would not build the listener's secure context, for people. */
+function secureContextProblem(policy: TlsPolicy, error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  const reason = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
+  if (reason === 'ERR_SSL_CA_MD_TOO_WEAK' || reason === 'ERR_SSL_EE_KEY_TOO_SMALL') {
+    return `the security level set in ciphers "${policy.ciphers ?? ''}" refuses the listener's own certificate (${reason}); leave @SECLEVEL out and the lab lowers it for weak-signature and rsa-1024`;
+  }
+  if (policy.ciphers !== null && /CIPHER/i.test(reason)) {
+    return `OpenSSL rejects the cipher list "${policy.ciphers}" (${reason}); see \`openssl ciphers -v\` for the names`;
+  }
+  return `the certificate and key cannot be used (${reason})`;
+}
+
 function explain(policy: TlsPolicy, version: TlsVersion, failure: string): string {
   if (failure === 'handshake_failure' || failure === 'no_shared_cipher') {
     return `${version}: no cipher suite of ciphers "${policy.ciphers ?? 'DEFAULT'}" can be used with the listener's ${policy.keyType} key (an RSA key needs *-RSA-* or plain RSA suites, an ECDSA key *-ECDSA-* suites)`;
   }
   if (failure === 'protocol_version' || failure.startsWith('negotiated')) {
     return `${version} is in the window ${policy.minVersion}–${policy.maxVersion} but cannot be negotiated (${failure}); for TLS 1.2 and below, ciphers must name at least one suite of that version, and TLS 1.3 needs a TLS_* suite if ciphers lists any`;
+  }
+  if (failure === 'no_suitable_signature_algorithm') {
+    return `${version}: a handshake fails (${failure}): the security level set in ciphers "${policy.ciphers ?? ''}" forbids the SHA-1 signatures ${version} needs; leave @SECLEVEL out and the lab lowers it for such a window`;
   }
   return `${version}: a handshake fails (${failure})`;
 }
@@ -111,12 +127,7 @@ export async function assertTlsCapabilities(policy: TlsPolicy, options: tls.Secu
   try {
     tls.createSecureContext(options);
   } catch (error) {
-    const reason = (error as { code?: string; message?: string }).code ?? (error as Error).message;
-    throw refuse(policy.name, [
-      policy.ciphers !== null
-        ? `OpenSSL rejects the cipher list "${policy.ciphers}" (${reason}); see \`openssl ciphers -v\` for the names`
-        : `the certificate and key cannot be used (${reason})`,
-    ]);
+    throw refuse(policy.name, [secureContextProblem(policy, error)]);
   }
   // Node.js applies the TLS_* names of a list to TLS 1.3 and the rest to TLS 1.2 and below: a
   // TLS 1.3-only listener whose list names no TLS 1.3 suite would silently ignore it.
