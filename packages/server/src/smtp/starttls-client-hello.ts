@@ -3,7 +3,10 @@ import type { Writable } from 'node:stream';
 import type { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { peekClientHello, type ClientHelloInfo } from './client-hello.js';
 
-/** The parts of an smtp-server 3.x connection the STARTTLS upgrade goes through. */
+/**
+ * The parts of an smtp-server 3.x connection (3.21.6 when written) the STARTTLS upgrade goes
+ * through: private, so `starttls-client-hello.test.ts` checks they are still there.
+ */
 interface UpgradableConnection {
   _socket: net.Socket;
   _parser: Writable;
@@ -18,9 +21,12 @@ interface UpgradableConnection {
  */
 export function captureStarttlsClientHello(connection: SMTPConnection, onHello: (hello: ClientHelloInfo) => void): void {
   const upgradable = connection as unknown as UpgradableConnection;
+  if (typeof upgradable.upgrade !== 'function') return;
   const upgrade = upgradable.upgrade.bind(connection);
   upgradable.upgrade = (callback, secureCallback) => {
     const socket = upgradable._socket;
+    // Whatever changed inside smtp-server, STARTTLS keeps working (without the SNI of failures).
+    if (typeof socket?.unpipe !== 'function' || upgradable._parser === undefined) return upgrade(callback, secureCallback);
     socket.unpipe(upgradable._parser);
     peekClientHello(socket, (hello) => {
       onHello(hello);
