@@ -189,6 +189,28 @@ describe('the CA files', () => {
     expect(await readFile(join(dataDir, 'ca.pem'), 'utf8')).toBe(certBefore);
   });
 
+  it('a matching pair that is not ECDSA P-256 stops the start with TLS_CA_INVALID', async () => {
+    const keys = (await crypto.subtle.generateKey(
+      { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+      true,
+      ['sign', 'verify'],
+    )) as CryptoKeyPair;
+    const ca = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: '01',
+      name: 'CN=RSA CA',
+      notBefore: new Date(Date.now() - DAY_MS),
+      notAfter: new Date(Date.now() + 100 * DAY_MS),
+      signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5' },
+      keys,
+      extensions: [new x509.BasicConstraintsExtension(true, 1, true)],
+    });
+    await writeFile(join(dataDir, 'ca.pem'), ca.toString('pem'));
+    await writeFile(join(dataDir, 'ca-key.pem'), x509.PemConverter.encode(await crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY'));
+    const error = await rejection(loadTestAuthority({ dataDir, hostnames: [] }));
+    expect(isMailwrightError(error) && error.code).toBe(ErrorCode.TLS_CA_INVALID);
+    expect((error as Error).message).toMatch(/is not an ECDSA P-256 key/);
+  });
+
   it('an unreadable key file stops the start with TLS_CA_INVALID', async () => {
     await loadTestAuthority({ dataDir, hostnames: [] });
     await writeFile(join(dataDir, 'ca-key.pem'), 'not a key\n');

@@ -155,9 +155,16 @@ async function importCa(certPem: string, keyPem: string, certPath: string, keyPa
         `Restore the matching pair, or remove both files to create a new CA (clients must then trust the new ca.pem).`,
     );
   }
-  const privateKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(keyPem), KEY_ALGORITHM, true, ['sign']);
-  const publicKey = await cert.publicKey.export(KEY_ALGORITHM, ['verify'], webcrypto as never);
-  return { cert, key: { keys: { privateKey, publicKey }, keyPem: withTrailingNewline(keyPem) } };
+  try {
+    const privateKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(keyPem), KEY_ALGORITHM, true, ['sign']);
+    const publicKey = await cert.publicKey.export(KEY_ALGORITHM, ['verify'], webcrypto as never);
+    return { cert, key: { keys: { privateKey, publicKey }, keyPem: withTrailingNewline(keyPem) } };
+  } catch (error) {
+    throw invalidCa(
+      `The test CA key ${keyPath} is not an ECDSA P-256 key, which the test CA must have; remove ${certPath} and ${keyPath} to create a new CA.`,
+      error,
+    );
+  }
 }
 
 /**
