@@ -232,3 +232,126 @@ describe('recipe: mutual TLS (client certificates)', () => {
     expect(session).toHaveFailedTls();
   });
 });
+
+describe('recipe: the certificates a sender meets in the wild', () => {
+  /** The test CA (and optionally more) as a file for openssl -CAfile. */
+  async function caFile(name: string, pem: string): Promise<string> {
+    const fs = await import('node:fs/promises');
+    const path = `${process.env.TMPDIR ?? '/tmp'}/mailwright-${name}-${process.pid}.pem`;
+    await fs.writeFile(path, pem);
+    return path;
+  }
+
+  async function intermediatePem(): Promise<string> {
+    const response = await fetch(`${mail.url}/api/v1/tls/intermediate.pem`);
+    expect(response.status).toBe(200);
+    return response.text();
+  }
+
+  // The table of docs/tls.md ("Certificate profiles").
+  const cases = [
+    { certificate: 'expired', opensslSays: /certificate has expired/, alert: 'certificate_expired', nodeSays: /certificate has expired/ },
+    { certificate: 'not-yet-valid', opensslSays: /certificate is not yet valid/, alert: 'bad_certificate', nodeSays: /certificate is not yet valid/ },
+    { certificate: 'self-signed', opensslSays: /self-signed certificate/, alert: 'unknown_ca', nodeSays: /self-signed certificate/ },
+    { certificate: 'wrong-host', opensslSays: /hostname mismatch/, alert: 'bad_certificate', nodeSays: /Hostname\/IP does not match certificate's altnames/ },
+    {
+      certificate: 'unknown-ca',
+      opensslSays: /unable to get local issuer certificate/,
+      alert: 'unknown_ca',
+      nodeSays: /unable to verify the first certificate/,
+    },
+    { certificate: 'weak-signature', opensslSays: /CA signature digest algorithm too weak/, alert: 'bad_certificate', nodeSays: /digest algorithm too weak/ },
+    {
+      certificate: 'incomplete-chain',
+      opensslSays: /unable to get local issuer certificate/,
+      alert: 'unknown_ca',
+      nodeSays: /unable to verify the first certificate/,
+    },
+  ] as const;
+
+  for (const { certificate, opensslSays, alert, nodeSays } of cases) {
+    for (const tls of ['implicit', 'starttls'] as const) {
+      it(`${certificate} over ${tls}: openssl -verify_return_error with the test CA refuses it (${alert})`, async (context) => {
+        requireOpenssl(context);
+        await using lab = await mail.listeners.create({ tls, certificate });
+        const { code, output } = await sClient([
+          '-connect',
+          `${lab.endpoint.host}:${lab.endpoint.port}`,
+          ...(tls === 'starttls' ? ['-starttls', 'smtp'] : []),
+          '-CAfile',
+          await caFile('ca', mail.ca),
+          '-verify_return_error',
+          '-verify_hostname',
+          'localhost',
+          '-servername',
+          'localhost',
+        ]);
+        expect(code).not.toBe(0);
+        expect(output).toMatch(opensslSays);
+        const session = await mail.sessions.waitFor({ listener: lab.name, failed: true });
+        expect(session).toHaveFailedTls({ code: alert });
+        expect(session.tls.servername).toBe('localhost');
+        await expect(lab).toHaveNoDelivery();
+      });
+    }
+
+    it(`${certificate}: an app on nodemailer that trusts the test CA refuses it`, async () => {
+      await using lab = await mail.listeners.create({ tls: 'implicit', certificate });
+      const app = nodemailer.createTransport({ host: lab.endpoint.host, port: lab.endpoint.port, secure: true, tls: { ca: mail.ca, servername: 'localhost' } });
+      await expect(app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' })).rejects.toThrow(nodeSays);
+      const session = await mail.sessions.waitFor({ listener: lab.name, failed: true });
+      expect(session).toHaveFailedTls();
+      await expect(lab).toHaveNoDelivery();
+    });
+  }
+
+  it('weak-signature: openssl shows the SHA-1 signature', async (context) => {
+    requireOpenssl(context);
+    await using lab = await mail.listeners.create({ tls: 'implicit', certificate: 'weak-signature' });
+    const { output } = await sClient(['-connect', `${lab.endpoint.host}:${lab.endpoint.port}`, '-servername', 'localhost', '-showcerts']);
+    const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(output)?.[0];
+    expect(pem).toBeDefined();
+    // The certificate, as openssl reads it: issued by the test CA, signed with SHA-1.
+    const { spawnSync } = await import('node:child_process');
+    const text = spawnSync(OPENSSL, ['x509', '-noout', '-text'], { input: pem, encoding: 'utf8' }).stdout;
+    expect(text).toMatch(/Issuer: .*Mailwright Test CA/);
+    expect(text).toMatch(/Signature Algorithm: ecdsa-with-SHA1/);
+  });
+
+  it('incomplete-chain: the server sends the leaf alone, and a client given the intermediate as well accepts it', async (context) => {
+    requireOpenssl(context);
+    await using lab = await mail.listeners.create({ tls: 'implicit', certificate: 'incomplete-chain' });
+    const intermediate = await intermediatePem();
+    const shown = await sClient(['-connect', `${lab.endpoint.host}:${lab.endpoint.port}`, '-servername', 'localhost', '-showcerts']);
+    expect(shown.output.match(/-----BEGIN CERTIFICATE-----/g)).toHaveLength(1);
+    expect(shown.output).toMatch(/i:.*CN ?= ?Mailwright Test Intermediate CA/);
+
+    const withIntermediate = await sClient([
+      '-connect',
+      `${lab.endpoint.host}:${lab.endpoint.port}`,
+      '-CAfile',
+      await caFile('ca-and-intermediate', mail.ca + intermediate),
+      '-verify_return_error',
+      '-servername',
+      'localhost',
+    ]);
+    expect(withIntermediate.output).toContain('Verification: OK');
+
+    const app = nodemailer.createTransport({
+      host: lab.endpoint.host,
+      port: lab.endpoint.port,
+      secure: true,
+      tls: { ca: [mail.ca, intermediate], servername: 'localhost' },
+    });
+    await app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' });
+    expect(await lab.messages()).toHaveLength(1);
+  });
+
+  it('unknown-ca: the right host names, issued by a CA that is not the test CA and not self-signed', async (context) => {
+    requireOpenssl(context);
+    await using lab = await mail.listeners.create({ tls: 'implicit', certificate: 'unknown-ca' });
+    const { output } = await sClient(['-connect', `${lab.endpoint.host}:${lab.endpoint.port}`, '-servername', 'localhost', '-showcerts']);
+    expect(output).toMatch(/i:.*CN ?= ?Mailwright Untrusted CA/);
+    expect(output).toMatch(/s:.*CN ?= ?localhost/);
+  });
+});

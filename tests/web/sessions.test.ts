@@ -1,3 +1,4 @@
+import net from 'node:net';
 import tls from 'node:tls';
 import { expect, it } from 'vitest';
 import { describeInBrowser, useViewer, type SmtpSession } from './harness.js';
@@ -12,6 +13,37 @@ function failHandshake(host: string, port: number): Promise<void> {
       resolve();
     });
   });
+}
+
+/** EHLO, STARTTLS, then a handshake the client abandons (it does not trust the test CA). */
+async function failStarttls(host: string, port: number, servername: string): Promise<void> {
+  const socket = net.connect({ host, port });
+  let received = '';
+  const waitFor = (pattern: RegExp): Promise<void> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        if (!pattern.test(received)) return;
+        socket.off('data', onData);
+        resolve();
+      };
+      const onData = (chunk: Buffer): void => {
+        received += chunk.toString('latin1');
+        check();
+      };
+      socket.on('data', onData);
+      check();
+    });
+  await waitFor(/^220 /m);
+  socket.write('EHLO client.test\r\n');
+  await waitFor(/^250 /m);
+  socket.write('STARTTLS\r\n');
+  await waitFor(/^220 .*\r\n(?![\s\S]*^250 )/m);
+  await new Promise<void>((resolve) => {
+    const secured = tls.connect({ socket, servername });
+    secured.once('error', () => resolve());
+    secured.once('secureConnect', () => (secured.destroy(), resolve()));
+  });
+  socket.destroy();
 }
 
 describeInBrowser('sessions page', () => {
@@ -70,5 +102,24 @@ describeInBrowser('sessions page', () => {
     expect(await page.getByTestId('delivery-auth-user').textContent()).toBe('svc');
     await page.getByRole('link', { name: sent.id }).click();
     await page.getByTestId('message-subject').filter({ hasText: 'Session detail' }).waitFor();
+  });
+
+  it('a failed STARTTLS handshake shows the SNI it was attempted with, and no handshake in the transcript', async () => {
+    await failStarttls(h.server.smtp.host, h.server.smtp.port, 'mx.failed.example');
+    let failed: SmtpSession | undefined;
+    await expect
+      .poll(async () => {
+        const { sessions } = await h.api<{ sessions: SmtpSession[] }>('/sessions');
+        failed = sessions.find((session) => session.error?.stage === 'tls' && session.tls.servername === 'mx.failed.example');
+        return failed?.closedAt ?? undefined;
+      })
+      .toBeTruthy();
+    expect(failed?.tls).toMatchObject({ mode: 'starttls', protocol: null });
+    const { page, errors } = await h.open(`/sessions/${failed!.id}`);
+    await page.getByTestId('transcript').waitFor();
+    expect(await page.getByTestId('delivery-mode').textContent()).toContain('handshake failed');
+    expect(await page.getByTestId('delivery-sni').textContent()).toBe('mx.failed.example');
+    expect(await page.locator('.transcript-tls').count()).toBe(0);
+    expect(errors).toEqual([]);
   });
 });

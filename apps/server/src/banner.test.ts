@@ -9,6 +9,7 @@ const listener = (overrides: Partial<ListenerInfo>): ListenerInfo => ({
   tls: 'starttls',
   starttls: 'offer',
   certificate: 'valid',
+  keyType: 'ecdsa-p256',
   minVersion: 'TLSv1.2',
   maxVersion: 'TLSv1.3',
   ciphers: null,

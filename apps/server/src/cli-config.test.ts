@@ -270,6 +270,16 @@ describe('resolveCliConfig: --listener', () => {
     expect(serve(['--listener', 'name=c'], { MAILWRIGHT_LISTENERS: 'name=a' }).options.listeners).toEqual([{ name: 'c' }]);
   });
 
+  it('takes key-type (and keyType) and the new certificate profiles, and refuses an unknown key type', () => {
+    expect(serve(['--listener', 'name=rsa,key-type=rsa-2048,certificate=incomplete-chain']).options.listeners).toEqual([
+      { name: 'rsa', keyType: 'rsa-2048', certificate: 'incomplete-chain' },
+    ]);
+    expect(serve(['--listener', 'name=weak,keyType=rsa-1024,certificate=weak-signature']).options.listeners?.[0]).toMatchObject({ keyType: 'rsa-1024' });
+    expect(problems(['--listener', 'name=lab,key-type=dsa'])).toEqual([
+      { source: '--listener (lab)', message: expect.stringMatching(/^keyType: .*"ecdsa-p256"/) },
+    ]);
+  });
+
   it('keeps colons in cipher lists', () => {
     expect(serve(['--listener', 'name=old,max-version=TLSv1.2,ciphers=AES128-SHA:AES256-SHA']).options.listeners?.[0]?.ciphers).toBe('AES128-SHA:AES256-SHA');
   });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -300,6 +300,59 @@ describe('mailwright (process)', () => {
     const exit = await cli.exitWithin(WAIT_MS);
     expect(exit.code).toBe(1);
     expect(cli.stderr).toBe(`mailwright: cannot start: Listener "smtp": port ${taken.port} on 127.0.0.1 is already in use\n`);
+  });
+
+  it('exits 1 with the reason when a listener cannot do what it is configured to do', async () => {
+    const cli = runCli([
+      '--smtp-port',
+      '0',
+      '--smtps-port',
+      '0',
+      '--http-port',
+      '0',
+      '--data-dir',
+      await tempDir(),
+      '--log-format',
+      'json',
+      '--listener',
+      'name=lab,key-type=rsa-2048,ciphers=ECDHE-ECDSA-AES128-GCM-SHA256',
+    ]);
+    const exit = await cli.exitWithin(WAIT_MS);
+    expect(exit.code).toBe(1);
+    expect(cli.stderr).toMatch(/^mailwright: cannot start: Listener "lab" cannot work as configured: TLSv1\.2: no cipher suite .* rsa-2048 key/);
+  });
+
+  it('exits 1 with the reason when the CA key in the data directory does not match its certificate', async () => {
+    const dataDir = await tempDir();
+    // A CA certificate and a key of another pair, made by openssl.
+    const openssl = (args: string[]) => spawnSync('openssl', args, { stdio: 'ignore' }).status;
+    expect(
+      openssl([
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-subj',
+        '/CN=CA',
+        '-days',
+        '30',
+        '-keyout',
+        join(dataDir, 'unused-key.pem'),
+        '-out',
+        join(dataDir, 'ca.pem'),
+      ]),
+    ).toBe(0);
+    expect(openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(dataDir, 'ca-key.pem')])).toBe(0);
+    const cli = runCli(['--smtp-port', '0', '--smtps-port', '0', '--http-port', '0', '--data-dir', dataDir, '--log-format', 'json']);
+    const exit = await cli.exitWithin(WAIT_MS);
+    expect(exit.code).toBe(1);
+    expect(cli.stderr).toBe(
+      `mailwright: cannot start: The test CA key ${join(dataDir, 'ca-key.pem')} does not belong to the certificate ${join(dataDir, 'ca.pem')} (was one of them replaced?). ` +
+        'Restore the matching pair, or remove both files to create a new CA (clients must then trust the new ca.pem).\n',
+    );
   });
 
   it('answers --help and --version', async () => {

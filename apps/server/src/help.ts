@@ -1,3 +1,4 @@
+import { CERTIFICATE_PROFILES, KEY_TYPES } from '@mailwright/core';
 import { HEALTHCHECK_FLAGS, SERVE_FLAGS, type FlagSpec } from './flags.js';
 
 function flagRows(specs: readonly FlagSpec[]): string[] {
@@ -34,7 +35,8 @@ export function formatHelp(topic: 'serve' | 'healthcheck'): string {
     ...flagRows(SERVE_FLAGS),
     '',
     '--listener keys: name, port, tls (starttls|implicit|none), starttls (offer|require|off|fail),',
-    '  certificate (valid|self-signed|expired|not-yet-valid|wrong-host), min-version, max-version,',
+    `  certificate (${CERTIFICATE_PROFILES.join('|')}),`,
+    `  key-type (${KEY_TYPES.join('|')}), min-version, max-version,`,
     '  ciphers (separated by ":"), client-certificate (off|request|require), auth (off|optional|required).',
     `  ${SERVE_FLAGS.find((spec) => spec.name === 'listener')?.env ?? ''} separates listeners with ";", MAILWRIGHT_AUTH_USERS users with ",".`,
     '',

@@ -65,7 +65,19 @@ export function parseAuthUser(raw: string): Parsed<{ username: string; password:
 }
 
 /** The keys `--listener` accepts: the ListenerConfig fields, in camelCase or kebab-case. */
-export const LISTENER_KEYS = ['name', 'port', 'tls', 'starttls', 'certificate', 'minVersion', 'maxVersion', 'ciphers', 'clientCertificate', 'auth'] as const;
+export const LISTENER_KEYS = [
+  'name',
+  'port',
+  'tls',
+  'starttls',
+  'certificate',
+  'keyType',
+  'minVersion',
+  'maxVersion',
+  'ciphers',
+  'clientCertificate',
+  'auth',
+] as const;
 type ListenerKey = (typeof LISTENER_KEYS)[number];
 
 const kebabToCamel = (key: string): string => key.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());

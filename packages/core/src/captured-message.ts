@@ -28,13 +28,19 @@ export type TlsMode = z.infer<typeof TlsModeSchema>;
 
 /** How a message (or a session) travelled: the TLS record. */
 export const TlsInfoSchema = z.object({
+  /** How the connection was secured; for a failed handshake, the mode that was attempted. */
   mode: TlsModeSchema,
   /** STARTTLS was advertised in the EHLO reply on this connection. */
   starttlsOffered: z.boolean(),
-  /** Negotiated protocol, e.g. `TLSv1.3`; null in plaintext. */
+  /** Negotiated protocol, e.g. `TLSv1.3`; null in plaintext and for a failed handshake. */
   protocol: z.string().nullable(),
+  /**
+   * The negotiated cipher suite. `version` is the lowest TLS version the suite exists in (as
+   * Node.js's `getCipher().version` reports it, e.g. `TLSv1.0` for ECDHE-ECDSA-AES256-SHA
+   * negotiated over TLS 1.2), not the negotiated version: that is `protocol`.
+   */
   cipher: z.object({ name: z.string(), standardName: z.string(), version: z.string() }).nullable(),
-  /** The SNI server name the client sent. */
+  /** The SNI server name the client sent, read from its ClientHello (also on resumed and failed handshakes). */
   servername: z.string().nullable(),
   alpnProtocol: z.string().nullable(),
   /** The TLS session was resumed. */

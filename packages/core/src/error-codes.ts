@@ -9,6 +9,8 @@ export const ErrorCode = {
   LISTENER_NOT_FOUND: 'LISTENER_NOT_FOUND',
   LISTENER_EXISTS: 'LISTENER_EXISTS',
   LISTENER_START_FAILED: 'LISTENER_START_FAILED',
+  /** The test CA in the data directory cannot be used (unreadable, or key and certificate do not match). */
+  TLS_CA_INVALID: 'TLS_CA_INVALID',
   FILTER_REQUIRED: 'FILTER_REQUIRED',
   WAIT_TIMEOUT: 'WAIT_TIMEOUT',
   CLIENT_CLOSED: 'CLIENT_CLOSED',

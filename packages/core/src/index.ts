@@ -38,8 +38,8 @@ export {
 export type { FilterSubject, MessageFilter, MessageMatcher } from './message-filter.js';
 export { ErrorCode, MailwrightError, isMailwrightError } from './error-codes.js';
 export type { ErrorBody, MailwrightErrorOptions } from './error-codes.js';
-export { ListenerConfigSchema, TLS_VERSIONS } from './listener-config.js';
-export type { ListenerConfig, ListenerInfo, TlsVersion } from './listener-config.js';
+export { CERTIFICATE_PROFILES, KEY_TYPES, ListenerConfigSchema, TLS_VERSIONS } from './listener-config.js';
+export type { CertificateProfile, KeyType, ListenerConfig, ListenerInfo, TlsVersion } from './listener-config.js';
 export type { ServerInfo } from './server-info.js';
 export {
   ClientFrameSchema,

@@ -45,6 +45,7 @@ export function createListenerRegistry(options: ResolvedMailwrightOptions, conte
             tls: listener.tls,
             starttls: listener.starttls ?? (listener.tls === 'starttls' ? 'offer' : 'off'),
             certificate: listener.certificate,
+            keyType: listener.keyType,
             minVersion: listener.minVersion ?? options.tlsMinVersion,
             maxVersion: listener.maxVersion ?? options.tlsMaxVersion,
             ciphers: listener.ciphers ?? null,

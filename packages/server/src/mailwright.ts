@@ -162,6 +162,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
           remove: (name) => listeners.remove(name),
         },
         issueClientCertificate: (commonName) => authority.issueClientCertificate(commonName),
+        intermediateCaPem: () => authority.intermediateCaPem(),
         health: async () => listeners.health(),
         logger,
       }),

@@ -12,7 +12,9 @@ function handshakeText(tls: TlsInfo): string {
 /** The transcript with the TLS handshake marked where it happened. */
 function rowsOf(transcript: readonly TranscriptLine[], tls: TlsInfo): Row[] {
   const rows: Row[] = [];
-  if (tls.mode === 'implicit') rows.push({ kind: 'tls', at: 0, text: `${handshakeText(tls)} (implicit, before the greeting)` });
+  // A failed handshake keeps the mode it attempted, with no protocol: no handshake to mark.
+  const established = tls.protocol !== null;
+  if (established && tls.mode === 'implicit') rows.push({ kind: 'tls', at: 0, text: `${handshakeText(tls)} (implicit, before the greeting)` });
   let previousAt = 0;
   let startTlsRequested = false;
   for (const line of transcript) {
@@ -21,7 +23,7 @@ function rowsOf(transcript: readonly TranscriptLine[], tls: TlsInfo): Row[] {
     if (line.dir === 'client' && /^STARTTLS\b/i.test(line.line)) startTlsRequested = true;
     else if (startTlsRequested && line.dir === 'server') {
       startTlsRequested = false;
-      if (line.line.startsWith('220') && tls.mode === 'starttls') rows.push({ kind: 'tls', at: line.at, text: handshakeText(tls) });
+      if (line.line.startsWith('220') && established && tls.mode === 'starttls') rows.push({ kind: 'tls', at: line.at, text: handshakeText(tls) });
     }
   }
   return rows;

@@ -32,6 +32,8 @@ export interface ApiContext {
     remove(name: string): Promise<boolean>;
   };
   issueClientCertificate(commonName: string): Promise<{ cert: string; key: string }>;
+  /** The intermediate CA that issues the `incomplete-chain` certificate, PEM. */
+  intermediateCaPem(): Promise<string>;
   /** Whether every listener accepts connections. */
   health(): Promise<{ ok: boolean; listeners: Record<string, boolean> }>;
   logger: Logger;
@@ -180,6 +182,13 @@ export function createApiRouter(context: ApiContext): Router {
     response.setHeader('Content-Type', 'application/x-pem-file');
     response.setHeader('Content-Disposition', 'inline; filename="mailwright-ca.pem"');
     response.end(context.caPem);
+  });
+
+  router.get('/tls/intermediate.pem', async (_request, response) => {
+    const pem = await context.intermediateCaPem();
+    response.setHeader('Content-Type', 'application/x-pem-file');
+    response.setHeader('Content-Disposition', 'inline; filename="mailwright-intermediate-ca.pem"');
+    response.end(pem);
   });
 
   router.get('/listeners', (_request, response) => {

@@ -2,13 +2,15 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { SMTPServer, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
-import type { ListenerInfo } from '@mailwright/core';
+import type { KeyType, ListenerInfo } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 import type { CertificateAndKey, TestAuthority } from '../tls/test-authority.js';
 import type { Logger } from '../logger.js';
 import { SessionRecorder } from './session-recorder.js';
 import { tlsFailureCode } from './tls-info.js';
 import { acceptImplicitTls } from './implicit-tls.js';
+import { assertTlsCapabilities, effectiveCipherList, sessionIdContextOf } from './tls-capabilities.js';
+import { captureStarttlsClientHello } from './starttls-client-hello.js';
 import { createTranscriptLogger } from './transcript-logger.js';
 import { applyStarttlsPolicy, MUST_STARTTLS_REPLY } from './connection-policy.js';
 import { checkCredentials } from './check-credentials.js';
@@ -59,22 +61,34 @@ function smtpReply(responseCode: number, text: string): Error & { responseCode: 
  * smtp-server speaks the protocol; the listening socket (and the implicit TLS handshake)
  * is ours, so that failed handshakes become sessions too.
  */
-export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { port: number }, context: CaptureContext): Promise<StartedCaptureListener> {
+export async function startCaptureListener(
+  info: Omit<ListenerInfo, 'port' | 'keyType'> & { port: number; keyType: KeyType },
+  context: CaptureContext,
+): Promise<StartedCaptureListener> {
   const { store, logger } = context;
-  const certificate =
-    info.certificate === 'valid' && context.customCertificate ? context.customCertificate : await context.authority.serverCertificate(info.certificate);
+  // The certificate given with --tls-cert replaces the test CA's `valid` one of the default key type.
+  const customCertificate = info.certificate === 'valid' && info.keyType === 'ecdsa-p256' ? context.customCertificate : null;
+  const certificate = customCertificate ?? (await context.authority.serverCertificate(info.certificate, info.keyType));
   const implicit = info.tls === 'implicit';
   const requestCert = info.clientCertificate !== 'off';
-  const tlsOptions = {
+  const ciphers = effectiveCipherList(info);
+  const secureContextOptions = {
     key: certificate.key,
     cert: certificate.cert,
     ca: requestCert ? [context.authority.caPem] : undefined,
     minVersion: info.minVersion,
     maxVersion: info.maxVersion,
-    ...(info.ciphers ? { ciphers: info.ciphers } : {}),
+    ...(ciphers ? { ciphers } : {}),
+    sessionIdContext: sessionIdContextOf(info.name),
+  } satisfies tls.SecureContextOptions;
+  const tlsOptions = {
+    ...secureContextOptions,
     requestCert,
     rejectUnauthorized: info.clientCertificate === 'require',
-  } satisfies tls.SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean };
+  };
+  // Whatever this listener cannot do is refused now, not discovered by every client later.
+  const usesTls = implicit || (info.tls === 'starttls' && (info.starttls === 'offer' || info.starttls === 'require'));
+  await assertTlsCapabilities(info, secureContextOptions, usesTls);
 
   const recorders = new Map<string, SessionRecorder>();
   /** The command and DATA deadlines of live connections by session id. */
@@ -249,6 +263,7 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
       if (recorders.has(connection.id)) options.onClose?.(connection.session as SMTPServerSession, () => undefined);
     });
     applyStarttlsPolicy(connection, policy, recorder);
+    if (!implicit) captureStarttlsClientHello(connection, (hello) => recorder.clientHello(hello));
     // smtp-server's own connect() waits 100 ms before the greeting to catch early
     // talkers, an anti-spam measure that would cost every test 100 ms per connection.
     connection._setListeners(() => connection.connectionReady());
@@ -321,10 +336,14 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     acceptImplicitTls(
       socket,
       { secureContext, requestCert: tlsOptions.requestCert, rejectUnauthorized: tlsOptions.rejectUnauthorized, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS },
-      (tlsSocket) => startSession(tlsSocket, recorder, release),
-      (error) => {
+      (tlsSocket, hello) => {
+        recorder.clientHello(hello);
+        startSession(tlsSocket, recorder, release);
+      },
+      (error, hello) => {
         release();
-        recorder.failed({
+        recorder.clientHello(hello);
+        recorder.handshakeFailed('implicit', {
           stage: 'tls',
           code: tlsFailureCode(error),
           message: error instanceof Error ? error.message : 'connection closed during the TLS handshake',
@@ -344,7 +363,7 @@ export async function startCaptureListener(info: Omit<ListenerInfo, 'port'> & { 
     });
   });
   const address = server.address() as net.AddressInfo;
-  const started: ListenerInfo = { ...info, port: address.port };
+  const started: ListenerInfo = { ...info, keyType: customCertificate ? null : info.keyType, port: address.port };
 
   return {
     info: started,

@@ -1,6 +1,7 @@
 import type { TLSSocket } from 'node:tls';
 import { readTlsInfo, tlsFailureCode } from './tls-info.js';
 import { plaintextTlsInfo, type AuthInfo, type SessionError, type SmtpSession } from '@mailwright/core';
+import type { ClientHelloInfo } from './client-hello.js';
 
 const MAX_TRANSCRIPT_LINES = 500;
 /** Characters of transcript kept per session: a client cannot make one session take more. */
@@ -57,6 +58,8 @@ export class SessionRecorder {
   private inAuthExchange = false;
   private transcriptChars = 0;
   private transcriptFull = false;
+  /** The SNI of the client's latest ClientHello, read from the wire. */
+  private helloServername: string | null = null;
 
   constructor(origin: SessionOrigin, openedAtMs = Date.now()) {
     this.openedAtMs = openedAtMs;
@@ -125,14 +128,32 @@ export class SessionRecorder {
     }
   }
 
+  /** The client's ClientHello, as read from the wire before the handshake. */
+  clientHello(hello: ClientHelloInfo): void {
+    this.helloServername = hello.servername;
+  }
+
   /** TLS was established on `socket` (implicitly or after STARTTLS). */
   secured(socket: TLSSocket, mode: 'starttls' | 'implicit'): void {
     this.upgradeInProgress = false;
     // RFC 3207 section 4.2: an identity from before STARTTLS does not survive it (authBeforeTls
     // and the transcript still tell that credentials went over plaintext).
     if (mode === 'starttls') this.session.auth = null;
+    const tls = readTlsInfo(socket, mode, this.session.tls.starttlsOffered);
+    // OpenSSL reports no SNI for a resumed TLS 1.2 session; the ClientHello had it.
+    if (tls.servername === null) tls.servername = this.helloServername;
     // Frozen, so that every message of the session can share it.
-    this.session.tls = Object.freeze(readTlsInfo(socket, mode, this.session.tls.starttlsOffered));
+    this.session.tls = Object.freeze(tls);
+  }
+
+  /**
+   * A TLS handshake failed: the record says what was attempted (`mode`, the SNI the client
+   * sent) with no protocol or cipher, and `error` says how it failed.
+   */
+  handshakeFailed(mode: 'starttls' | 'implicit', error: SessionError): void {
+    this.upgradeInProgress = false;
+    this.session.tls = Object.freeze({ ...plaintextTlsInfo(this.session.tls.starttlsOffered), mode, servername: this.helloServername });
+    this.failed(error);
   }
 
   /** The client sent credentials; `secure` tells whether the connection was encrypted. */
@@ -171,11 +192,11 @@ export class SessionRecorder {
     this.session.closedAt = new Date().toISOString();
     if (this.session.error === null && this.upgradeInProgress) {
       const cause = this.upgradeError as { message?: string } | null;
-      this.session.error = {
+      this.handshakeFailed('starttls', {
         stage: 'tls',
         code: tlsFailureCode(cause),
         message: cause?.message ?? 'The client closed the connection during the STARTTLS handshake (it probably rejected the certificate).',
-      };
+      });
     }
     if (this.session.error === null && this.session.tls.mode !== 'none' && this.commandsSinceTls === 0) {
       this.session.error = {
