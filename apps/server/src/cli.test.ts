@@ -302,7 +302,7 @@ describe('mailwright (process)', () => {
     expect(cli.stderr).toBe(`mailwright: cannot start: Listener "smtp": port ${taken.port} on 127.0.0.1 is already in use\n`);
   });
 
-  it('exits 1 with the reason when a listener cannot do what it is configured to do', async () => {
+  it('exits 2 with the reason when a listener cannot do what it is configured to do', async () => {
     const cli = runCli([
       '--smtp-port',
       '0',
@@ -318,8 +318,8 @@ describe('mailwright (process)', () => {
       'name=lab,key-type=rsa-2048,ciphers=ECDHE-ECDSA-AES128-GCM-SHA256',
     ]);
     const exit = await cli.exitWithin(WAIT_MS);
-    expect(exit.code).toBe(1);
-    expect(cli.stderr).toMatch(/^mailwright: cannot start: Listener "lab" cannot work as configured: TLSv1\.2: no cipher suite .* rsa-2048 key/);
+    expect(exit.code).toBe(2);
+    expect(cli.stderr).toMatch(/^ {2}- --listener: Listener "lab" cannot work as configured: TLSv1\.2: no cipher suite .* rsa-2048 key/m);
   });
 
   it('exits 1 with the reason when the CA key in the data directory does not match its certificate', async () => {

@@ -74,6 +74,11 @@ export async function serve(config: ServeConfig, output: ServeOutput): Promise<n
       );
       return EXIT_INVALID_CONFIG;
     }
+    // A listener that cannot do what it is configured to do is a configuration problem too.
+    if (isMailwrightError(error) && error.code === ErrorCode.INVALID_REQUEST) {
+      output.stderr(formatProblems([{ source: '--listener', message: error.message }], 'serve'));
+      return EXIT_INVALID_CONFIG;
+    }
     output.stderr(`mailwright: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
     return EXIT_FAILURE;
   }

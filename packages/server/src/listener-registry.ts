@@ -2,7 +2,7 @@ import { ErrorCode, ListenerConfigSchema, MailwrightError, type ListenerConfig, 
 import type { ResolvedMailwrightOptions } from './options.js';
 import type { Logger } from './logger.js';
 import { startCaptureListener, type CaptureContext, type StartedCaptureListener } from './smtp/capture-listener.js';
-import { isAddressInUse } from './address-in-use.js';
+import { bindError } from './bind-error.js';
 
 /** The running listeners by name: the defaults, configured ones and runtime ones (the TLS lab). */
 export interface ListenerRegistry {
@@ -58,17 +58,7 @@ export function createListenerRegistry(options: ResolvedMailwrightOptions, conte
         logger.info({ listener: started.info }, `listener ${started.info.name} on ${options.host}:${started.info.port}`);
         return started.info;
       } catch (error) {
-        if (isAddressInUse(error)) {
-          throw new MailwrightError(
-            ErrorCode.LISTENER_START_FAILED,
-            `Listener "${listener.name}": port ${listener.port} on ${options.host} is already in use`,
-            {
-              statusCode: 409,
-              cause: error,
-            },
-          );
-        }
-        throw error;
+        throw bindError(error, `Listener "${listener.name}"`, listener.port, options.host);
       } finally {
         starting.delete(listener.name);
       }

@@ -15,7 +15,7 @@ import { loadTestAuthority, type TestAuthority } from './tls/test-authority.js';
 import type { CaptureContext, StartedCaptureListener } from './smtp/capture-listener.js';
 import { createListenerRegistry } from './listener-registry.js';
 import { ConnectionLimits } from './smtp/connection-limits.js';
-import { isAddressInUse } from './address-in-use.js';
+import { bindError } from './bind-error.js';
 import { checkRuntimeListener } from './runtime-listener-policy.js';
 import { createApiRouter } from './api/create-api.js';
 import { errorMiddleware } from './api/http-error.js';
@@ -177,10 +177,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
         resolve();
       });
     }).catch((error: unknown) => {
-      if (isAddressInUse(error)) {
-        throw new MailwrightError(ErrorCode.LISTENER_START_FAILED, `HTTP: port ${options.httpPort} on ${options.host} is already in use`, { cause: error });
-      }
-      throw error;
+      throw bindError(error, 'HTTP', options.httpPort, options.host);
     });
     httpPort = (httpServer.address() as net.AddressInfo).port;
     const stream = attachStreamHub(

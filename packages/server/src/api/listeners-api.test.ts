@@ -64,6 +64,14 @@ describe('runtime listeners over REST', () => {
     expect((await taken.json()).error.code).toBe('LISTENER_START_FAILED');
   });
 
+  it("names an address that is not this machine's when a server cannot bind it, instead of failing obscurely", async () => {
+    // 192.0.2.1 (TEST-NET-1) is on no interface here: the bind fails locally, nothing is sent.
+    const error = await createMailwright({ host: '192.0.2.1', apiToken: 'a-long-token', smtpPort: 0, smtpsPort: 0, httpPort: 0 }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ code: 'LISTENER_START_FAILED', message: 'Listener "smtp": 192.0.2.1 is not an address of this machine' });
+  });
+
   it('issues client certificates signed by the test CA', async () => {
     const response = await post('/tls/client-certificates', { commonName: 'billing-service' });
     expect(response.status).toBe(201);
