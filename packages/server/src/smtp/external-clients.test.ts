@@ -1,28 +1,16 @@
 import { X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapturedMessage } from '@mailwright/core';
 import { loadTestAuthority, type CertificateAndKey } from '../tls/test-authority.js';
-import { findExecutable, InteractiveProcess, PREREQUISITES_REQUIRED, runProcess } from '../test-support/external-client.js';
+import { InteractiveProcess, requireExecutable, runProcess } from '../test-support/external-client.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { uniqueSubject } from '../test-support/unique-subject.js';
 
 const HOST = '127.0.0.1';
 const USER = { username: 'swaks-user', password: 's3cret-for-swaks' };
 const CLIENT_CN = 'external-client';
-
-/**
- * The path of a client binary. Missing, the test is skipped with the reason shown; under
- * CI=true a missing client fails the test instead, so CI cannot pass without running it.
- */
-function requireExecutable(name: string, context: TestContext): string {
-  const path = findExecutable(name);
-  if (path) return path;
-  const reason = `${name} is not installed (not found on PATH)`;
-  if (PREREQUISITES_REQUIRED) throw new Error(`${reason}; it is required when CI=true`);
-  return context.skip(`${reason}; install it to run this test`);
-}
 
 let t: TestServer;
 let caFile: string;

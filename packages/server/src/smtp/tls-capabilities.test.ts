@@ -3,11 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, isMailwrightError, type ListenerConfig, type ListenerInfo, type SmtpSession } from '@mailwright/core';
 import { createMailwright } from '../mailwright.js';
 import { loadTestAuthority } from '../tls/test-authority.js';
-import { findExecutable, PREREQUISITES_REQUIRED, runProcess } from '../test-support/external-client.js';
+import { requireExecutable, runProcess } from '../test-support/external-client.js';
 import { RawSmtpClient } from '../test-support/raw-smtp-client.js';
 import { pollFor, startTestServer, type TestServer } from '../test-support/test-server.js';
 
@@ -33,14 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-function requireExecutable(name: string, context: TestContext): string {
-  const path = findExecutable(name);
-  if (path) return path;
-  const reason = `${name} is not installed (not found on PATH)`;
-  if (PREREQUISITES_REQUIRED) throw new Error(`${reason}; it is required when CI=true`);
-  return context.skip(`${reason}; install it to run this test`);
-}
 
 /** The newest session of a listener once it is closed (and, with `failed`, once it failed). */
 async function lastSession(listener: string, after: Set<string>): Promise<SmtpSession> {

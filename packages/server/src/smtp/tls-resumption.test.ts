@@ -2,10 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SmtpSession } from '@mailwright/core';
 import { loadTestAuthority, type CertificateAndKey } from '../tls/test-authority.js';
-import { findExecutable, PREREQUISITES_REQUIRED, runProcess } from '../test-support/external-client.js';
+import { requireExecutable, runProcess } from '../test-support/external-client.js';
 import { RawSmtpClient } from '../test-support/raw-smtp-client.js';
 import { pollFor, startTestServer, type TestServer } from '../test-support/test-server.js';
 import { uniqueSubject } from '../test-support/unique-subject.js';
@@ -34,14 +34,6 @@ afterAll(async () => {
   await t?.close();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
-
-function requireExecutable(name: string, context: TestContext): string {
-  const path = findExecutable(name);
-  if (path) return path;
-  const reason = `${name} is not installed (not found on PATH)`;
-  if (PREREQUISITES_REQUIRED) throw new Error(`${reason}; it is required when CI=true`);
-  return context.skip(`${reason}; install it to run this test`);
-}
 
 async function sessionIds(listener: string): Promise<Set<string>> {
   const { sessions } = await t.getJson<{ sessions: SmtpSession[] }>(`/sessions?listener=${listener}`);

@@ -5,8 +5,8 @@ import type { MessageStore, MessageStoreEvents } from './message-store.js';
 import { storedSummary } from './stored-summary.js';
 import { createIdleQueue } from './idle-queue.js';
 import { messageId } from './message-id.js';
-import { TextCache } from './text-cache.js';
-import { ContentCache } from './content-cache.js';
+import { ByteBudgetCache } from './byte-budget-cache.js';
+import { contentBytes } from './content-bytes.js';
 
 const MIB = 1024 * 1024;
 const BACKGROUND_READ_QUIET_MS = 100;
@@ -93,8 +93,8 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
   const contentCacheBytes = options.contentCacheBytes ?? Math.min(64 * MIB, Math.floor(maxMemory / 8));
   /** What messages and sessions may take: the budget less what the caches may take. */
   const retainedBudget = Math.max(0, maxMemory - textCacheBytes - contentCacheBytes);
-  const texts = new TextCache(textCacheBytes);
-  const contents = new ContentCache(contentCacheBytes);
+  const texts = new ByteBudgetCache<string>(textCacheBytes, (text) => text.length * 2);
+  const contents = new ByteBudgetCache<MessageContent>(contentCacheBytes, contentBytes);
   const readContent = options.readContent ?? readMessageContent;
   /** Parses in flight: concurrent requests for one message share one. */
   const parsing = new Map<string, Promise<MessageContent>>();

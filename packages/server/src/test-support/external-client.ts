@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import type { TestContext } from 'vitest';
 
 const DEFAULT_PROCESS_TIMEOUT_MS = 15_000;
 
@@ -20,6 +21,18 @@ export function findExecutable(name: string): string | null {
     }
   }
   return null;
+}
+
+/**
+ * The path of a client binary. Missing, the test is skipped with the reason shown; under
+ * CI=true a missing client fails the test instead, so CI cannot pass without running it.
+ */
+export function requireExecutable(name: string, context: TestContext): string {
+  const path = findExecutable(name);
+  if (path) return path;
+  const reason = `${name} is not installed (not found on PATH)`;
+  if (PREREQUISITES_REQUIRED) throw new Error(`${reason}; it is required when CI=true`);
+  return context.skip(`${reason}; install it to run this test`);
 }
 
 /** The result of a finished process. */
