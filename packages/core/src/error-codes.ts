@@ -9,6 +9,8 @@ export const ErrorCode = {
   LISTENER_NOT_FOUND: 'LISTENER_NOT_FOUND',
   LISTENER_EXISTS: 'LISTENER_EXISTS',
   LISTENER_START_FAILED: 'LISTENER_START_FAILED',
+  /** Every listener place is taken (at most 64 listeners run at once); remove one first. */
+  TOO_MANY_LISTENERS: 'TOO_MANY_LISTENERS',
   /** The test CA in the data directory cannot be used (unreadable, or key and certificate do not match). */
   TLS_CA_INVALID: 'TLS_CA_INVALID',
   FILTER_REQUIRED: 'FILTER_REQUIRED',

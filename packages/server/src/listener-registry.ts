@@ -4,6 +4,9 @@ import type { Logger } from './logger.js';
 import { startCaptureListener, type CaptureContext, type StartedCaptureListener } from './smtp/capture-listener.js';
 import { bindError } from './bind-error.js';
 
+/** Listeners that may run at once, the defaults included: each holds a port and its TLS contexts. */
+export const MAX_LISTENERS = 64;
+
 /** The running listeners by name: the defaults, configured ones and runtime ones (the TLS lab). */
 export interface ListenerRegistry {
   /** Validates a profile, fills in the server's defaults and starts it. */
@@ -34,6 +37,9 @@ export function createListenerRegistry(options: ResolvedMailwrightOptions, conte
       const listener = parsed.data;
       if (listeners.has(listener.name) || starting.has(listener.name)) {
         throw new MailwrightError(ErrorCode.LISTENER_EXISTS, `A listener named "${listener.name}" already exists`, { statusCode: 409 });
+      }
+      if (listeners.size + starting.size >= MAX_LISTENERS) {
+        throw new MailwrightError(ErrorCode.TOO_MANY_LISTENERS, `At most ${MAX_LISTENERS} listeners run at once; remove one first`, { statusCode: 409 });
       }
       starting.add(listener.name);
       try {

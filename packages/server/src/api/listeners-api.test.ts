@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { X509Certificate } from 'node:crypto';
 import { createMailwright, type RunningMailwright } from '../mailwright.js';
+import { MAX_LISTENERS } from '../listener-registry.js';
 
 let server: RunningMailwright;
 
@@ -70,6 +71,27 @@ describe('runtime listeners over REST', () => {
       (caught: unknown) => caught,
     );
     expect(error).toMatchObject({ code: 'LISTENER_START_FAILED', message: 'Listener "smtp": 192.0.2.1 is not an address of this machine' });
+  });
+
+  it('runs at most MAX_LISTENERS listeners; the next one is refused until one is removed', async () => {
+    const names: string[] = [];
+    try {
+      let response = await post('/listeners', { name: 'fill-0', tls: 'none' });
+      // Bounded: without a cap the loop stops a few past it and the expectations below fail.
+      while (response.status === 201 && names.length <= MAX_LISTENERS + 2) {
+        names.push((await response.json()).name);
+        response = await post('/listeners', { name: `fill-${names.length}`, tls: 'none' });
+      }
+      expect(response.status).toBe(409);
+      expect((await response.json()).error.code).toBe('TOO_MANY_LISTENERS');
+      expect((await (await fetch(`${server.url}/api/v1/listeners`)).json()).listeners).toHaveLength(MAX_LISTENERS);
+      await fetch(`${server.url}/api/v1/listeners/${names.pop()}`, { method: 'DELETE' });
+      const again = await post('/listeners', { name: 'fill-again', tls: 'none' });
+      expect(again.status).toBe(201);
+      names.push('fill-again');
+    } finally {
+      for (const name of names) await fetch(`${server.url}/api/v1/listeners/${name}`, { method: 'DELETE' });
+    }
   });
 
   it('issues client certificates signed by the test CA', async () => {
