@@ -8,10 +8,12 @@ const REQUEST_TIMEOUT_MS = 60_000;
 
 /**
  * @param {string} apiUrl the base URL of the API, e.g. http://127.0.0.1:8025/api/v1
- * @returns {Promise<{ requests: number, status: Record<string, number>, serverErrors: { path: string, status: number, body: string }[], messages: object[], sessions: number }>}
+ * @param {{ deadline?: number }} [options] a Date.now() value after which no further message is read
  */
-export async function sweepApi(apiUrl) {
+export async function sweepApi(apiUrl, { deadline = Infinity } = {}) {
   const result = {
+    /** Messages read back in full before the deadline. */
+    swept: 0,
     requests: 0,
     status: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, failed: 0 },
     serverErrors: [],
@@ -57,6 +59,8 @@ export async function sweepApi(apiUrl) {
   }
 
   await inParallel(result.messages, async (message) => {
+    if (Date.now() > deadline) return;
+    result.swept++;
     const id = encodeURIComponent(message.id);
     const detail = await get(`/messages/${id}`, { json: true });
     await get(`/messages/${id}/raw`);
@@ -67,6 +71,7 @@ export async function sweepApi(apiUrl) {
     for (const attachment of attachments) await get(`/messages/${id}/attachments/${encodeURIComponent(attachment.partId)}`);
   });
 
+  if (Date.now() > deadline) return result;
   const sessions = await get(`/sessions?limit=${PAGE_LIMIT}`, { json: true });
   const list = sessions?.sessions ?? [];
   result.sessions = list.length;

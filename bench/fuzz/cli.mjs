@@ -91,7 +91,7 @@ else {
     );
   }
   if (api) {
-    console.log(`API    ${api.requests} requests over ${api.messages} messages and ${api.sessions} sessions, ${f(api.seconds)} s`);
+    console.log(`API    ${api.requests} requests over ${api.swept} of ${api.messages} messages and ${api.sessions} sessions, ${f(api.seconds)} s`);
     console.log(
       `       2xx ${api.status['2xx']}, 4xx ${api.status['4xx']}, 5xx ${api.status['5xx']}, failed ${api.status.failed}; slowest ${api.slowest.ms} ms (${api.slowest.path})`,
     );

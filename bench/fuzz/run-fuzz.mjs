@@ -27,7 +27,7 @@ export const HEALTH_MIN_SAMPLES = 50;
  * @property {number} [concurrency]   sessions at a time (default 8)
  * @property {number} [maxLineBytes]  longest overlong command line (default 70,000)
  * @property {number} [maxMessageBytes] largest generated message (default 256 KiB)
- * @property {number} [timeLimitMs]   the SMTP and MIME phases stop here, counted as a problem (default 5 min)
+ * @property {number} [timeLimitMs]   every phase stops here, and that is a problem (default 5 min)
  * @property {(message: string) => void} [log]
  */
 
@@ -37,7 +37,7 @@ export const HEALTH_MIN_SAMPLES = 50;
  * @property {object} options
  * @property {ReturnType<typeof createSmtpStats> & { seconds: number }} [smtp]
  * @property {{ generated: number, bytes: number, accepted: number, rejected: { index: number, shape: string | undefined, code: number, text: string }[], shapes: Record<string, number>, seconds: number }} [mime]
- * @property {{ messages: number, sessions: number, requests: number, status: Record<string, number>, serverErrors: { path: string, status: number, body: string }[], slowest: { path: string | null, ms: number }, mimeMissing: number[], seconds: number }} [api]
+ * @property {{ messages: number, swept: number, sessions: number, requests: number, status: Record<string, number>, serverErrors: { path: string, status: number, body: string }[], slowest: { path: string | null, ms: number }, mimeMissing: number[], seconds: number }} [api]
  * @property {{ samples: number, p50: number, p99: number, max: number, failures: string[] }} [health]
  * @property {number} [rssMb]
  * @property {number} [seconds]
@@ -129,7 +129,7 @@ export async function runFuzz(options) {
     // Phase 3: read everything back.
     if (!crashed) {
       const phase3 = performance.now();
-      const sweep = await sweepApi(apiUrl);
+      const sweep = await sweepApi(apiUrl, { deadline });
       const stored = new Set();
       for (const message of sweep.messages) {
         const match = /^mime-(\d+)@fuzz\.test$/.exec(message.envelope?.mailFrom ?? '');
@@ -138,6 +138,7 @@ export async function runFuzz(options) {
       const missing = accepted.filter((index) => !stored.has(index));
       summary.api = {
         messages: sweep.messages.length,
+        swept: sweep.swept,
         sessions: sweep.sessions,
         requests: sweep.requests,
         status: sweep.status,
@@ -146,6 +147,8 @@ export async function runFuzz(options) {
         mimeMissing: missing,
         seconds: (performance.now() - phase3) / 1000,
       };
+      if (sweep.swept < sweep.messages.length)
+        problems.push(`API: only ${sweep.swept} of ${sweep.messages.length} messages were read back within the time limit`);
       for (const error of sweep.serverErrors) problems.push(`API ${error.status || 'request failed'} on ${error.path}: ${error.body}`);
       if (missing.length > 0) problems.push(`${missing.length} accepted MIME messages are not in the store (cases ${missing.slice(0, 20).join(', ')})`);
     }
