@@ -51,6 +51,9 @@ mirror="${MAILWRIGHT_DEBIAN_MIRROR:-$(find_mirror)}"
 
 started=$SECONDS
 root="$(mktemp -d "${TMPDIR:-/var/tmp}/mailwright-clean-root.XXXXXX")"
+# mktemp makes it 0700: inside the root that is `/`, which every other user (postfix's daemons
+# among them) must be able to traverse.
+chmod 0755 "$root"
 
 cleanup() {
   local status=$?
