@@ -14,7 +14,7 @@ const USAGE = `Usage: npm run fuzz -- [options]
   --lines <n>         SMTP command lines to write (default 100000)
   --messages <n>      MIME messages to send (default 2000)
   --concurrency <n>   sessions at a time (default 8)
-  --max-message-bytes <n>  largest generated message (default 1048576)
+  --max-message-bytes <n>  largest generated message (default 131072)
   --time-limit <s>    stop sending after this many seconds (default 300)
   --json              print the summary as JSON
   --help              this text`;
@@ -33,7 +33,7 @@ try {
       lines: { type: 'string', default: '100000' },
       messages: { type: 'string', default: '2000' },
       concurrency: { type: 'string', default: '8' },
-      'max-message-bytes': { type: 'string', default: String(1024 * 1024) },
+      'max-message-bytes': { type: 'string', default: String(128 * 1024) },
       'time-limit': { type: 'string', default: '300' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -97,6 +97,18 @@ else {
     );
   }
   if (health) console.log(`health ${health.samples} samples: p50 ${f(health.p50)} ms, p99 ${f(health.p99)} ms, max ${f(health.max)} ms`);
+  if (health)
+    console.log(
+      `       by phase: ${Object.entries(health.byPhase)
+        .map(([phase, h]) => `${phase} p99 ${f(h.p99)} ms, max ${f(h.max)} ms (${h.samples})`)
+        .join('; ')}`,
+    );
+  if (health)
+    console.log(
+      `       server event-loop delay: ${Object.entries(health.serverLoopDelay)
+        .map(([phase, d]) => (d ? `${phase} p99 ${f(d.p99)} ms, max ${f(d.max)} ms` : `${phase} ?`))
+        .join('; ')}`,
+    );
   if (summary.rssMb !== undefined) console.log(`server RSS after the run (after GC): ${summary.rssMb} MB`);
   console.log(`total  ${f(summary.seconds)} s`);
 }

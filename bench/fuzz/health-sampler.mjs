@@ -9,6 +9,7 @@ const http = require('node:http');
 const { performance } = require('node:perf_hooks');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const samples = [];
+const times = [];
 const failures = [];
 let stopping = false;
 parentPort.on('message', () => (stopping = true));
@@ -20,6 +21,7 @@ function once() {
       response.on('end', () => {
         const ms = performance.now() - started;
         samples.push(ms);
+        times.push(Date.now());
         if (response.statusCode !== 200) failures.push('status ' + response.statusCode + ' after ' + ms.toFixed(1) + ' ms');
         resolve();
       });
@@ -27,6 +29,7 @@ function once() {
     request.on('timeout', () => request.destroy(new Error('timeout')));
     request.on('error', (error) => {
       samples.push(performance.now() - started);
+      times.push(Date.now());
       failures.push(error.message);
       resolve();
     });
@@ -38,12 +41,12 @@ function once() {
     await new Promise((resolve) => setTimeout(resolve, workerData.intervalMs));
   }
   agent.destroy();
-  parentPort.postMessage({ samples, failures });
+  parentPort.postMessage({ samples, times, failures });
 })();
 `;
 
 /**
- * Starts sampling `url` every `intervalMs`; `stop()` resolves with { samples (ms), failures }.
+ * Starts sampling `url` every `intervalMs`; `stop()` resolves with { samples (ms), times (Date.now() at each answer), failures }.
  * @param {string} url
  * @param {{ intervalMs?: number, timeoutMs?: number }} [options]
  */

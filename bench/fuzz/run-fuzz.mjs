@@ -38,7 +38,7 @@ export const HEALTH_MIN_SAMPLES = 50;
  * @property {ReturnType<typeof createSmtpStats> & { seconds: number }} [smtp]
  * @property {{ generated: number, bytes: number, accepted: number, rejected: { index: number, shape: string | undefined, code: number, text: string }[], shapes: Record<string, number>, seconds: number }} [mime]
  * @property {{ messages: number, swept: number, sessions: number, requests: number, status: Record<string, number>, serverErrors: { path: string, status: number, body: string }[], slowest: { path: string | null, ms: number }, mimeMissing: number[], seconds: number }} [api]
- * @property {{ samples: number, p50: number, p99: number, max: number, failures: string[] }} [health]
+ * @property {{ samples: number, p50: number, p99: number, max: number, byPhase: Record<string, { samples: number, p99: number, max: number }>, serverLoopDelay: Record<string, { p50: number, p99: number, max: number, count: number } | null>, failures: string[] }} [health]
  * @property {number} [rssMb]
  * @property {number} [seconds]
  */
@@ -70,12 +70,18 @@ export async function runFuzz(options) {
   peer.child.once('exit', (code, signal) => (crashed = { code, signal }));
   const target = { host: peer.ready.smtp.host, port: peer.ready.smtp.port, smtpsPort: peer.ready.smtps.port };
   const apiUrl = `${peer.ready.url}/api/v1`;
+  /** When each phase began, to tell which one slowed /health. */
+  const phases = [];
+  /** The server's own event-loop delay per phase: its stalls, without the machine's scheduling noise of the client side. */
+  const loopDelay = {};
   const sampler = startHealthSampler(`${apiUrl}/health`);
   try {
     // Phase 1: the command fuzzer.
     const smtp = createSmtpStats();
     const plans = smtpSessions({ seed, maxLineBytes });
     const phase1 = performance.now();
+    phases.push({ name: 'smtp', from: Date.now() });
+    await peer.request('loop-delay', { reset: true });
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         while (smtp.linesWritten < lines && !crashed) {
@@ -87,11 +93,14 @@ export async function runFuzz(options) {
       }),
     );
     summary.smtp = { ...smtp, seconds: (performance.now() - phase1) / 1000 };
+    loopDelay.smtp = await peer.request('loop-delay', { reset: true }).catch(() => null);
     if (smtp.linesWritten < lines) problems.push(`SMTP fuzzer wrote ${smtp.linesWritten} of ${lines} lines${crashed ? '' : ' within the time limit'}`);
     log(`smtp: done, ${smtp.sessions} sessions, ${smtp.linesWritten} lines`);
 
     // Phase 2: the MIME generator, every message in a well-formed transaction.
     const phase2 = performance.now();
+    phases.push({ name: 'mime', from: Date.now() });
+    await peer.request('loop-delay', { reset: true }).catch(() => null);
     const generated = [...mimeMessages({ seed, count: messages, maxBytes: maxMessageBytes })];
     const batches = [];
     for (let i = 0; i < generated.length; i += MESSAGES_PER_CONNECTION) batches.push(generated.slice(i, i + MESSAGES_PER_CONNECTION));
@@ -125,11 +134,14 @@ export async function runFuzz(options) {
     for (const entry of rejected)
       if (entry.code !== 552) problems.push(`MIME case ${entry.index} (${generated[entry.index]?.shape}) refused: ${entry.code} ${entry.text.slice(0, 200)}`);
     log(`mime: ${accepted.length} accepted, ${rejected.length} refused`);
+    loopDelay.mime = await peer.request('loop-delay', { reset: true }).catch(() => null);
 
     // Phase 3: read everything back.
     if (!crashed) {
       const phase3 = performance.now();
+      phases.push({ name: 'api', from: Date.now() });
       const sweep = await sweepApi(apiUrl, { deadline });
+      loopDelay.api = await peer.request('loop-delay', { reset: true }).catch(() => null);
       const stored = new Set();
       for (const message of sweep.messages) {
         const match = /^mime-(\d+)@fuzz\.test$/.exec(message.envelope?.mailFrom ?? '');
@@ -155,7 +167,21 @@ export async function runFuzz(options) {
   } finally {
     const health = await sampler.stop();
     const stats = summarize(health.samples);
-    summary.health = { samples: stats.n, p50: stats.p50, p99: stats.p99, max: stats.max, failures: health.failures.slice(0, 20) };
+    const byPhase = {};
+    for (const [i, phase] of phases.entries()) {
+      const until = phases[i + 1]?.from ?? Infinity;
+      const inPhase = summarize(health.samples.filter((_, j) => health.times[j] >= phase.from && health.times[j] < until));
+      byPhase[phase.name] = { samples: inPhase.n, p99: inPhase.p99, max: inPhase.max };
+    }
+    summary.health = {
+      samples: stats.n,
+      p50: stats.p50,
+      p99: stats.p99,
+      max: stats.max,
+      byPhase,
+      serverLoopDelay: loopDelay,
+      failures: health.failures.slice(0, 20),
+    };
     if (stats.n < HEALTH_MIN_SAMPLES) problems.push(`/health was sampled only ${stats.n} times (at least ${HEALTH_MIN_SAMPLES} needed)`);
     else if (!(stats.p99 <= HEALTH_P99_LIMIT_MS))
       problems.push(`/health p99 ${stats.p99.toFixed(1)} ms over ${stats.n} samples (limit ${HEALTH_P99_LIMIT_MS} ms; max ${stats.max.toFixed(1)} ms)`);

@@ -48,13 +48,15 @@ describe('fuzzing the SMTP listener and the API', () => {
         lines: SMTP_LINES,
         messages: MIME_MESSAGES,
         maxMessageBytes: 128 * 1024,
+        // Half the default: the slice shares the machine with the other suites.
+        concurrency: 4,
         timeLimitMs: RUN_TIME_LIMIT_MS,
       });
       const { health } = summary;
       console.log(
         `fuzz slice (seed ${SEED}): ${summary.smtp?.linesWritten} lines in ${summary.smtp?.sessions} sessions, ` +
           `${summary.mime?.accepted}/${summary.mime?.generated} messages accepted, ${summary.api?.requests} API requests; ` +
-          `/health p99 ${health?.p99.toFixed(1)} ms, max ${health?.max.toFixed(1)} ms over ${health?.samples} samples`,
+          `/health p99 ${health?.p99.toFixed(1)} ms, max ${health?.max.toFixed(1)} ms over ${health?.samples} samples ${JSON.stringify(health?.byPhase)}`,
       );
       expect(summary.smtp?.linesWritten).toBeGreaterThanOrEqual(SMTP_LINES);
       expect(summary.mime?.generated).toBe(MIME_MESSAGES);
