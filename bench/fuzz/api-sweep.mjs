@@ -4,6 +4,7 @@
 
 const PAGE_LIMIT = 1000;
 const CONCURRENCY = 4;
+const MAX_SESSION_PAGES = 1_000;
 const REQUEST_TIMEOUT_MS = 60_000;
 
 /**
@@ -72,8 +73,15 @@ export async function sweepApi(apiUrl, { deadline = Infinity } = {}) {
   });
 
   if (Date.now() > deadline) return result;
-  const sessions = await get(`/sessions?limit=${PAGE_LIMIT}`, { json: true });
-  const list = sessions?.sessions ?? [];
+  // Sessions: every page, following `nextCursor` where the server pages them.
+  const list = [];
+  let cursor = null;
+  for (let page = 0; page < MAX_SESSION_PAGES; page++) {
+    const body = await get(`/sessions?limit=${PAGE_LIMIT}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { json: true });
+    list.push(...(body?.sessions ?? []));
+    cursor = body?.nextCursor ?? null;
+    if (!cursor || Date.now() > deadline) break;
+  }
   result.sessions = list.length;
   await inParallel(list, (session) => get(`/sessions/${encodeURIComponent(session.id)}`));
   return result;
