@@ -2,6 +2,7 @@
 // process, with every listener on a free loopback port. `watched` adds a listener for new
 // messages in the process, as a stream subscription or a waiting test does: the store then
 // reads every message as it arrives instead of when it is first asked for.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createMailwright } from '@mailwright/server';
 import { failStart, serveRequests, settledMemoryUsage } from './ipc-peer.mjs';
 
@@ -11,6 +12,8 @@ try {
   const mailwright = await createMailwright({ host: '127.0.0.1', smtpPort: 0, smtpsPort: 0, httpPort: 0, logger: false, ...options });
   const { store } = mailwright;
   if (watched) store.on('message', () => undefined);
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
 
   serveRequests(
     {
@@ -31,6 +34,13 @@ try {
         return { deleted: (await store.deleteMessages({})).length };
       },
       memory: () => settledMemoryUsage(),
+      /** The event loop's delay since the start or the last reset (ms): how long the server stalled. */
+      'loop-delay'({ reset = false } = {}) {
+        const ms = (ns) => ns / 1e6;
+        const result = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), count: loopDelay.count };
+        if (reset) loopDelay.reset();
+        return result;
+      },
     },
     () => mailwright.close(),
   );

@@ -9,5 +9,6 @@ import waitLatency from './wait-latency.mjs';
 import fanout from './fanout.mjs';
 import ingest from './ingest.mjs';
 import memory from './memory.mjs';
+import load from './load.mjs';
 
-export const scenarios = [latency, waitLatency, fanout, ingest, memory];
+export const scenarios = [latency, waitLatency, fanout, ingest, memory, load];

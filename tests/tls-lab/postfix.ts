@@ -129,7 +129,10 @@ export async function startPostfixRelay(routes: readonly Route[], caPem: string)
     await postfix('post-install', 'create-missing');
     await postfix('start');
   } catch (error) {
+    // Postfix writes why it did not start to its log, not to the terminal.
+    const why = await readFile(log, 'utf8').catch(() => '');
     await rm(dir, { recursive: true, force: true });
+    if (why) (error as Error).message += `\n${log}:\n${why.trim().split('\n').slice(-20).join('\n')}`;
     throw error;
   }
 

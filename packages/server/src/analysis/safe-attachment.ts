@@ -48,7 +48,8 @@ export function safeFilename(filename: string | null, partId: string): string {
 }
 
 /** A media type usable in a `Content-Type` header; anything else is `application/octet-stream`. */
-export function safeContentType(contentType: string | undefined): string {
-  const value = (contentType ?? '').trim().toLowerCase();
+export function safeContentType(contentType: unknown): string {
+  // mailparser gives `false` for an empty or parameter-only Content-Type.
+  const value = (typeof contentType === 'string' ? contentType : '').trim().toLowerCase();
   return MEDIA_TYPE.test(value) ? value : 'application/octet-stream';
 }
