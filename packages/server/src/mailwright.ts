@@ -145,8 +145,11 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       allowedOrigins: options.allowedOrigins,
       allowedHosts: allowedHostNames([options.hostname, ...options.tlsNames, ...options.allowedHosts, ...(isWildcardHost(options.host) ? [] : [options.host])]),
     };
-    app.use(securityHeaders(), requireAllowedHost(accessPolicy));
-    app.use('/api/v1', apiHeaders(), apiCors(accessPolicy), requireToken(accessPolicy));
+    app.use(securityHeaders());
+    // Before the host check, so that its refusals are not cached either.
+    app.use('/api/v1', apiHeaders());
+    app.use(requireAllowedHost(accessPolicy));
+    app.use('/api/v1', apiCors(accessPolicy), requireToken(accessPolicy));
     app.use(
       '/api/v1',
       createApiRouter({

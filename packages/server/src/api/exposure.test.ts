@@ -80,6 +80,7 @@ describe('host names (DNS rebinding)', () => {
       expect(response.headers['content-type']).toMatch(/^application\/json/);
       expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'HOST_NOT_ALLOWED' } });
       expect(response.body).not.toContain('victim');
+      if (path.startsWith('/api/')) expect(response.headers['cache-control'], path).toBe('no-store');
     }
     const deleted = await requestWithHost(`${t.server.url}/api/v1/messages?all=true`, `rebind.attacker.test:${port}`, { method: 'DELETE' });
     expect(deleted.status).toBe(403);

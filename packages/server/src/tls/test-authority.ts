@@ -4,6 +4,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { ErrorCode, MailwrightError, type CertificateProfile, type KeyType } from '@mailwright/core';
+import { rememberSuccess } from './remember-success.js';
 
 // Node's webcrypto is the Web Crypto API; only its TypeScript type differs from the DOM's.
 x509.cryptoProvider.set(webcrypto as never);
@@ -259,8 +260,8 @@ function pathLengthOf(cert: x509.X509Certificate): number | null {
 function createAuthority(ca: Issuer, extraHostnames: readonly string[]): TestAuthority {
   const validNames = [...new Set(['localhost', '127.0.0.1', '::1', ...extraHostnames])];
   const cache = new Map<string, Promise<CertificateAndKey>>();
-  let untrustedCa: Promise<Issuer> | null = null;
-  let intermediateCa: Promise<Issuer> | null = null;
+  const untrustedCa = rememberSuccess(() => createCa('Mailwright Untrusted CA', 0));
+  const intermediateCa = rememberSuccess(() => createIntermediate());
 
   async function issueLeaf(args: {
     issuer: Issuer;
@@ -346,7 +347,7 @@ function createAuthority(ca: Issuer, extraHostnames: readonly string[]): TestAut
         ),
       );
     }
-    return (intermediateCa ??= createIntermediate());
+    return intermediateCa();
   }
 
   function issueProfile(profile: CertificateProfile, keyType: KeyType): Promise<CertificateAndKey> {
@@ -366,7 +367,7 @@ function createAuthority(ca: Issuer, extraHostnames: readonly string[]): TestAut
       case 'self-signed':
         return issueSelfSigned(validNames, keyType);
       case 'unknown-ca':
-        return (untrustedCa ??= createCa('Mailwright Untrusted CA', 0)).then((issuer) => issueLeaf({ issuer, ...valid, ...current }));
+        return untrustedCa().then((issuer) => issueLeaf({ issuer, ...valid, ...current }));
       case 'weak-signature':
         return issueLeaf({ issuer: ca, ...valid, ...current, weakSignature: true });
       case 'incomplete-chain':
