@@ -28,6 +28,7 @@ export type { SessionError, SmtpSession, TranscriptLine } from './smtp-session.j
 export {
   MAX_PATTERN_INSTRUCTIONS,
   MAX_PATTERN_LENGTH,
+  REGEX_WORK_BUDGET,
   MESSAGE_FILTER_FIELDS,
   MessageFilterSchema,
   compileFilter,

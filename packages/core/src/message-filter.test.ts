@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileFilter, pickFilter, isEmptyFilter } from './message-filter.js';
+import { compileFilter, pickFilter, isEmptyFilter, REGEX_WORK_BUDGET } from './message-filter.js';
 import { plaintextTlsInfo, type CapturedMessage } from './captured-message.js';
 
 function message(overrides: Partial<CapturedMessage> = {}): CapturedMessage {
@@ -114,6 +114,17 @@ describe('regular expressions', () => {
     expect(matcher({ message: message({ subject }) })).toBe(false);
     expect(matcher({ message: message({ subject: 'aaaa' }) })).toBe(true);
     expect(compileFilter({ text: 're:/^(a|aa)+$/' })({ message: message(), text: subject })).toBe(false);
+  });
+
+  it('test a value up to REGEX_WORK_BUDGET / program size characters, so one test is bounded', () => {
+    // A large program (over 300 instructions) sees a shorter prefix than a simple one.
+    const large = 're:(?s)[^#]{300}TAIL';
+    const within = `${'a'.repeat(1_000)}TAIL`;
+    const beyond = `${'a'.repeat(REGEX_WORK_BUDGET / 300)}TAIL`;
+    expect(compileFilter({ text: large })({ message: message(), text: within })).toBe(true);
+    expect(compileFilter({ text: large })({ message: message(), text: beyond })).toBe(false);
+    // A simple pattern sees the whole of a long value.
+    expect(compileFilter({ text: 're:TAIL$' })({ message: message(), text: beyond })).toBe(true);
   });
 
   it('accept the JavaScript spellings people write: flags, \\u escapes, escaped slashes', () => {

@@ -129,3 +129,19 @@ describe('the memory store', () => {
     expect((await store.listMessages({ limit: 10 })).total).toBe(1);
   });
 });
+
+describe('filter scans', () => {
+  it('give the event loop a turn during a long scan, even over messages already read', async () => {
+    const { store } = storeReadingRaw({ maxMessages: 400 });
+    // Each test of this pattern over 100,000 characters costs about a millisecond: the scan takes far
+    // longer than one slice however fast the machine.
+    for (let i = 0; i < 400; i++) await store.addMessage(bytes(`m${i}`, 'a'.repeat(100_000)));
+    const query = { filter: { text: 're:(a|aa)+b' }, limit: 10 };
+    expect((await store.listMessages(query)).total).toBe(0); // reads and caches every text body
+    const order: string[] = [];
+    const timer = new Promise<void>((resolve) => setImmediate(() => resolve(void order.push('event loop'))));
+    await store.listMessages(query).then(() => order.push('scan done'));
+    await timer;
+    expect(order).toEqual(['event loop', 'scan done']);
+  });
+});

@@ -10,6 +10,8 @@ import { contentBytes } from './content-bytes.js';
 
 const MIB = 1024 * 1024;
 const BACKGROUND_READ_QUIET_MS = 100;
+/** A filter scan gives the event loop a turn after this much work. */
+const SCAN_SLICE_MS = 10;
 const DEFAULT_MAX_MEMORY_BYTES = 512 * MIB;
 /** About what a message's record and summary take besides its raw bytes. */
 const MESSAGE_RECORD_BYTES = 1024;
@@ -167,8 +169,14 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
    * both); without a filter nothing is read.
    */
   async function scan(candidates: Iterable<Entry>, query: CompiledQuery, visit: (entry: Entry) => boolean): Promise<void> {
+    let since = performance.now();
     for (const entry of candidates) {
       if (query.match || query.matchText) {
+        // Cached messages are tested without a real await: a long scan lets SMTP and HTTP in.
+        if (performance.now() - since > SCAN_SLICE_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          since = performance.now();
+        }
         const text = query.matchText && !entry.read ? await textOf(entry) : undefined;
         const message = entry.read ? entry.message : await messageOf(entry);
         if (query.match && !query.match({ message })) continue;
