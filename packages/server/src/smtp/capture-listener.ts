@@ -239,8 +239,7 @@ export async function startCaptureListener(
       dataTimeoutMs: context.dataTimeoutMs,
       onCommandTimeout: (kind) => {
         if (kind === 'command') cutOff(connection, recorder, 421, 'command_timeout', `a command line was not completed within ${context.commandTimeoutMs} ms`);
-        // STARTTLS was refused (no handshake under way): the client may idle as long as the idle timeout lets it.
-        else if (recorder.upgrading) {
+        else {
           recorder.failed({
             stage: 'tls',
             code: 'handshake_timeout',
@@ -263,7 +262,14 @@ export async function startCaptureListener(
       if (recorders.has(connection.id)) options.onClose?.(connection.session as SMTPServerSession, () => undefined);
     });
     applyStarttlsPolicy(connection, policy, recorder);
-    if (!implicit) captureStarttlsClientHello(connection, (hello) => recorder.clientHello(hello));
+    // The handshake deadline starts from the 220 to STARTTLS, not from what the client sends:
+    // the upgrade takes the plain socket's listeners away after its first TLS bytes.
+    if (!implicit)
+      captureStarttlsClientHello(
+        connection,
+        (hello) => recorder.clientHello(hello),
+        () => deadline.handshakeStarted(),
+      );
     // smtp-server's own connect() waits 100 ms before the greeting to catch early
     // talkers, an anti-spam measure that would cost every test 100 ms per connection.
     connection._setListeners(() => connection.connectionReady());
