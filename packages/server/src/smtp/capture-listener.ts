@@ -21,6 +21,8 @@ import { CommandDeadlines } from './command-deadlines.js';
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 2_000;
 const SOCKET_TIMEOUT_MS = 60_000;
+/** Time a refused connection has to read its 421 before its socket is destroyed. */
+const REFUSED_LINGER_MS = 1_000;
 
 /** What every listener shares: the store, the CA, users and limits. */
 export interface CaptureContext {
@@ -297,6 +299,16 @@ export async function startCaptureListener(
     else {
       const reply = `421 4.7.0 ${context.hostname} Error: ${reason}, try again later`;
       recorder.server(reply);
+      // A client that never closes its side must not keep the descriptor the limits protect:
+      // whatever it sends is discarded, and the socket is destroyed shortly after the reply.
+      refusedSockets.add(socket);
+      const linger = setTimeout(() => socket.destroy(), REFUSED_LINGER_MS);
+      linger.unref();
+      socket.once('close', () => {
+        clearTimeout(linger);
+        refusedSockets.delete(socket);
+      });
+      socket.resume();
       socket.end(`${reply}\r\n`);
     }
     recorder.closed();
@@ -315,6 +327,8 @@ export async function startCaptureListener(
 
   const secureContext = implicit ? tls.createSecureContext(tlsOptions) : null;
   const sockets = new Set<net.Socket>();
+  /** Connections refused over a limit whose 421 is still on its way. */
+  const refusedSockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     const remoteAddress = socket.remoteAddress ?? '';
     const refusal = context.connectionLimits.admit(remoteAddress);
@@ -379,6 +393,7 @@ export async function startCaptureListener(
     async close() {
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of refusedSockets) socket.destroy();
       for (const [id, connection] of connections) {
         if (!connection.session.envelope?.mailFrom) shutDown(id);
       }

@@ -139,6 +139,27 @@ describe('connection limits', () => {
     expect(again.received()).toMatch(/^220 /);
   });
 
+  it('destroys a refused connection whose client never closes its side', async () => {
+    const port = t.server.smtp.port;
+    const open = [connect(port, '127.0.0.6'), connect(port, '127.0.0.6')];
+    for (const peer of open) expect(await peer.firstLine).toMatch(/^220 /);
+    // allowHalfOpen: the client does not answer the server's FIN with its own.
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.6', allowHalfOpen: true });
+    peers.add(socket);
+    let text = '';
+    let closed = false;
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.once('close', () => (closed = true));
+    await new Promise<void>((resolve) => socket.once('end', () => resolve()));
+    expect(text).toMatch(/^421 4\.7\.0 .*too many connections from your address/);
+    // A socket the server still holds takes these lines in silently; a destroyed one answers with a reset.
+    await pollFor(() => {
+      if (!closed && socket.writable) socket.write('NOOP\r\n');
+      return closed ? true : undefined;
+    }, 'the server to destroy the refused socket');
+  });
+
   it('counts implicit-TLS connections, whose refusal is a close without a handshake', async () => {
     const { port } = t.server.smtps;
     const open = [connect(port, '127.0.0.4'), connect(port, '127.0.0.4')];
@@ -157,6 +178,24 @@ describe('connection limits', () => {
     // The two open plain sockets of .4 plus this one make 3: within the total cap.
     expect(greeting).toMatch(/^220 /);
     for (const peer of open) peer.socket.destroy();
+  });
+});
+
+describe('connection limits at shutdown', () => {
+  it('closing the server does not wait for a refused client that never closes its side', async () => {
+    const t = await startTestServer({ maxConnectionsPerIp: 1 });
+    try {
+      const admitted = connect(t.server.smtp.port, '127.0.0.7');
+      expect(await admitted.firstLine).toMatch(/^220 /);
+      const socket = net.connect({ host: '127.0.0.1', port: t.server.smtp.port, localAddress: '127.0.0.7', allowHalfOpen: true });
+      peers.add(socket);
+      socket.on('error', () => undefined);
+      socket.resume();
+      await new Promise<void>((resolve) => socket.once('end', () => resolve()));
+      admitted.socket.destroy();
+    } finally {
+      await t.close();
+    }
   });
 });
 
