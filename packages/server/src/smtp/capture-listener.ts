@@ -21,6 +21,8 @@ import { CommandDeadlines } from './command-deadlines.js';
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 2_000;
 const SOCKET_TIMEOUT_MS = 60_000;
+/** Time a refused connection has to read its 421 before its socket is destroyed. */
+const REFUSED_LINGER_MS = 1_000;
 
 /** What every listener shares: the store, the CA, users and limits. */
 export interface CaptureContext {
@@ -239,8 +241,7 @@ export async function startCaptureListener(
       dataTimeoutMs: context.dataTimeoutMs,
       onCommandTimeout: (kind) => {
         if (kind === 'command') cutOff(connection, recorder, 421, 'command_timeout', `a command line was not completed within ${context.commandTimeoutMs} ms`);
-        // STARTTLS was refused (no handshake under way): the client may idle as long as the idle timeout lets it.
-        else if (recorder.upgrading) {
+        else {
           recorder.failed({
             stage: 'tls',
             code: 'handshake_timeout',
@@ -263,7 +264,14 @@ export async function startCaptureListener(
       if (recorders.has(connection.id)) options.onClose?.(connection.session as SMTPServerSession, () => undefined);
     });
     applyStarttlsPolicy(connection, policy, recorder);
-    if (!implicit) captureStarttlsClientHello(connection, (hello) => recorder.clientHello(hello));
+    // The handshake deadline starts from the 220 to STARTTLS, not from what the client sends:
+    // the upgrade takes the plain socket's listeners away after its first TLS bytes.
+    if (!implicit)
+      captureStarttlsClientHello(
+        connection,
+        (hello) => recorder.clientHello(hello),
+        () => deadline.handshakeStarted(),
+      );
     // smtp-server's own connect() waits 100 ms before the greeting to catch early
     // talkers, an anti-spam measure that would cost every test 100 ms per connection.
     connection._setListeners(() => connection.connectionReady());
@@ -291,6 +299,16 @@ export async function startCaptureListener(
     else {
       const reply = `421 4.7.0 ${context.hostname} Error: ${reason}, try again later`;
       recorder.server(reply);
+      // A client that never closes its side must not keep the descriptor the limits protect:
+      // whatever it sends is discarded, and the socket is destroyed shortly after the reply.
+      refusedSockets.add(socket);
+      const linger = setTimeout(() => socket.destroy(), REFUSED_LINGER_MS);
+      linger.unref();
+      socket.once('close', () => {
+        clearTimeout(linger);
+        refusedSockets.delete(socket);
+      });
+      socket.resume();
       socket.end(`${reply}\r\n`);
     }
     recorder.closed();
@@ -309,6 +327,8 @@ export async function startCaptureListener(
 
   const secureContext = implicit ? tls.createSecureContext(tlsOptions) : null;
   const sockets = new Set<net.Socket>();
+  /** Connections refused over a limit whose 421 is still on its way. */
+  const refusedSockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     const remoteAddress = socket.remoteAddress ?? '';
     const refusal = context.connectionLimits.admit(remoteAddress);
@@ -373,6 +393,7 @@ export async function startCaptureListener(
     async close() {
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of refusedSockets) socket.destroy();
       for (const [id, connection] of connections) {
         if (!connection.session.envelope?.mailFrom) shutDown(id);
       }

@@ -1,23 +1,17 @@
 import type { Socket } from 'node:net';
 
 const LF = 0x0a;
-const STARTTLS_LINE = /^STARTTLS\s*$/i;
-/** Longer chunks cannot end with a bare STARTTLS line worth looking at: it is short. */
-const STARTTLS_CHUNK_MAX = 64;
 
 /** Options of {@link CommandDeadlines}. */
 export interface CommandDeadlinesOptions {
   /**
-   * Time from the first byte of a command line to its line end, and from a STARTTLS command to
-   * the end of its TLS handshake.
+   * Time from the first byte of a command line to its line end, and from the server's 220 reply
+   * to STARTTLS to the end of the TLS handshake.
    */
   commandTimeoutMs: number;
   /** Time from the start of a DATA phase to its end. */
   dataTimeoutMs: number;
-  /**
-   * A command line took too long, or (`handshake`) the TLS handshake after a STARTTLS line did;
-   * the handshake may also not have started, when STARTTLS was refused.
-   */
+  /** A command line took too long, or (`handshake`) the TLS handshake after an accepted STARTTLS did. */
   onCommandTimeout(kind: 'command' | 'handshake'): void;
   /** A DATA phase took too long. */
   onDataTimeout(): void;
@@ -33,6 +27,8 @@ export class CommandDeadlines {
   #socket: Socket | null = null;
   #commandTimer: NodeJS.Timeout | null = null;
   #dataTimer: NodeJS.Timeout | null = null;
+  /** A STARTTLS handshake is under way: its deadline runs whatever bytes arrive. */
+  #handshaking = false;
   readonly #onData = (chunk: Buffer | string): void => this.#received(chunk);
 
   constructor(options: CommandDeadlinesOptions) {
@@ -40,14 +36,26 @@ export class CommandDeadlines {
   }
 
   /**
-   * Watches the bytes arriving on `socket`; called again with the TLS socket after STARTTLS,
-   * where a new command line starts.
+   * Watches the bytes arriving on `socket`; called again with the TLS socket once a STARTTLS
+   * handshake is complete, which ends its deadline: a new command line starts there.
    */
   watch(socket: Socket): void {
     this.#socket?.off('data', this.#onData);
+    this.#handshaking = false;
     this.#clearCommand();
     this.#socket = socket;
     socket.on('data', this.#onData);
+  }
+
+  /**
+   * The server accepted STARTTLS (220) and hands the socket to TLS: the handshake has the command
+   * deadline from now on, and bytes (a ClientHello trickling in, anything ending in a line feed)
+   * do not move it. It ends with {@link watch} on the secured socket, or {@link stop}.
+   */
+  handshakeStarted(): void {
+    this.#clearCommand();
+    this.#handshaking = true;
+    this.#startCommand('handshake');
   }
 
   /** A DATA phase started: its own deadline replaces the command line's. */
@@ -68,6 +76,7 @@ export class CommandDeadlines {
 
   /** Stops every timer and stops watching. */
   stop(): void {
+    this.#handshaking = false;
     this.#clearCommand();
     this.#clearData();
     this.#socket?.off('data', this.#onData);
@@ -75,18 +84,11 @@ export class CommandDeadlines {
   }
 
   #received(chunk: Buffer | string): void {
-    if (this.#dataTimer !== null) return;
+    if (this.#dataTimer !== null || this.#handshaking) return;
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const lastLineEnd = bytes.lastIndexOf(LF);
-    if (lastLineEnd === bytes.length - 1) {
-      this.#clearCommand();
-      // After STARTTLS the bytes go to the TLS handshake, which gets the same deadline until
-      // watch() is given the TLS socket.
-      if (bytes.length <= STARTTLS_CHUNK_MAX) {
-        const line = bytes.toString('latin1').trimEnd();
-        if (STARTTLS_LINE.test(line.slice(line.lastIndexOf('\n') + 1))) this.#startCommand('handshake');
-      }
-    } else if (lastLineEnd >= 0) {
+    if (lastLineEnd === bytes.length - 1) this.#clearCommand();
+    else if (lastLineEnd >= 0) {
       // A line ended and the next one began in this chunk: its deadline starts now.
       this.#clearCommand();
       this.#startCommand();

@@ -17,6 +17,8 @@ interface Peer {
   firstLine: Promise<string>;
   /** Resolves when the server closed the connection. */
   closed: Promise<void>;
+  /** The client's port, once connected (a closed socket forgets it). */
+  localPort(): number | undefined;
 }
 
 const peers = new Set<net.Socket>();
@@ -36,7 +38,9 @@ function connect(port: number, localAddress = '127.0.0.1'): Peer {
   });
   firstLine.catch(() => undefined);
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  return { socket, received: () => text, firstLine, closed };
+  let localPort: number | undefined;
+  socket.once('connect', () => (localPort = socket.localPort));
+  return { socket, received: () => text, firstLine, closed, localPort: () => localPort };
 }
 
 /** Writes `bytes` one at a time with small gaps until the server closes the connection. */
@@ -52,6 +56,12 @@ async function drip(peer: Peer, bytes: string): Promise<void> {
 async function sessionsWithError(t: TestServer, code: string): Promise<SmtpSession[]> {
   const { sessions } = await t.getJson<{ sessions: SmtpSession[] }>('/sessions?limit=1000');
   return sessions.filter((session) => session.error?.code === code);
+}
+
+/** The session of `peer`'s connection once it has failed with `code`. */
+async function failedSessionOf(t: TestServer, peer: Peer, code: string): Promise<SmtpSession> {
+  const port = peer.localPort();
+  return pollFor(async () => (await sessionsWithError(t, code)).find((session) => session.remotePort === port), `the ${code} session`);
 }
 
 /** Closes every client and waits until the server has seen every session close, so that none counts against the next test. */
@@ -129,6 +139,27 @@ describe('connection limits', () => {
     expect(again.received()).toMatch(/^220 /);
   });
 
+  it('destroys a refused connection whose client never closes its side', async () => {
+    const port = t.server.smtp.port;
+    const open = [connect(port, '127.0.0.6'), connect(port, '127.0.0.6')];
+    for (const peer of open) expect(await peer.firstLine).toMatch(/^220 /);
+    // allowHalfOpen: the client does not answer the server's FIN with its own.
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.6', allowHalfOpen: true });
+    peers.add(socket);
+    let text = '';
+    let closed = false;
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.once('close', () => (closed = true));
+    await new Promise<void>((resolve) => socket.once('end', () => resolve()));
+    expect(text).toMatch(/^421 4\.7\.0 .*too many connections from your address/);
+    // A socket the server still holds takes these lines in silently; a destroyed one answers with a reset.
+    await pollFor(() => {
+      if (!closed && socket.writable) socket.write('NOOP\r\n');
+      return closed ? true : undefined;
+    }, 'the server to destroy the refused socket');
+  });
+
   it('counts implicit-TLS connections, whose refusal is a close without a handshake', async () => {
     const { port } = t.server.smtps;
     const open = [connect(port, '127.0.0.4'), connect(port, '127.0.0.4')];
@@ -147,6 +178,24 @@ describe('connection limits', () => {
     // The two open plain sockets of .4 plus this one make 3: within the total cap.
     expect(greeting).toMatch(/^220 /);
     for (const peer of open) peer.socket.destroy();
+  });
+});
+
+describe('connection limits at shutdown', () => {
+  it('closing the server does not wait for a refused client that never closes its side', async () => {
+    const t = await startTestServer({ maxConnectionsPerIp: 1 });
+    try {
+      const admitted = connect(t.server.smtp.port, '127.0.0.7');
+      expect(await admitted.firstLine).toMatch(/^220 /);
+      const socket = net.connect({ host: '127.0.0.1', port: t.server.smtp.port, localAddress: '127.0.0.7', allowHalfOpen: true });
+      peers.add(socket);
+      socket.on('error', () => undefined);
+      socket.resume();
+      await new Promise<void>((resolve) => socket.once('end', () => resolve()));
+      admitted.socket.destroy();
+    } finally {
+      await t.close();
+    }
   });
 });
 
@@ -204,7 +253,32 @@ describe('command and DATA deadlines', () => {
       await new Promise((resolve) => setTimeout(resolve, DRIP_GAP_MS));
     }
     await drip(peer, '\x00');
-    const session = await pollFor(async () => (await sessionsWithError(t, 'handshake_timeout'))[0], 'the session');
+    const session = await failedSessionOf(t, peer, 'handshake_timeout');
+    expect(session.error).toMatchObject({ stage: 'tls', message: expect.stringMatching(/not completed within 200 ms/) });
+  });
+
+  it('cuts a STARTTLS handshake that never starts, after EHLO and STARTTLS sent in one long write', async () => {
+    const peer = connect(t.server.smtp.port);
+    await peer.firstLine;
+    peer.socket.write(`EHLO ${'a'.repeat(100)}.example.test\r\nSTARTTLS\r\n`);
+    const session = await failedSessionOf(t, peer, 'handshake_timeout');
+    expect(session.error).toMatchObject({ stage: 'tls', message: expect.stringMatching(/not completed within 200 ms/) });
+    await peer.closed;
+    expect(peer.received()).toMatch(/\r\n220 /);
+  });
+
+  it('cuts a STARTTLS handshake whose record header ends in a line feed and whose rest trickles in', async () => {
+    const peer = connect(t.server.smtp.port);
+    await peer.firstLine;
+    peer.socket.write('EHLO slow.example.test\r\n');
+    await pollFor(() => (/^250 /m.test(peer.received()) ? true : undefined), 'the EHLO reply');
+    peer.socket.write('STARTTLS\r\n');
+    await pollFor(() => (/^220 /m.test(peer.received().split('\r\n').slice(1).join('\n')) ? true : undefined), 'the 220 to STARTTLS');
+    // A handshake record of 0x020a bytes: its header ends in 0x0a, like a command line.
+    peer.socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x0a]));
+    const dripping = drip(peer, '\x01');
+    const session = await failedSessionOf(t, peer, 'handshake_timeout');
+    await dripping;
     expect(session.error).toMatchObject({ stage: 'tls', message: expect.stringMatching(/not completed within 200 ms/) });
   });
 
