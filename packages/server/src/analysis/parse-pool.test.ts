@@ -15,7 +15,9 @@ const MESSAGE = Buffer.from(
 /** An HTML message of about `bytes` bytes, mostly markup. */
 function htmlMessage(bytes: number): Buffer {
   const row = '<tr><td><a href="https://example.test/x">link</a></td><td><span style="color:red">cell</span></td></tr>';
-  return Buffer.from(`From: a@app.test\r\nSubject: big\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<table>${row.repeat(Math.ceil(bytes / row.length))}</table>\r\n`);
+  return Buffer.from(
+    `From: a@app.test\r\nSubject: big\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<table>${row.repeat(Math.ceil(bytes / row.length))}</table>\r\n`,
+  );
 }
 
 /**

@@ -117,11 +117,13 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     };
     // An error while parsing (out of memory, an exception thrown outside the parse's promise) is the message's.
     worker.on('error', (error: Error & { code?: string }) =>
-      fail(error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new Error(`The parser ran out of memory (its heap is ${options.maxHeapMb ?? DEFAULT_WORKER_HEAP_MB} MB)`) : error),
+      fail(
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new Error(`The parser ran out of memory (its heap is ${options.maxHeapMb ?? DEFAULT_WORKER_HEAP_MB} MB)`)
+          : error,
+      ),
     );
-    worker.on('exit', (code) =>
-      fail(new MailwrightError(ErrorCode.INTERNAL, `The parse worker exited (code ${code}); try again`, { statusCode: 503 })),
-    );
+    worker.on('exit', (code) => fail(new MailwrightError(ErrorCode.INTERNAL, `The parse worker exited (code ${code}); try again`, { statusCode: 503 })));
     slots.push(slot);
     return slot;
   }
