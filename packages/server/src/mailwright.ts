@@ -4,11 +4,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { ErrorCode, isMailwrightError, type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
+import { type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
 import { resolveMailwrightOptions, type MailwrightOptions, type ResolvedMailwrightOptions } from './options.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createMemoryStore } from './store/memory-store.js';
-import { summarizeOffThread, unparsableContent } from './analysis/parse-message.js';
+import { summarizeOffThread } from './analysis/parse-message.js';
+import { contentReader } from './analysis/content-reader.js';
 import { createParsePool } from './analysis/parse-pool.js';
 import type { MessageStore } from './store/message-store.js';
 import { loadTestAuthority, type TestAuthority } from './tls/test-authority.js';
@@ -86,14 +87,10 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       maxMessages: options.maxMessages,
       maxSessions: options.maxSessions,
       maxMemoryBytes: options.maxMemory,
-      summarize: (raw) => summarizeOffThread(raw, parsePool.summarize),
+      summarize: (raw) =>
+        summarizeOffThread(raw, parsePool.summarize, (error) => logger.warn({ err: error }, 'a message was summarized from its headers alone')),
       // A parse that failed in its worker (it ran out of time or memory) is shown like any unparsable message; a full queue is a 503.
-      readContent: (raw) =>
-        parsePool.readContent(raw).catch((error: unknown) => {
-          if (isMailwrightError(error) && error.code === ErrorCode.BUSY) throw error;
-          logger.warn({ err: error }, 'a message could not be parsed');
-          return unparsableContent(raw, error instanceof Error ? error.message : String(error));
-        }),
+      readContent: contentReader(parsePool, (error) => logger.warn({ err: error }, 'a message could not be parsed')),
     });
     const captureContext: CaptureContext = {
       store,

@@ -133,12 +133,27 @@ export const WORKER_SUMMARY_MIN_BYTES = 256 * 1024;
 /**
  * {@link summarizeMessage}, with a large message summarized by `inWorker` (mailparser, whose
  * summary the fast path equals), off the event loop; small ones cost less than the trip. When
- * the worker cannot take it (its queue is full, it failed), the message is summarized here: a
- * summary is never refused.
+ * the worker cannot take it (its queue is full, it ran out of time or memory), the summary is
+ * read from the headers alone, and `onFailure` told why: a large message is never parsed on the
+ * event loop, and a summary is never refused.
  */
-export async function summarizeOffThread(raw: Buffer, inWorker: (raw: Buffer) => Promise<MessageSummary>): Promise<MessageSummary> {
+export async function summarizeOffThread(
+  raw: Buffer,
+  inWorker: (raw: Buffer) => Promise<MessageSummary>,
+  onFailure?: (error: unknown) => void,
+): Promise<MessageSummary> {
   if (raw.length < WORKER_SUMMARY_MIN_BYTES) return summarizeMessage(raw);
-  return inWorker(raw).catch(() => summarizeMessage(raw));
+  return inWorker(raw).catch((error: unknown) => {
+    onFailure?.(error);
+    return headersSummary(raw);
+  });
+}
+
+/** The summary of a message that could not be parsed: what its headers say, as far as they can be read. */
+export function headersSummary(raw: Buffer): MessageSummary {
+  const { headers } = headersOf(raw);
+  const messageId = headers['message-id']?.[0] ?? null;
+  return { from: null, to: [], cc: [], replyTo: [], subject: headers.subject?.[0] ?? '', messageId, date: null, snippet: '', attachments: [], text: '' };
 }
 
 /**
@@ -152,9 +167,7 @@ export async function summarizeWithMailparser(raw: Buffer): Promise<MessageSumma
     parsed = await simpleParser(raw, FAST_OPTIONS);
   } catch {
     // Beyond mailparser's limits: the list still shows what the headers say, as far as they can be read.
-    const { headers } = headersOf(raw);
-    const messageId = headers['message-id']?.[0] ?? null;
-    return { from: null, to: [], cc: [], replyTo: [], subject: headers.subject?.[0] ?? '', messageId, date: null, snippet: '', attachments: [], text: '' };
+    return headersSummary(raw);
   }
   // With skipHtmlToText an HTML-only message comes back with `text` set to '', not left out.
   const text = messageText(parsed.text, parsed.html);

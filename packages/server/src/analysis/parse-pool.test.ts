@@ -1,7 +1,10 @@
 import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createParsePool, type ParsePool } from './parse-pool.js';
-import { readMessageContent, summarizeOffThread, summarizeWithMailparser, WORKER_SUMMARY_MIN_BYTES } from './parse-message.js';
+import { createParsePool, isPoolUnavailable, type ParsePool } from './parse-pool.js';
+import { headersSummary, readMessageContent, summarizeOffThread, summarizeWithMailparser, WORKER_SUMMARY_MIN_BYTES } from './parse-message.js';
+import { contentReader } from './content-reader.js';
+import { createMemoryStore } from '../store/memory-store.js';
+import { newMessage } from '../test-support/new-message.js';
 
 const MESSAGE = Buffer.from(
   'From: a@app.test\r\nSubject: with attachment\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n' +
@@ -9,10 +12,42 @@ const MESSAGE = Buffer.from(
     '--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="../x.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAECAwQF\r\n--b--\r\n',
 );
 
+/** An HTML message of about `bytes` bytes, mostly markup. */
+function htmlMessage(bytes: number): Buffer {
+  const row = '<tr><td><a href="https://example.test/x">link</a></td><td><span style="color:red">cell</span></td></tr>';
+  return Buffer.from(
+    `From: a@app.test\r\nSubject: big\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<table>${row.repeat(Math.ceil(bytes / row.length))}</table>\r\n`,
+  );
+}
+
+/**
+ * A small HTML message of very many elements: its parse needs far more heap than its size, in
+ * small allocations, so that a worker's heap limit ends the worker and not the whole process
+ * (Node's limit is best-effort: one large allocation past it can abort the process).
+ */
+function manyElements(bytes: number): Buffer {
+  return Buffer.from(`From: a@app.test\r\nSubject: elements\r\nContent-Type: text/html; charset=utf-8\r\n\r\n${'<i>x</i>'.repeat(bytes / 8)}\r\n`);
+}
+
+/** A pool whose first parse times out at once and whose later ones have all the time they need. */
+function poolTimingOutFirst(): ParsePool {
+  let parses = 0;
+  return createParsePool({
+    workers: 1,
+    // Read as each parse starts.
+    get parseTimeoutMs() {
+      parses += 1;
+      return parses === 1 ? 1 : 600_000;
+    },
+  });
+}
+
 let pool: ParsePool | undefined;
+const extra: ParsePool[] = [];
 afterEach(async () => {
   await pool?.close();
   pool = undefined;
+  await Promise.all(extra.splice(0).map((other) => other.close()));
 });
 
 describe('the parse pool', () => {
@@ -56,5 +91,88 @@ describe('the parse pool', () => {
     pool = createParsePool({ workers: 1, parseTimeoutMs: 1 });
     const huge = Buffer.from(`Subject: big\r\nContent-Type: text/html\r\n\r\n${'<p>x</p>'.repeat(500_000)}\r\n`);
     await expect(pool.readContent(huge)).rejects.toThrow(/took over 1 ms/);
+  });
+
+  it('hands the next parse to a new worker once one timed out, not to the worker being ended', async () => {
+    pool = poolTimingOutFirst();
+    const huge = htmlMessage(4_000_000);
+    const failure: unknown = await pool.readContent(huge).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ message: expect.stringMatching(/took over 1 ms/) });
+    expect(isPoolUnavailable(failure)).toBe(false);
+    // Asked for at once, before the ended worker has exited.
+    const content = await pool.readContent(MESSAGE);
+    expect(content.parseError).toBeNull();
+    expect(content.headers.subject).toEqual(['with attachment']);
+  });
+
+  it('remembers a message that failed in its worker, and never a failure for want of a worker', async () => {
+    const closed = createParsePool({ workers: 1 });
+    await closed.close();
+    let current: ParsePool = closed;
+    pool = poolTimingOutFirst();
+    const failures: unknown[] = [];
+    const store = createMemoryStore({
+      maxMessages: 10,
+      maxSessions: 10,
+      summarize: async () => headersSummary(MESSAGE),
+      readContent: contentReader({ readContent: (raw) => current.readContent(raw) }, (error) => failures.push(error)),
+    });
+    const healthy = await store.addMessage(newMessage({ raw: MESSAGE, size: MESSAGE.length }));
+    await expect(store.getContent(healthy.id)).rejects.toMatchObject({ statusCode: 503, message: 'The parse pool is closed' });
+    current = pool;
+    const huge = htmlMessage(4_000_000);
+    const slow = await store.addMessage(newMessage({ raw: huge, size: huge.length }));
+    // The first parse of the working pool times out: that message is shown unparsable, and stays so.
+    const unparsable = await store.getContent(slow.id);
+    expect(unparsable?.parseError).toMatch(/took over 1 ms/);
+    expect(await store.getContent(slow.id)).toBe(unparsable);
+    expect(failures).toHaveLength(1);
+    // The healthy message is read again, not answered from a cached failure.
+    const content = await store.getContent(healthy.id);
+    expect(content?.parseError).toBeNull();
+    expect(content?.headers.subject).toEqual(['with attachment']);
+  });
+
+  it('parses a 20 MB HTML message within the default heap', async () => {
+    pool = createParsePool({ workers: 1 });
+    const content = await pool.readContent(htmlMessage(20_000_000));
+    expect(content.parseError).toBeNull();
+    expect(content.html?.length).toBeGreaterThan(20_000_000);
+    expect(content.text).toContain('link');
+  });
+
+  it('replaces a worker that ran out of memory, and reports that message alone as failed', async () => {
+    pool = createParsePool({ workers: 1, maxHeapMb: 32 });
+    const failure: unknown = await pool.readContent(manyElements(3_000_000)).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ message: 'The parser ran out of memory (its heap is 32 MB)' });
+    expect(isPoolUnavailable(failure)).toBe(false);
+    const failures: unknown[] = [];
+    const read = contentReader(pool, (error) => failures.push(error));
+    const shown = await read(manyElements(3_000_000));
+    expect(shown.parseError).toMatch(/ran out of memory/);
+    expect(shown.headers.subject).toEqual(['elements']);
+    expect(failures).toHaveLength(1);
+    const content = await read(MESSAGE);
+    expect(content.parseError).toBeNull();
+    expect(content.headers.subject).toEqual(['with attachment']);
+  });
+
+  it('summarizes a large message from its headers when its worker fails, without parsing it here', async () => {
+    pool = poolTimingOutFirst();
+    const large = Buffer.concat([
+      MESSAGE.subarray(0, MESSAGE.indexOf('--b--')),
+      Buffer.from(`--b\r\nContent-Type: text/plain\r\n\r\n${'word '.repeat(WORKER_SUMMARY_MIN_BYTES / 5)}\r\n--b--\r\n`),
+    ]);
+    const failures: unknown[] = [];
+    const summary = await summarizeOffThread(large, pool.summarize.bind(pool), (error) => failures.push(error));
+    expect(summary).toEqual(headersSummary(large));
+    expect(summary).toMatchObject({ subject: 'with attachment', snippet: '', text: '' });
+    expect(failures).toEqual([expect.objectContaining({ message: expect.stringMatching(/took over 1 ms/) })]);
+    // A full queue, too.
+    const busy = createParsePool({ maxQueue: 0 });
+    extra.push(busy);
+    expect(await summarizeOffThread(large, busy.summarize.bind(busy))).toEqual(headersSummary(large));
+    // The next one goes to a new worker and is summarized in full.
+    expect(await summarizeOffThread(large, pool.summarize.bind(pool))).toEqual(await summarizeWithMailparser(large));
   });
 });

@@ -1,13 +1,18 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ErrorCode, MailwrightError } from '@mailwright/core';
+import { ErrorCode, MailwrightError, isMailwrightError } from '@mailwright/core';
 import type { MessageContent, MessageSummary } from './parse-message.js';
 import type { ParseRequest, ParseResponse } from './parse-worker.js';
 
 const DEFAULT_WORKERS = 2;
 const DEFAULT_MAX_QUEUE = 64;
 const DEFAULT_PARSE_TIMEOUT_MS = 120_000;
+/**
+ * The old-generation heap of a worker: a 20 MB HTML message parses within a quarter of it; a
+ * message that needs more ends its worker (a new one takes over) and is shown with `parseError`.
+ */
+export const DEFAULT_WORKER_HEAP_MB = 512;
 
 /** Options of {@link createParsePool}. */
 export interface ParsePoolOptions {
@@ -15,8 +20,10 @@ export interface ParsePoolOptions {
   workers?: number;
   /** Parses waiting for a worker; more are refused with `BUSY` (503). Default 64. */
   maxQueue?: number;
-  /** A parse that takes longer ends its worker and fails. Default 120 s. */
+  /** A parse that takes longer ends its worker and fails. Default 120 s. Read as each parse starts. */
   parseTimeoutMs?: number;
+  /** Old-generation heap of each worker, in MB; a parse that needs more ends its worker and fails. Default {@link DEFAULT_WORKER_HEAP_MB}. */
+  maxHeapMb?: number;
   /** Called with the thread that parsed, after each parse (for tests and metrics). */
   onParsed?(threadId: number): void;
 }
@@ -29,6 +36,15 @@ export interface ParsePool {
   summarize(raw: Buffer): Promise<MessageSummary>;
   /** Ends the workers; parses in flight fail. */
   close(): Promise<void>;
+}
+
+/**
+ * Whether a parse failed for want of a worker (the queue was full, the pool closed, the worker
+ * was ended under it), not because of the message: such a failure is retried, never remembered.
+ * A parse that ran out of time or memory, or threw, failed because of its message.
+ */
+export function isPoolUnavailable(error: unknown): boolean {
+  return isMailwrightError(error) && error.statusCode === 503;
 }
 
 interface Job {
@@ -62,7 +78,6 @@ function workerFile(): URL {
 export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
   const size = options.workers ?? DEFAULT_WORKERS;
   const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
-  const timeoutMs = options.parseTimeoutMs ?? DEFAULT_PARSE_TIMEOUT_MS;
   const slots: Slot[] = [];
   const queue: Job[] = [];
   let nextId = 0;
@@ -71,7 +86,7 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
 
   function spawn(): Slot {
     file ??= workerFile();
-    const worker = new Worker(file);
+    const worker = new Worker(file, { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? DEFAULT_WORKER_HEAP_MB } });
     // Idle workers do not keep the process alive.
     worker.unref();
     const slot: Slot = { worker, job: null, timer: null };
@@ -94,17 +109,29 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
       next();
     });
     const fail = (error: Error): void => {
-      const index = slots.indexOf(slot);
-      if (index >= 0) slots.splice(index, 1);
+      retire(slot);
       const job = slot.job;
       finish(slot);
       job?.reject(error);
       next();
     };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`The parse worker exited (code ${code})`)));
+    // An error while parsing (out of memory, an exception thrown outside the parse's promise) is the message's.
+    worker.on('error', (error: Error & { code?: string }) =>
+      fail(
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new Error(`The parser ran out of memory (its heap is ${options.maxHeapMb ?? DEFAULT_WORKER_HEAP_MB} MB)`)
+          : error,
+      ),
+    );
+    worker.on('exit', (code) => fail(new MailwrightError(ErrorCode.INTERNAL, `The parse worker exited (code ${code}); try again`, { statusCode: 503 })));
     slots.push(slot);
     return slot;
+  }
+
+  /** Takes a slot out of the pool: no job goes to its worker any more. */
+  function retire(slot: Slot): void {
+    const index = slots.indexOf(slot);
+    if (index >= 0) slots.splice(index, 1);
   }
 
   function finish(slot: Slot): void {
@@ -114,12 +141,15 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
   }
 
   function run(slot: Slot, job: Job): void {
+    const timeoutMs = options.parseTimeoutMs ?? DEFAULT_PARSE_TIMEOUT_MS;
     slot.job = job;
     slot.timer = setTimeout(() => {
-      slot.timer = null;
+      // The worker is ended: it leaves the pool first, so that the next job goes to a new one.
+      retire(slot);
+      finish(slot);
       job.reject(new MailwrightError(ErrorCode.INTERNAL, `Parsing the message took over ${timeoutMs} ms`, { statusCode: 500 }));
-      slot.job = null;
       void slot.worker.terminate();
+      next();
     }, timeoutMs);
     slot.timer.unref();
     // A copy, transferred: the stored bytes stay where they are.

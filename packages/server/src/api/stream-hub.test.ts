@@ -2,16 +2,28 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import nodemailer from 'nodemailer';
 import type { CapturedMessage, ServerFrame } from '@mailwright/core';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createMailwright } from '../mailwright.js';
 import type { RunningMailwright } from '../mailwright.js';
 import { newMessage } from '../test-support/new-message.js';
+import { createParsePool, type ParsePool } from '../analysis/parse-pool.js';
+import { contentReader } from '../analysis/content-reader.js';
+import { summarizeMessage } from '../analysis/parse-message.js';
+import { createMemoryStore } from '../store/memory-store.js';
+import { silentLogger } from '../logger.js';
+import { attachStreamHub } from './stream-hub.js';
+import { readMessageDetail } from './message-detail.js';
 
 const servers: RunningMailwright[] = [];
 const sockets: WebSocket[] = [];
 
+const teardowns: (() => Promise<void>)[] = [];
+
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.terminate();
   await Promise.all(servers.splice(0).map((server) => server.close()));
+  for (const teardown of teardowns.splice(0)) await teardown();
 });
 
 async function start(options: Parameters<typeof createMailwright>[0] = {}): Promise<RunningMailwright> {
@@ -284,5 +296,49 @@ describe('the WebSocket stream', () => {
     const timeout = await fetch(`${server.url}/api/v1/messages/wait?to=never@&timeout=200`);
     expect(timeout.status).toBe(408);
     expect((await timeout.json()).error.code).toBe('WAIT_TIMEOUT');
+  });
+
+  it('still delivers a detail frame when the detail cannot be read (the parser is busy), and reads it again for the next subscriber', async () => {
+    const busy = createParsePool({ maxQueue: 0 });
+    const working = createParsePool({ workers: 1 });
+    let pool: ParsePool = busy;
+    const store = createMemoryStore({
+      maxMessages: 10,
+      maxSessions: 10,
+      summarize: summarizeMessage,
+      readContent: contentReader({ readContent: (raw) => pool.readContent(raw) }, () => undefined),
+    });
+    const httpServer = http.createServer();
+    await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+    const hub = attachStreamHub(
+      httpServer,
+      store,
+      { apiToken: undefined, allowedOrigins: [], allowedHosts: [] },
+      { maxBufferedBytes: 1024 * 1024, pingIntervalMs: 60_000 },
+      silentLogger,
+      (message) => readMessageDetail(store, message),
+    );
+    teardowns.push(async () => {
+      await hub.close();
+      await new Promise((resolve) => httpServer.close(resolve));
+      await Promise.all([busy.close(), working.close()]);
+    });
+    const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
+    const client = connect({ url } as RunningMailwright);
+    await client.opened;
+    client.send({ type: 'subscribe', id: 'live', detail: true });
+    await client.until(() => client.frames.some((frame) => frame.type === 'subscribed'));
+    const raw = Buffer.from('From: a@app.test\r\nTo: b@app.test\r\nSubject: while busy\r\n\r\nHello\r\n');
+    const stored = await store.addMessage(newMessage({ raw, size: raw.length }));
+    await client.until(() => client.messages('live').length === 1);
+    const [live] = client.messages('live') as (CapturedMessage & { headers?: unknown })[];
+    expect(live).toMatchObject({ id: stored.id, subject: 'while busy' });
+    expect(live?.headers).toBeUndefined();
+    // Once the parser has room, the next subscriber gets the detail: the failure was not kept.
+    pool = working;
+    client.send({ type: 'subscribe', id: 'later', since: 0, detail: true });
+    await client.until(() => client.messages('later').length === 1);
+    const [later] = client.messages('later') as (CapturedMessage & { headers?: Record<string, string[]> })[];
+    expect(later?.headers?.subject).toEqual(['while busy']);
   });
 });

@@ -130,11 +130,23 @@ export function attachStreamHub(
     send(client, JSON.stringify(frame));
   }
 
-  /** The detail of a message as JSON, built once however many subscriptions want it. */
+  /**
+   * The detail of a message as JSON, built once however many subscriptions want it. When it
+   * cannot be read (the parser is busy) the frame carries the message alone, and the next
+   * subscriber asks again: a message frame is never lost.
+   */
   function detailJsonOf(message: CapturedMessage, summaryJson: string): Promise<string> {
     let json = details.get(message.id);
     if (!json) {
-      json = readDetail(message).then((detail) => (detail ? JSON.stringify(detail) : summaryJson));
+      const reading: Promise<string> = readDetail(message).then(
+        (detail) => (detail ? JSON.stringify(detail) : summaryJson),
+        (error: unknown) => {
+          if (details.get(message.id) === reading) details.delete(message.id);
+          logger.warn({ err: error, id: message.id }, 'stream frame sent without the message detail');
+          return summaryJson;
+        },
+      );
+      json = reading;
       details.set(message.id, json);
       for (const id of details.keys()) {
         if (details.size <= DETAIL_CACHE_ENTRIES) break;
