@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
 import { Mailwright } from './mailwright.js';
+import { HttpClient } from './http-client.js';
+import { receiveFrameMessage } from './received-message.js';
 import './vitest.js';
 
 let mail: Mailwright;
@@ -47,6 +49,18 @@ describe('Mailwright SDK against an in-process server', () => {
       expect(error).toMatchObject({ code: 'INVALID_FILTER' });
       expect((error as Error).message).toContain(inbox.address);
     }
+  });
+
+  it('a stream frame that carries the message alone (the server was busy parsing) resolves with the detail read over REST', async () => {
+    const inbox = mail.inbox();
+    await transport().sendMail({ from: 'app@example.test', to: inbox.address, subject: 'Summary only', text: 'the body' });
+    const [summary] = await inbox.messages();
+    expect(summary).toBeDefined();
+    expect(summary).not.toHaveProperty('headers');
+    const received = await receiveFrameMessage(new HttpClient(mail.url, undefined), summary!);
+    expect(received).toMatchObject({ id: summary!.id, subject: 'Summary only', text: 'the body\n' });
+    expect(received.headers.subject).toEqual(['Summary only']);
+    expect(received.links()).toEqual([]);
   });
 
   it('inbox() addresses are unique', () => {

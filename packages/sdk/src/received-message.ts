@@ -1,4 +1,4 @@
-import type { MessageDetail, SmtpSession } from '@mailwright/core';
+import type { CapturedMessage, MessageDetail, SmtpSession } from '@mailwright/core';
 import type { HttpClient } from './http-client.js';
 
 const LINK_PATTERN = /https?:\/\/[^\s"'<>()]+/g;
@@ -42,6 +42,14 @@ export function linksOf(message: Pick<MessageDetail, 'html' | 'text'>): string[]
 /** Fetches a message's detail and wraps it with the lazy helpers. */
 export async function receiveMessage(http: HttpClient, id: string): Promise<ReceivedMessage> {
   return withHelpers(http, await http.json<MessageDetail>('GET', `/messages/${encodeURIComponent(id)}`));
+}
+
+/**
+ * A stream frame's message as a received message: the detail it carries, or, when the server
+ * sent the message alone (its parser was busy), the detail read over REST.
+ */
+export async function receiveFrameMessage(http: HttpClient, message: CapturedMessage | MessageDetail): Promise<ReceivedMessage> {
+  return 'headers' in message ? withHelpers(http, message) : receiveMessage(http, message.id);
 }
 
 /** Adds the lazy helpers to a message detail (from the stream or REST). */

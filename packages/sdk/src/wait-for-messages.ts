@@ -2,7 +2,7 @@ import { ErrorCode, MailwrightError, type CapturedMessage, type MessageDetail } 
 import type { HttpClient } from './http-client.js';
 import type { StreamClient } from './stream-client.js';
 import { describeFilter, toWireFilter, type MessageFilterInput } from './message-filter-input.js';
-import { withHelpers, type ReceivedMessage } from './received-message.js';
+import { receiveFrameMessage, type ReceivedMessage } from './received-message.js';
 
 /** Default time to wait for mail. */
 export const DEFAULT_WAIT_TIMEOUT_MS = 10_000;
@@ -45,9 +45,9 @@ export async function waitForMessages(
 ): Promise<ReceivedMessage[]> {
   const { filter, timeout, since } = splitWaitOptions(options);
   const wire = toWireFilter({ ...scope, ...filter });
-  const found: MessageDetail[] = [];
+  const found: (CapturedMessage | MessageDetail)[] = [];
   let subscription: ReturnType<StreamClient['subscribe']> | undefined;
-  const matched = await new Promise<MessageDetail[] | null>((resolve, reject) => {
+  const matched = await new Promise<(CapturedMessage | MessageDetail)[] | null>((resolve, reject) => {
     const timer = setTimeout(() => resolve(null), timeout);
     timer.unref();
     subscription = stream.subscribe(
@@ -55,7 +55,7 @@ export async function waitForMessages(
       { filter: wire, since, detail: true },
       {
         onMessage(message) {
-          found.push(message as MessageDetail);
+          found.push(message);
           if (found.length === count) {
             clearTimeout(timer);
             resolve(found.slice());
@@ -73,7 +73,7 @@ export async function waitForMessages(
     );
   }).finally(() => subscription?.close());
 
-  if (matched) return matched.map((detail) => withHelpers(http, detail));
+  if (matched) return Promise.all(matched.map((message) => receiveFrameMessage(http, message)));
 
   const arrived = await http
     .json<{ messages: CapturedMessage[]; total: number }>('GET', '/messages', { query: { ...toWireFilter(scope), after: since, limit: ARRIVED_SHOWN } })
