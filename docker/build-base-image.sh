@@ -30,19 +30,8 @@ if ! $force && docker image inspect "$tag" >/dev/null 2>&1; then
   exit 0
 fi
 
-# The mirror apt uses here: deb822 `URIs:` lines first, then one-line `deb` entries; security
-# and updates archives are skipped (debootstrap needs the main archive).
-find_mirror() {
-  local files=() f
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list; do
-    if [ -f "$f" ]; then files+=("$f"); fi
-  done
-  ((${#files[@]})) || return 0
-  awk '
-    /^[[:space:]]*URIs:/ { for (i = 2; i <= NF; i++) print $i }
-    /^[[:space:]]*deb[[:space:]]/ { sub(/\[[^]]*\]/, ""); print $2 }
-  ' "${files[@]}" | grep -E '/debian/?$' | grep -v -- '-security' | head -n 1 || true
-}
+# shellcheck source=scripts/debian-mirror.sh
+source "$(dirname "$0")/../scripts/debian-mirror.sh"
 mirror="${MAILWRIGHT_DEBIAN_MIRROR:-$(find_mirror)}"
 if [ -z "$mirror" ]; then
   log "no Debian mirror found in /etc/apt/sources.list*; set MAILWRIGHT_DEBIAN_MIRROR"

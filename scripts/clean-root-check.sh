@@ -33,19 +33,8 @@ for tool in debootstrap unshare chroot timeout git findmnt; do
   command -v "$tool" >/dev/null || { log "$tool is not installed"; exit 1; }
 done
 
-# The mirror apt uses here (same rule as docker/build-base-image.sh): deb822 `URIs:` lines
-# first, then one-line `deb` entries; security and updates archives are skipped.
-find_mirror() {
-  local files=() f
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list; do
-    if [ -f "$f" ]; then files+=("$f"); fi
-  done
-  ((${#files[@]})) || return 0
-  awk '
-    /^[[:space:]]*URIs:/ { for (i = 2; i <= NF; i++) print $i }
-    /^[[:space:]]*deb[[:space:]]/ { sub(/\[[^]]*\]/, ""); print $2 }
-  ' "${files[@]}" | grep -E '/debian/?$' | grep -v -- '-security' | head -n 1 || true
-}
+# shellcheck source=scripts/debian-mirror.sh
+source "$repo/scripts/debian-mirror.sh"
 mirror="${MAILWRIGHT_DEBIAN_MIRROR:-$(find_mirror)}"
 [ -n "$mirror" ] || { log "no Debian mirror found in /etc/apt/sources.list*; set MAILWRIGHT_DEBIAN_MIRROR"; exit 1; }
 
