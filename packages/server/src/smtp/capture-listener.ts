@@ -259,10 +259,6 @@ export async function startCaptureListener(
       if (!recorder.upgrading) recorder.failed({ stage: 'socket', code: error.code ?? 'socket_error', message: error.message });
       logger.debug({ err: error, listener: info.name, session: connection.id }, 'connection error');
     });
-    connection.once('close', () => {
-      // onClose is not called for connections that never reached onConnect.
-      if (recorders.has(connection.id)) options.onClose?.(connection.session as SMTPServerSession, () => undefined);
-    });
     applyStarttlsPolicy(connection, policy, recorder);
     // The handshake deadline starts from the 220 to STARTTLS, not from what the client sends:
     // the upgrade takes the plain socket's listeners away after its first TLS bytes.
