@@ -56,6 +56,8 @@ export class SessionRecorder {
   private upgradeError: unknown = null;
   /** The last command was AUTH: lines that are no command are credentials, even when AUTH was refused. */
   private inAuthExchange = false;
+  /** The verb of the client's last line, upper case. */
+  private lastVerb = '';
   private transcriptChars = 0;
   private transcriptFull = false;
   /** The SNI of the client's latest ClientHello, read from the wire. */
@@ -104,6 +106,7 @@ export class SessionRecorder {
     // refused AUTH (auth off, 538 before STARTTLS) a client still sends its credentials.
     const verb = /^\S*/.exec(received)?.[0].toUpperCase() ?? '';
     let line = received;
+    this.lastVerb = verb;
     if (SMTP_VERBS.has(verb)) this.inAuthExchange = verb === 'AUTH';
     else if (this.inAuthExchange) line = SECURED;
     this.append('client', line);
@@ -121,8 +124,8 @@ export class SessionRecorder {
   /** A reply from the server; multi-line replies become one transcript line each. */
   server(payload: string): void {
     for (const line of payload.split('\r\n')) if (line !== '') this.append('server', line);
-    if (payload.startsWith('220 ') && this.session.tls.mode === 'none' && /^STARTTLS\s*$/i.test(this.session.transcript.at(-2)?.line ?? ''))
-      this.upgradeInProgress = true;
+    // From the last command, not the transcript: a full transcript no longer records either line.
+    if (payload.startsWith('220 ') && this.session.tls.mode === 'none' && this.lastVerb === 'STARTTLS') this.upgradeInProgress = true;
     if (this.session.tls.mode === 'none' && !this.session.tls.starttlsOffered && STARTTLS_FEATURE.test(payload)) {
       this.session.tls = Object.freeze(plaintextTlsInfo(true));
     }

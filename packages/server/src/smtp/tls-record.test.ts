@@ -319,6 +319,22 @@ describe('a raw SMTP client reading its own TLS socket', () => {
     });
   });
 
+  it('names a failed STARTTLS handshake after a transcript that is already full', async () => {
+    const client = await RawSmtpClient.connect({ host: HOST, port: t.server.smtp.port });
+    const port = client.localPort;
+    await client.ehlo();
+    // 300 commands and their replies: past the 500 lines a transcript keeps.
+    for (let i = 0; i < 300; i++) expect((await client.command('NOOP')).code).toBe(250);
+    // The client does not trust the certificate: its handshake fails.
+    await expect(client.starttls({ servername: 'localhost' })).rejects.toThrow();
+    const session = await pollFor(async () => {
+      const { sessions } = await t.getJson<{ sessions: SmtpSession[] }>('/sessions?limit=1000');
+      return sessions.find((candidate) => candidate.remotePort === port && candidate.closedAt !== null);
+    }, 'the closed session');
+    expect(session.transcript.at(-1)?.line).toMatch(/transcript truncated/);
+    expect(session.error).toMatchObject({ stage: 'tls' });
+  });
+
   it('keeps one TLS record per connection: a second message on the same connection carries the same record', async () => {
     const client = await RawSmtpClient.connect({ host: HOST, port: t.server.smtp.port });
     await client.ehlo();

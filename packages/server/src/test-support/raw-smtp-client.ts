@@ -207,6 +207,11 @@ export class RawSmtpClient {
   }
 
   /** Sends one command line (CRLF appended) and reads its reply. */
+  /** The client's own port, as the server records it (`remotePort`). */
+  get localPort(): number | undefined {
+    return this.socket.localPort;
+  }
+
   async command(line: Buffer | string): Promise<SmtpReply> {
     this.write(typeof line === 'string' ? `${line}\r\n` : Buffer.concat([line, Buffer.from('\r\n')]));
     return this.readReply();
