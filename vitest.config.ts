@@ -11,6 +11,5 @@ export default defineConfig({
   test: {
     projects,
     passWithNoTests: false,
-    reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

@@ -22,11 +22,6 @@ export const ErrorCode = {
   FORBIDDEN_ORIGIN: 'FORBIDDEN_ORIGIN',
   HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
   NOT_FOUND: 'NOT_FOUND',
-  SMTP_MUST_STARTTLS: 'SMTP_MUST_STARTTLS',
-  SMTP_TOO_MANY_RECIPIENTS: 'SMTP_TOO_MANY_RECIPIENTS',
-  SMTP_MESSAGE_TOO_BIG: 'SMTP_MESSAGE_TOO_BIG',
-  SMTP_AUTH_FAILED: 'SMTP_AUTH_FAILED',
-  SMTP_STORE_FAILED: 'SMTP_STORE_FAILED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -41,8 +36,6 @@ export interface MailwrightErrorOptions {
   cause?: unknown;
   /** HTTP status for errors that reach the REST API. */
   statusCode?: number;
-  /** SMTP reply code for errors that reach an SMTP client. */
-  responseCode?: number;
   /** Structured details, e.g. the list of problems of an invalid configuration. */
   details?: unknown;
 }
@@ -52,14 +45,12 @@ export class MailwrightError extends Error {
   override name = 'MailwrightError';
   readonly code: ErrorCode;
   readonly statusCode: number | undefined;
-  readonly responseCode: number | undefined;
   readonly details: unknown;
 
   constructor(code: ErrorCode, message: string, options: MailwrightErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.statusCode = options.statusCode;
-    this.responseCode = options.responseCode;
     this.details = options.details;
   }
 }

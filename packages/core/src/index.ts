@@ -45,7 +45,6 @@ export type { ServerInfo } from './server-info.js';
 export {
   ClientFrameSchema,
   STREAM_CLOSE_SLOW_CLIENT,
-  STREAM_CLOSE_UNAUTHORIZED,
   STREAM_PROTOCOL,
   SubscribeFrameSchema,
   UnsubscribeFrameSchema,
