@@ -9,7 +9,6 @@ export const STREAM_PROTOCOL = 'mailwright.v1';
 /** Close code for a client that fell behind its send buffer; it should resume from its last seq. */
 export const STREAM_CLOSE_SLOW_CLIENT = 4008;
 
-
 /** client → server: start (or replace) a subscription. */
 export const SubscribeFrameSchema = z
   .object({
