@@ -74,9 +74,12 @@ export function assertDeliveredOverTls(message: DeliveredMessage, expected: TlsE
   if (tls.mode === 'none') problems.push('it was delivered in plaintext');
   else if (expected.mode && expected.mode !== 'any' && tls.mode !== expected.mode) problems.push(`it used ${tls.mode} instead of ${expected.mode}`);
   const version = TLS_ORDER.indexOf(tls.protocol ?? '');
-  if (tls.mode !== 'none' && expected.minVersion && version < TLS_ORDER.indexOf(expected.minVersion))
+  // A protocol outside the known order (or none recorded) cannot be shown to lie in the window.
+  if (tls.mode !== 'none' && (expected.minVersion || expected.maxVersion) && version === -1)
+    problems.push(tls.protocol === null ? 'its protocol is unknown' : `its protocol ${tls.protocol} is unknown`);
+  if (tls.mode !== 'none' && version !== -1 && expected.minVersion && version < TLS_ORDER.indexOf(expected.minVersion))
     problems.push(`${tls.protocol} is below ${expected.minVersion}`);
-  if (tls.mode !== 'none' && expected.maxVersion && version > TLS_ORDER.indexOf(expected.maxVersion))
+  if (tls.mode !== 'none' && version !== -1 && expected.maxVersion && version > TLS_ORDER.indexOf(expected.maxVersion))
     problems.push(`${tls.protocol} is above ${expected.maxVersion}`);
   if (tls.mode !== 'none' && expected.cipher) {
     const names = [tls.cipher?.name ?? '', tls.cipher?.standardName ?? ''];
@@ -104,9 +107,15 @@ export function assertAuthenticated(message: DeliveredMessage, expected: { mecha
     auth !== null &&
     (expected.mechanism === undefined || auth.mechanism.toUpperCase() === expected.mechanism.toUpperCase()) &&
     (expected.username === undefined || auth.username === expected.username);
+  const wanted = [
+    expected.mechanism === undefined ? '' : ` with ${expected.mechanism}`,
+    expected.username === undefined ? '' : ` as "${expected.username}"`,
+  ].join('');
   if (!ok)
     fail(
-      `Expected ${label(message)} to be sent by an authenticated client${auth === null ? ', but the client did not authenticate' : ''}.`,
+      `Expected ${label(message)} to be sent by ${wanted === '' ? 'an authenticated client' : `a client authenticated${wanted}`}, but ${
+        auth === null ? 'the client did not authenticate' : `it used ${auth.mechanism} as "${auth.username}"`
+      }.`,
       { mechanism: expected.mechanism ?? 'any', username: expected.username ?? 'any' },
       auth,
       'authenticated',
@@ -138,7 +147,8 @@ export function assertSubject(message: DeliveredMessage, expected: string | RegE
 
 function bodyText(message: DeliveredMessage): string {
   const html = message.html ? message.html.replace(/<[^>]*>/g, ' ') : '';
-  return [message.text ?? '', html].join('\n') || message.snippet;
+  // A summary (from a list) carries no bodies: its snippet is all there is to search.
+  return [message.text ?? '', html].filter((part) => part !== '').join('\n') || message.snippet;
 }
 
 /** Asserts the text (or HTML) body contains a string or matches a pattern. */
@@ -197,9 +207,11 @@ export function assertHeader(message: DeliveredMessage, name: string, value?: st
 export function assertFailedTls(session: SmtpSession, expected: { code?: string | RegExp } = {}): void {
   const { error } = session;
   const ok = error !== null && error.stage === 'tls' && (expected.code === undefined || matchesText(error.code, expected.code));
+  const why =
+    error === null ? 'it did not fail' : error.stage !== 'tls' ? `it failed at the ${error.stage} stage (${error.code})` : `it failed with ${error.code}`;
   if (!ok)
     fail(
-      `Expected session ${session.id} on ${session.listener} to fail its TLS handshake.`,
+      `Expected session ${session.id} on ${session.listener} to fail its TLS handshake${expected.code === undefined ? '' : ` with ${String(expected.code)}`}, but ${why}.`,
       { stage: 'tls', code: expected.code ?? 'any' },
       { error, tls: tlsRecord(session.tls), messages: session.messageIds.length },
       'failedTls',
@@ -235,9 +247,17 @@ export function assertClientCertificate(
     (expected.subject === undefined ||
       (typeof expected.subject === 'string' ? certificate.subject.includes(expected.subject) : expected.subject.test(certificate.subject))) &&
     (expected.authorized === undefined || certificate.authorized === expected.authorized);
+  const wanted =
+    expected.subject === undefined && expected.authorized === undefined
+      ? 'a client certificate to have been presented'
+      : `${expected.authorized === undefined ? 'a' : expected.authorized ? 'an authorized' : 'an unauthorized'} client certificate${
+          expected.subject === undefined ? '' : ` with subject ${String(expected.subject)}`
+        }`;
   if (!ok)
     fail(
-      'Expected a client certificate to have been presented.',
+      `Expected ${wanted}, but ${
+        certificate === null ? 'none was' : `the one presented was ${certificate.subject} (${certificate.authorized ? 'authorized' : 'unauthorized'})`
+      }.`,
       { subject: expected.subject ?? 'any', authorized: expected.authorized ?? 'any' },
       certificate,
       'clientCertificate',
