@@ -251,6 +251,11 @@ describe('assertSubject', () => {
     expect(assertionError(() => assertSubject(starttls12, 'Invoice')).message).toMatch(/to have the subject Invoice\.[\s\S]*actual: {3}"Invoice 42"/);
     expect(assertionError(() => assertSubject(starttls12, /receipt/i)).message).toMatch(/to have the subject \/receipt\/i\./);
   });
+
+  it('gives the same answer each time for a pattern with the g flag (which keeps a lastIndex)', () => {
+    const pattern = /Invoice/g;
+    for (let i = 0; i < 3; i++) assertSubject(starttls12, pattern);
+  });
 });
 
 describe('assertContainsText', () => {

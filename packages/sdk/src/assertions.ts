@@ -57,8 +57,14 @@ function tlsRecord(tls: TlsInfo): Record<string, unknown> {
   return { mode: tls.mode, protocol: tls.protocol, cipher: tls.cipher?.standardName ?? null, starttlsOffered: tls.starttlsOffered, servername: tls.servername };
 }
 
+/** Whether a pattern matches, from the start of the value whatever it matched before (`g`/`y` keep a lastIndex). */
+function testPattern(pattern: RegExp, value: string): boolean {
+  pattern.lastIndex = 0;
+  return pattern.test(value);
+}
+
 function matchesText(value: string, expected: string | RegExp): boolean {
-  return typeof expected === 'string' ? value === expected : expected.test(value);
+  return typeof expected === 'string' ? value === expected : testPattern(expected, value);
 }
 
 /** Asserts the message travelled over TLS, with the given mode, version window and cipher. */
@@ -154,7 +160,7 @@ function bodyText(message: DeliveredMessage): string {
 /** Asserts the text (or HTML) body contains a string or matches a pattern. */
 export function assertContainsText(message: DeliveredMessage, expected: string | RegExp): void {
   const body = bodyText(message);
-  const ok = typeof expected === 'string' ? body.includes(expected) : expected.test(body);
+  const ok = typeof expected === 'string' ? body.includes(expected) : testPattern(expected, body);
   if (!ok)
     fail(
       `Expected the body of ${label(message)} to contain ${String(expected)}.`,
@@ -167,7 +173,7 @@ export function assertContainsText(message: DeliveredMessage, expected: string |
 /** Asserts the message links to a URL containing a string or matching a pattern; returns the first such link. */
 export function assertContainsLink(message: DeliveredMessage, pattern: string | RegExp): string {
   const links = linksOf({ html: message.html ?? null, text: message.text ?? null });
-  const found = links.find((link) => (typeof pattern === 'string' ? link.includes(pattern) : pattern.test(link)));
+  const found = links.find((link) => (typeof pattern === 'string' ? link.includes(pattern) : testPattern(pattern, link)));
   if (found === undefined) fail(`Expected ${label(message)} to contain a link matching ${String(pattern)}.`, pattern, links, 'containsLink');
   return found;
 }
