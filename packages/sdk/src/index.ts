@@ -1,6 +1,7 @@
 export { Mailwright } from './mailwright.js';
 export type { ConnectOptions, RuntimeListener, SmtpEndpoint } from './mailwright.js';
 export { Inbox, INBOX_DOMAIN, uniqueAddress } from './inbox.js';
+export type { SmtpTransportOptions, TransportOptionsInput } from './transport-options.js';
 export type { MessageFilterInput } from './message-filter-input.js';
 export type { ReceivedMessage } from './received-message.js';
 export type { WaitOptions } from './wait-for-messages.js';

@@ -63,6 +63,26 @@ describe('Mailwright SDK against an in-process server', () => {
     expect(received.links()).toEqual([]);
   });
 
+  it.each([
+    ['starttls', 'starttls'],
+    ['implicit', 'implicit'],
+    ['none', 'none'],
+  ] as const)('transportOptions({ tls: %s }) configures nodemailer to deliver that way, trusting the test CA', async (tls, mode) => {
+    const inbox = mail.inbox();
+    const options = mail.transportOptions({ tls });
+    await nodemailer.createTransport(options).sendMail({ from: 'app@example.test', to: inbox.address, subject: `via ${tls}`, text: 'x' });
+    const message = await inbox.waitForMessage({ timeout: 5_000 });
+    expect(message.tls.mode).toBe(mode);
+    expect(message.listener).toBe(tls === 'implicit' ? 'smtps' : 'smtp');
+  });
+
+  it('transportOptions reaches a runtime listener by its endpoint, and STARTTLS refuses to send without TLS', async () => {
+    await using plain = await mail.listeners.create({ tls: 'none' });
+    const refused = nodemailer.createTransport(mail.transportOptions({ endpoint: plain.endpoint }));
+    await expect(refused.sendMail({ from: 'app@example.test', to: 'x@example.test', subject: 'never', text: 'x' })).rejects.toThrow(/STARTTLS/);
+    expect(await plain.messages()).toEqual([]);
+  });
+
   it('inbox() addresses are unique', () => {
     const addresses = new Set(Array.from({ length: 100 }, () => mail.inbox().address));
     expect(addresses.size).toBe(100);

@@ -7,6 +7,7 @@ import { toWireFilter, type MessageFilterInput } from './message-filter-input.js
 import { receiveMessage, type ReceivedMessage } from './received-message.js';
 import { waitForMessages, type WaitOptions } from './wait-for-messages.js';
 import { waitForSession, type SessionWaitOptions } from './wait-for-session.js';
+import { transportOptions, type SmtpTransportOptions, type TransportOptionsInput } from './transport-options.js';
 
 /** Where an SMTP listener accepts connections. */
 export interface SmtpEndpoint {
@@ -106,6 +107,15 @@ export class Mailwright implements AsyncDisposable {
       http,
       server,
     });
+  }
+
+  /**
+   * Options for nodemailer's SMTP transport to one of this server's listeners, trusting the
+   * test CA: `nodemailer.createTransport(mail.transportOptions({ tls: 'implicit' }))`. Default
+   * `{ tls: 'starttls' }` on the `smtp` listener; pass a runtime listener's `endpoint` to reach it.
+   */
+  transportOptions(input: TransportOptionsInput = {}): SmtpTransportOptions {
+    return transportOptions(this, input);
   }
 
   /** An inbox with a unique address (or the given one). */
