@@ -56,10 +56,6 @@ export interface RunningMailwright extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-function isWildcardHost(host: string): boolean {
-  return host === '0.0.0.0' || host === '::' || host === '[::]';
-}
-
 function urlHost(host: string): string {
   const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   return shown.includes(':') ? `[${shown}]` : shown;
@@ -140,7 +136,8 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
     const accessPolicy: AccessPolicy = {
       apiToken: options.apiToken,
       allowedOrigins: options.allowedOrigins,
-      allowedHosts: allowedHostNames([options.hostname, ...options.tlsNames, ...options.allowedHosts, ...(isWildcardHost(options.host) ? [] : [options.host])]),
+      // IP addresses (a wildcard bind included) are always answered to: allowedHostNames keeps names only.
+      allowedHosts: allowedHostNames([options.hostname, ...options.tlsNames, ...options.allowedHosts, options.host]),
     };
     app.use(securityHeaders());
     // Before the host check, so that its refusals are not cached either.

@@ -45,6 +45,15 @@ export interface CaptureContext {
   logger: Logger;
 }
 
+/** A connection handed to smtp-server, with its record, its deadlines and its place under the connection limits. */
+interface LiveSession {
+  connection: SMTPConnection;
+  recorder: SessionRecorder;
+  deadline: CommandDeadlines;
+  /** Frees its place under the connection limits (once, however often called). */
+  release(): void;
+}
+
 /** A running listener. */
 export interface StartedCaptureListener {
   readonly info: ListenerInfo;
@@ -90,17 +99,12 @@ export async function startCaptureListener(
   };
   // Whatever this listener cannot do is refused now, not discovered by every client later.
   const usesTls = implicit || (info.tls === 'starttls' && (info.starttls === 'offer' || info.starttls === 'require'));
-  await assertTlsCapabilities(info, secureContextOptions, usesTls);
+  const verifiedContext = await assertTlsCapabilities(info, secureContextOptions, usesTls);
 
-  const recorders = new Map<string, SessionRecorder>();
-  /** The command and DATA deadlines of live connections by session id. */
-  const deadlines = new Map<string, CommandDeadlines>();
-  /** Frees the connection-limit place of a live connection, by session id. */
-  const releases = new Map<string, () => void>();
-  /** Live smtp-server connections by session id. */
-  const connections = new Map<string, SMTPConnection>();
+  /** Live smtp-server connections by session id, with what belongs to each. */
+  const live = new Map<string, LiveSession>();
   let closing = false;
-  const shutDown = (id: string): void => connections.get(id)?.send(421, `${context.hostname} Service shutting down`);
+  const shutDown = (id: string): void => live.get(id)?.connection.send(421, `${context.hostname} Service shutting down`);
   const save = (recorder: SessionRecorder): void => {
     store.saveSession(recorder.session).catch((error: unknown) => logger.error({ err: error, listener: info.name }, 'could not save session'));
   };
@@ -111,7 +115,7 @@ export async function startCaptureListener(
   if (implicit || policy === 'off') disabledCommands.push('STARTTLS');
   if (info.auth === 'off') disabledCommands.push('AUTH');
 
-  const transcriptLogger = createTranscriptLogger((id) => recorders.get(id));
+  const transcriptLogger = createTranscriptLogger((id) => live.get(id)?.recorder);
   const options: SMTPServerOptions = {
     name: context.hostname,
     banner: 'Mailwright',
@@ -136,9 +140,10 @@ export async function startCaptureListener(
     },
 
     onSecure(socket, session, callback) {
-      const recorder = recorders.get(session.id);
+      const current = live.get(session.id);
+      const recorder = current?.recorder;
       // After STARTTLS the commands arrive on the TLS socket.
-      if (!implicit) deadlines.get(session.id)?.watch(socket as net.Socket);
+      if (!implicit) current?.deadline.watch(socket as net.Socket);
       if (recorder && socket instanceof tls.TLSSocket) {
         recorder.secured(socket, implicit ? 'implicit' : 'starttls');
         save(recorder);
@@ -147,7 +152,7 @@ export async function startCaptureListener(
     },
 
     onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback) {
-      const recorder = recorders.get(session.id);
+      const recorder = live.get(session.id)?.recorder;
       const secure = session.secure;
       recorder?.credentialsSent(secure);
       if (requireTls && !secure) return callback(smtpReply(530, MUST_STARTTLS_REPLY));
@@ -173,7 +178,8 @@ export async function startCaptureListener(
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
       const chunks: Buffer[] = [];
       let size = 0;
-      const deadline = deadlines.get(session.id);
+      const current = live.get(session.id);
+      const deadline = current?.deadline;
       deadline?.dataStarted();
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
@@ -185,8 +191,7 @@ export async function startCaptureListener(
           callback(smtpReply(552, `5.3.4 Message exceeds the maximum size of ${context.maxMessageSize} bytes`));
           return;
         }
-        const recorder = recorders.get(session.id);
-        captureMessage(Buffer.concat(chunks, size), session, recorder).then(
+        captureMessage(Buffer.concat(chunks, size), session, current?.recorder).then(
           (id) => {
             callback(null, `2.0.0 Ok: queued as ${id}`);
             // Shutting down: the transaction that was allowed to finish has finished.
@@ -201,17 +206,14 @@ export async function startCaptureListener(
     },
 
     onClose(session) {
+      const current = live.get(session.id);
+      if (!current) return;
+      live.delete(session.id);
       // smtp-server's STARTTLS upgrade removes the listeners of the plain socket: its close is not seen.
-      releases.get(session.id)?.();
-      releases.delete(session.id);
-      const recorder = recorders.get(session.id);
-      if (!recorder) return;
-      recorders.delete(session.id);
-      connections.delete(session.id);
-      deadlines.get(session.id)?.stop();
-      deadlines.delete(session.id);
-      recorder.closed();
-      save(recorder);
+      current.release();
+      current.deadline.stop();
+      current.recorder.closed();
+      save(current.recorder);
     },
   };
 
@@ -233,9 +235,6 @@ export async function startCaptureListener(
   /** Hands an (already secured, for implicit TLS) socket to smtp-server. */
   function startSession(socket: net.Socket, recorder: SessionRecorder, release: () => void): void {
     const connection = new SMTPConnection(smtp, socket, { id: recorder.session.id } as never);
-    releases.set(connection.id, release);
-    recorders.set(connection.id, recorder);
-    connections.set(connection.id, connection);
     const deadline = new CommandDeadlines({
       commandTimeoutMs: context.commandTimeoutMs,
       dataTimeoutMs: context.dataTimeoutMs,
@@ -252,7 +251,7 @@ export async function startCaptureListener(
       },
       onDataTimeout: () => cutOff(connection, recorder, 451, 'data_timeout', `the message was not completed within ${context.dataTimeoutMs} ms`),
     });
-    deadlines.set(connection.id, deadline);
+    live.set(connection.id, { connection, recorder, deadline, release });
     connection.on('error', (error: Error & { code?: string }) => {
       // A failed STARTTLS handshake reaches the recorder through the transcript logger and is
       // named when the connection closes; anything else is a socket error.
@@ -280,7 +279,7 @@ export async function startCaptureListener(
   function cutOff(connection: SMTPConnection, recorder: SessionRecorder, responseCode: 421 | 451, code: string, reason: string): void {
     recorder.failed({ stage: 'smtp', code, message: `Closed: ${reason}` });
     connection.send(responseCode, `4.4.2 ${context.hostname} Timeout: ${reason}, closing connection`);
-    deadlines.get(connection.id)?.stop();
+    live.get(connection.id)?.deadline.stop();
     connection.close();
   }
 
@@ -321,7 +320,7 @@ export async function startCaptureListener(
     };
   }
 
-  const secureContext = implicit ? tls.createSecureContext(tlsOptions) : null;
+  const secureContext = implicit ? verifiedContext : null;
   const sockets = new Set<net.Socket>();
   /** Connections refused over a limit whose 421 is still on its way. */
   const refusedSockets = new Set<net.Socket>();
@@ -390,11 +389,11 @@ export async function startCaptureListener(
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of refusedSockets) socket.destroy();
-      for (const [id, connection] of connections) {
+      for (const [id, { connection }] of live) {
         if (!connection.session.envelope?.mailFrom) shutDown(id);
       }
       const force = setTimeout(() => {
-        for (const id of connections.keys()) shutDown(id);
+        for (const id of live.keys()) shutDown(id);
         for (const socket of sockets) socket.destroy();
       }, CLOSE_TIMEOUT_MS);
       force.unref();

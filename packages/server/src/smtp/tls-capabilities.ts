@@ -122,10 +122,12 @@ function explain(policy: TlsPolicy, version: TlsVersion, failure: string): strin
  * honour: a cipher list OpenSSL rejects, or a TLS version of its window that no client can
  * negotiate with it (a cipher list the key cannot use, a security level too high for
  * TLS 1.0). Each version of the window is tried with a real handshake over loopback.
+ * Returns the secure context it built, for the listener to use.
  */
-export async function assertTlsCapabilities(policy: TlsPolicy, options: tls.SecureContextOptions, handshakes: boolean): Promise<void> {
+export async function assertTlsCapabilities(policy: TlsPolicy, options: tls.SecureContextOptions, handshakes: boolean): Promise<tls.SecureContext> {
+  let context: tls.SecureContext;
   try {
-    tls.createSecureContext(options);
+    context = tls.createSecureContext(options);
   } catch (error) {
     throw refuse(policy.name, [secureContextProblem(policy, error)]);
   }
@@ -136,7 +138,7 @@ export async function assertTlsCapabilities(policy: TlsPolicy, options: tls.Secu
       `ciphers "${policy.ciphers}" names no TLS 1.3 suite (such as TLS_AES_128_GCM_SHA256) and the window ${policy.minVersion}–${policy.maxVersion} has no older version it would apply to`,
     ]);
   }
-  if (!handshakes) return;
+  if (!handshakes) return context;
   const versions = versionsOf(policy);
   const failures = await Promise.all(versions.map((version) => probeHandshake(options, version)));
   const problems = versions.flatMap((version, index) => {
@@ -144,4 +146,5 @@ export async function assertTlsCapabilities(policy: TlsPolicy, options: tls.Secu
     return failure ? [explain(policy, version, failure)] : [];
   });
   if (problems.length > 0) throw refuse(policy.name, problems);
+  return context;
 }
