@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import libmime, { type ParsedHeaderValue } from 'libmime';
 import libqp from 'libqp';
-import addressparser, { type Address as ParsedAddress } from 'nodemailer-10/lib/addressparser';
+import { addressParser as addressparser, type ParsedAddress } from './address-parser.js';
 import punycode from 'punycode.js';
 import type { Address } from '@mailwright/core';
 import { messageText, snippetOf } from './message-text.js';

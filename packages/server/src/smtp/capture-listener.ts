@@ -1,7 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { SMTPServer, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
-import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import type { SMTPServerAuthentication, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { KeyType, ListenerInfo } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 import type { CertificateAndKey, TestAuthority } from '../tls/test-authority.js';
@@ -10,9 +9,9 @@ import { SessionRecorder } from './session-recorder.js';
 import { tlsFailureCode } from './tls-info.js';
 import { acceptImplicitTls } from './implicit-tls.js';
 import { assertTlsCapabilities, effectiveCipherList, sessionIdContextOf } from './tls-capabilities.js';
-import { captureStarttlsClientHello } from './starttls-client-hello.js';
-import { createTranscriptLogger } from './transcript-logger.js';
-import { applyStarttlsPolicy, MUST_STARTTLS_REPLY } from './connection-policy.js';
+import { peekClientHello } from './client-hello.js';
+import { starttlsPolicyInterceptors, MUST_STARTTLS_REPLY } from './connection-policy.js';
+import { createSmtpServer, openSmtpConnection, type SmtpConnection, type SmtpTranscriptSink } from './smtp-server-adapter.js';
 import { checkCredentials } from './check-credentials.js';
 import { toNewMessage } from './new-message.js';
 import type { ConnectionLimits, ConnectionRefusal } from './connection-limits.js';
@@ -47,7 +46,7 @@ export interface CaptureContext {
 
 /** A connection handed to smtp-server, with its record, its deadlines and its place under the connection limits. */
 interface LiveSession {
-  connection: SMTPConnection;
+  connection: SmtpConnection;
   recorder: SessionRecorder;
   deadline: CommandDeadlines;
   /** Frees its place under the connection limits (once, however often called). */
@@ -104,7 +103,7 @@ export async function startCaptureListener(
   /** Live smtp-server connections by session id, with what belongs to each. */
   const live = new Map<string, LiveSession>();
   let closing = false;
-  const shutDown = (id: string): void => live.get(id)?.connection.send(421, `${context.hostname} Service shutting down`);
+  const shutDown = (id: string): void => live.get(id)?.connection.reply(421, `${context.hostname} Service shutting down`);
   const save = (recorder: SessionRecorder): void => {
     store.saveSession(recorder.session).catch((error: unknown) => logger.error({ err: error, listener: info.name }, 'could not save session'));
   };
@@ -115,8 +114,12 @@ export async function startCaptureListener(
   if (implicit || policy === 'off') disabledCommands.push('STARTTLS');
   if (info.auth === 'off') disabledCommands.push('AUTH');
 
-  const transcriptLogger = createTranscriptLogger((id) => live.get(id)?.recorder);
-  const options: SMTPServerOptions = {
+  const transcript: SmtpTranscriptSink = {
+    command: (id, line) => live.get(id)?.recorder.client(line),
+    reply: (id, payload) => live.get(id)?.recorder.server(payload),
+    error: (id, error) => live.get(id)?.recorder.connectionError(error),
+  };
+  const options: Omit<SMTPServerOptions, 'logger'> = {
     name: context.hostname,
     banner: 'Mailwright',
     secure: implicit,
@@ -133,7 +136,6 @@ export async function startCaptureListener(
     hideREQUIRETLS: false,
     disableReverseLookup: true,
     socketTimeout: SOCKET_TIMEOUT_MS,
-    logger: transcriptLogger,
 
     onConnect(session, callback) {
       callback();
@@ -226,15 +228,11 @@ export async function startCaptureListener(
     return message.id;
   }
 
-  const smtp = new SMTPServer(options);
-  // smtp-server wraps a logger in a layer that copies every entry, a dozen times per message;
-  // the transcript needs the calls only.
-  smtp.logger = transcriptLogger as SMTPServer['logger'];
+  const smtp = createSmtpServer(options, transcript);
   smtp.on('error', (error: Error) => logger.debug({ err: error, listener: info.name }, 'smtp error'));
 
   /** Hands an (already secured, for implicit TLS) socket to smtp-server. */
   function startSession(socket: net.Socket, recorder: SessionRecorder, release: () => void): void {
-    const connection = new SMTPConnection(smtp, socket, { id: recorder.session.id } as never);
     const deadline = new CommandDeadlines({
       commandTimeoutMs: context.commandTimeoutMs,
       dataTimeoutMs: context.dataTimeoutMs,
@@ -251,34 +249,38 @@ export async function startCaptureListener(
       },
       onDataTimeout: () => cutOff(connection, recorder, 451, 'data_timeout', `the message was not completed within ${context.dataTimeoutMs} ms`),
     });
-    live.set(connection.id, { connection, recorder, deadline, release });
-    connection.on('error', (error: Error & { code?: string }) => {
-      // A failed STARTTLS handshake reaches the recorder through the transcript logger and is
-      // named when the connection closes; anything else is a socket error.
-      if (!recorder.upgrading) recorder.failed({ stage: 'socket', code: error.code ?? 'socket_error', message: error.message });
-      logger.debug({ err: error, listener: info.name, session: connection.id }, 'connection error');
+    const connection = openSmtpConnection(smtp, socket, recorder.session.id, {
+      intercept: starttlsPolicyInterceptors(policy, recorder),
+      // The handshake deadline starts from the 220 to STARTTLS, not from what the client sends:
+      // the upgrade takes the plain socket's listeners away after its first TLS bytes. The
+      // ClientHello is read before OpenSSL gets it, for the SNI of handshakes that fail.
+      onStarttls: implicit
+        ? undefined
+        : (plain, proceed) => {
+            deadline.handshakeStarted();
+            peekClientHello(plain, (hello) => {
+              recorder.clientHello(hello);
+              proceed();
+            });
+          },
+      onError: (error) => {
+        // A failed STARTTLS handshake reaches the recorder through the transcript and is named
+        // when the connection closes; anything else is a socket error.
+        if (!recorder.upgrading) recorder.failed({ stage: 'socket', code: error.code ?? 'socket_error', message: error.message });
+        logger.debug({ err: error, listener: info.name, session: connection.id }, 'connection error');
+      },
     });
-    applyStarttlsPolicy(connection, policy, recorder);
-    // The handshake deadline starts from the 220 to STARTTLS, not from what the client sends:
-    // the upgrade takes the plain socket's listeners away after its first TLS bytes.
-    if (!implicit)
-      captureStarttlsClientHello(
-        connection,
-        (hello) => recorder.clientHello(hello),
-        () => deadline.handshakeStarted(),
-      );
-    // smtp-server's own connect() waits 100 ms before the greeting to catch early
-    // talkers, an anti-spam measure that would cost every test 100 ms per connection.
-    connection._setListeners(() => connection.connectionReady());
+    live.set(connection.id, { connection, recorder, deadline, release });
+    connection.start();
     // Watched once smtp-server reads the socket: a 'data' listener added before would start the flow itself.
     deadline.watch(socket);
     save(recorder);
   }
 
   /** Ends a connection that ran out of time: the reply, the record, then close. */
-  function cutOff(connection: SMTPConnection, recorder: SessionRecorder, responseCode: 421 | 451, code: string, reason: string): void {
+  function cutOff(connection: SmtpConnection, recorder: SessionRecorder, responseCode: 421 | 451, code: string, reason: string): void {
     recorder.failed({ stage: 'smtp', code, message: `Closed: ${reason}` });
-    connection.send(responseCode, `4.4.2 ${context.hostname} Timeout: ${reason}, closing connection`);
+    connection.reply(responseCode, `4.4.2 ${context.hostname} Timeout: ${reason}, closing connection`);
     live.get(connection.id)?.deadline.stop();
     connection.close();
   }
@@ -390,7 +392,7 @@ export async function startCaptureListener(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of refusedSockets) socket.destroy();
       for (const [id, { connection }] of live) {
-        if (!connection.session.envelope?.mailFrom) shutDown(id);
+        if (!connection.inTransaction) shutDown(id);
       }
       const force = setTimeout(() => {
         for (const id of live.keys()) shutDown(id);

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import tls from 'node:tls';
-import { verifyPeerCertificate } from 'smtp-server/lib/smtp-connection.js';
 import { peekClientHello, type ClientHelloInfo } from './client-hello.js';
+import { verifyClientCertificate } from './smtp-server-adapter.js';
 
 /** How to run the server side of an implicit TLS handshake. */
 export interface ImplicitTlsOptions {
@@ -55,10 +55,8 @@ export function acceptImplicitTls(
     secure.once('close', () => fail(null));
     secure.once('secure', () => {
       if (settled) return;
-      // Only tls.Server checks a client certificate after the handshake; on a bare
-      // TLSSocket `authorized` stays false and `rejectUnauthorized` is not enforced.
-      // Do what it does (and what smtp-server does after STARTTLS).
-      const verifyError = verifyPeerCertificate(secure, options);
+      // Only tls.Server checks a client certificate after the handshake.
+      const verifyError = verifyClientCertificate(secure, options);
       if (verifyError) return fail(verifyError);
       settled = true;
       clearTimeout(timer);

@@ -2,6 +2,7 @@ import type { TLSSocket } from 'node:tls';
 import { readTlsInfo, tlsFailureCode } from './tls-info.js';
 import { plaintextTlsInfo, type AuthInfo, type SessionError, type SmtpSession } from '@mailwright/core';
 import type { ClientHelloInfo } from './client-hello.js';
+import { REDACTED_CREDENTIALS } from './smtp-server-adapter.js';
 
 const MAX_TRANSCRIPT_LINES = 500;
 /** Characters of transcript kept per session: a client cannot make one session take more. */
@@ -9,10 +10,9 @@ export const MAX_TRANSCRIPT_CHARS = 64 * 1024;
 const MAX_MESSAGE_IDS = 1000;
 const MAX_LINE_LENGTH = 512;
 const GREETING = /^(HELO|EHLO|LHLO)(?:\s+(\S+))?/i;
-const SECRET_LINE = /^(?:AUTH\s+\S+\s+)?\/\* secured \*\/$/i;
+/** An AUTH initial response or continuation line, as smtp-server logs it: redacted. */
+const SECRET_LINE = new RegExp(`^(?:AUTH\\s+\\S+\\s+)?${REDACTED_CREDENTIALS.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'i');
 const STARTTLS_FEATURE = /^250[ -]STARTTLS\s*$/im;
-/** The marker smtp-server puts in place of credentials. */
-const SECURED = '/* secured */';
 /** Command verbs that end an AUTH exchange; any other line right after AUTH is taken for credentials. */
 const SMTP_VERBS = new Set([
   'HELO',
@@ -108,7 +108,7 @@ export class SessionRecorder {
     let line = received;
     this.lastVerb = verb;
     if (SMTP_VERBS.has(verb)) this.inAuthExchange = verb === 'AUTH';
-    else if (this.inAuthExchange) line = SECURED;
+    else if (this.inAuthExchange) line = REDACTED_CREDENTIALS;
     this.append('client', line);
     if (this.session.tls.mode !== 'none') this.commandsSinceTls += 1;
     // A secret on the wire in plaintext, whatever the server makes of it: an AUTH initial
