@@ -193,9 +193,15 @@ export async function startCaptureListener(
           callback(smtpReply(552, `5.3.4 Message exceeds the maximum size of ${context.maxMessageSize} bytes`));
           return;
         }
-        captureMessage(Buffer.concat(chunks, size), session, current?.recorder).then(
+        const recorder = current?.recorder;
+        captureMessage(Buffer.concat(chunks, size), session, recorder).then(
           (id) => {
             callback(null, `2.0.0 Ok: queued as ${id}`);
+            // The session record is updated once the reply is written: the client does not wait for it.
+            if (recorder) {
+              recorder.messageStored(id);
+              save(recorder);
+            }
             // Shutting down: the transaction that was allowed to finish has finished.
             if (closing) setImmediate(() => shutDown(session.id));
           },
@@ -221,10 +227,6 @@ export async function startCaptureListener(
 
   async function captureMessage(raw: Buffer, session: SMTPServerSession, recorder: SessionRecorder | undefined): Promise<string> {
     const message = await store.addMessage(toNewMessage(raw, session, recorder, info.name));
-    if (recorder) {
-      recorder.messageStored(message.id);
-      save(recorder);
-    }
     return message.id;
   }
 
