@@ -75,6 +75,15 @@ export async function startSmtpServerSink(ctx, { label = 'bare smtp-server sink'
 }
 
 /**
+ * A minimal Node.js SMTP responder (fixed replies, no SMTP library) in its own process: the floor
+ * of any Node.js server's per-connection latency on this machine.
+ */
+export async function startNodeResponder(ctx, { label = 'minimal Node.js responder' } = {}) {
+  const peer = await forkPeer(label, peerScript('node-responder.mjs'));
+  return nodePeerHandle('node-responder', label, peer);
+}
+
+/**
  * Postfix's smtp-sink (C, single process, discards mail) on a free loopback port. It
  * takes the port on its command line, so the port is picked first; when another
  * process takes it in between, smtp-sink exits and we try again with another one.

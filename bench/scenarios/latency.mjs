@@ -11,12 +11,12 @@
 // nodemailer's defaults show what a test suite sees out of the box.
 import { performance } from 'node:perf_hooks';
 import { createTransport as transport } from '../lib/nodemailer.mjs';
-import { profiled, startMailwright, startSmtpServerSink, startSmtpSink } from '../lib/peers.mjs';
+import { profiled, startMailwright, startNodeResponder, startSmtpServerSink, startSmtpSink } from '../lib/peers.mjs';
 import { summarize } from '../lib/stats.mjs';
 import { num } from '../lib/report.mjs';
 
 const SCENARIO_TIMEOUT_MS = 10 * 60_000;
-const P50_TARGET_RATIO = 2;
+const P50_TARGET_RATIO = 1.25;
 
 const MESSAGE = {
   from: 'bench@localhost',
@@ -54,6 +54,8 @@ export default {
       peers.push(bare);
       const bareNoDelay = await startSmtpServerSink(ctx, { label: 'bare smtp-server sink, no greeting wait', greetingDelay: false });
       peers.push(bareNoDelay);
+      const floor = await startNodeResponder(ctx);
+      peers.push(floor);
 
       const series = [
         { key: 'mailwright', label: 'Mailwright, plaintext', transport: transport(mailwright.host, mailwright.port) },
@@ -61,6 +63,7 @@ export default {
         { key: 'smtp-sink', label: 'Postfix smtp-sink', transport: transport(sink.host, sink.port) },
         { key: 'smtp-server', label: 'bare smtp-server sink', transport: transport(bare.host, bare.port) },
         { key: 'smtp-server-no-delay', label: bareNoDelay.label, transport: transport(bareNoDelay.host, bareNoDelay.port) },
+        { key: 'node-responder', label: floor.label, transport: transport(floor.host, floor.port) },
         { key: 'mailwright-default', label: 'Mailwright, plaintext', transport: transport(mailwright.host, mailwright.port, { noDelay: false }) },
         { key: 'smtp-sink-default', label: 'Postfix smtp-sink', transport: transport(sink.host, sink.port, { noDelay: false }) },
       ];
@@ -90,12 +93,14 @@ export default {
       const storedTls = await mailwright.stats({ filter: { tls: 'starttls' } });
       const discarded = await bare.stats();
       const discardedNoDelay = await bareNoDelay.stats();
+      const answered = await floor.stats();
       const problems = [];
       if (stored.total !== mailwrightSeries * perSeries) problems.push(`Mailwright stored ${stored.total} of ${mailwrightSeries * perSeries} messages`);
       if (storedTls.total !== perSeries) problems.push(`Mailwright recorded ${storedTls.total} of ${perSeries} messages as STARTTLS`);
       for (const [peer, stats] of [
         [bare, discarded],
         [bareNoDelay, discardedNoDelay],
+        [floor, answered],
       ]) {
         if (stats.total !== perSeries) problems.push(`${peer.label} received ${stats.total} of ${perSeries} messages`);
       }
@@ -136,18 +141,25 @@ export default {
           warmup,
           batch,
           results,
-          verified: { stored: stored.total, storedStarttls: storedTls.total, smtpServerSink: discarded.total, smtpServerSinkNoDelay: discardedNoDelay.total },
+          verified: {
+            stored: stored.total,
+            storedStarttls: storedTls.total,
+            smtpServerSink: discarded.total,
+            smtpServerSinkNoDelay: discardedNoDelay.total,
+            nodeResponder: answered.total,
+          },
         },
         tables: [
           table(
             `${this.title}, client socket with TCP_NODELAY: ${count} messages per peer after ${warmup} warm-up`,
-            ['mailwright', 'mailwright-starttls', 'smtp-sink', 'smtp-server', 'smtp-server-no-delay'],
+            ['mailwright', 'mailwright-starttls', 'smtp-sink', 'smtp-server', 'smtp-server-no-delay', 'node-responder'],
             'smtp-sink',
             [
-              `verified: Mailwright stored all ${stored.total} messages (${storedTls.total} recorded as STARTTLS); each smtp-server sink received all ${perSeries}`,
+              `verified: Mailwright stored all ${stored.total} messages (${storedTls.total} recorded as STARTTLS); each smtp-server sink and the Node.js responder received all ${perSeries}`,
               'STARTTLS: TLS 1.3 handshake with the test CA trusted by the client (no session resumption)',
               'smtp-server waits 100 ms before its greeting (early-talker check); Mailwright skips that wait, and so does the',
               '"no greeting wait" sink: the floor for any server built on smtp-server',
+              'the minimal Node.js responder answers with fixed replies and parses nothing: the floor for any Node.js server',
             ],
           ),
           table(
