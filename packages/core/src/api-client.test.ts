@@ -23,8 +23,7 @@ beforeAll(async () => {
       if (path === '/api/v1/echo') return json(200, { ok: true });
       if (path === '/api/v1/empty') return void response.writeHead(204).end();
       if (path === '/api/v1/text') return void response.writeHead(200, { 'content-type': 'text/plain' }).end('plain text');
-      if (path === '/api/v1/missing')
-        return json(404, { error: { code: 'MESSAGE_NOT_FOUND', message: 'No message with id "x"', details: { id: 'x' } } });
+      if (path === '/api/v1/missing') return json(404, { error: { code: 'MESSAGE_NOT_FOUND', message: 'No message with id "x"', details: { id: 'x' } } });
       if (path === '/api/v1/unauthorized') return json(401, { error: { code: 'UNAUTHORIZED', message: 'An API token is required' } });
       if (path === '/api/v1/html-error') return void response.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad gateway</h1>');
       if (path === '/api/v1/odd-error') return json(500, { error: 'just a string' });
@@ -88,8 +87,16 @@ describe('ApiClient', () => {
 
   it('names the request and the status when the error answer is not the JSON error shape', async () => {
     const client = new ApiClient({ baseUrl: base });
-    expect(await failure(client.json('GET', '/html-error'))).toMatchObject({ code: 'INTERNAL', message: 'GET /html-error failed with HTTP 502', statusCode: 502 });
-    expect(await failure(client.json('PUT', '/odd-error'))).toMatchObject({ code: 'INTERNAL', message: 'PUT /odd-error failed with HTTP 500', statusCode: 500 });
+    expect(await failure(client.json('GET', '/html-error'))).toMatchObject({
+      code: 'INTERNAL',
+      message: 'GET /html-error failed with HTTP 502',
+      statusCode: 502,
+    });
+    expect(await failure(client.json('PUT', '/odd-error'))).toMatchObject({
+      code: 'INTERNAL',
+      message: 'PUT /odd-error failed with HTTP 500',
+      statusCode: 500,
+    });
   });
 
   it('says which server cannot be reached', async () => {

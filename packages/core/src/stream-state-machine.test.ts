@@ -335,9 +335,6 @@ describe('dispose', () => {
   it('cancels a pending wait instead of closing a socket', () => {
     const { stream } = liveWith(0);
     stream.closed(1006);
-    expect(stream.dispose()).toEqual([
-      { type: 'cancel-wait' },
-      { type: 'subscription-closed', subscription: 's1' },
-    ]);
+    expect(stream.dispose()).toEqual([{ type: 'cancel-wait' }, { type: 'subscription-closed', subscription: 's1' }]);
   });
 });

@@ -92,7 +92,7 @@ it('after a server restart (its seq went back), waits still see the new mail', a
   }
 });
 
-it('a subscription that was live before a server restart gets the new server\'s mail, although its seq is below the old cursor', async () => {
+it("a subscription that was live before a server restart gets the new server's mail, although its seq is below the old cursor", async () => {
   target = new URL(server.url);
   const { port } = proxy.address() as net.AddressInfo;
   const stream = new StreamClient(`http://127.0.0.1:${port}`, {});
