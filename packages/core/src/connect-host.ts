@@ -1,8 +1,3 @@
-/** Whether `host` is a wildcard bind address (every IPv4 or every IPv6 interface). */
-export function isWildcardHost(host: string): boolean {
-  return host === '0.0.0.0' || host === '::';
-}
-
 /**
  * The host to connect to for a server bound to `bound`: the bound address itself, or, for a
  * wildcard address (which cannot be connected to), `via` — the host the server was reached
@@ -10,7 +5,7 @@ export function isWildcardHost(host: string): boolean {
  * IPv6 addresses come without brackets (see {@link urlHost}).
  */
 export function connectHost(bound: string, via?: string): string {
-  if (!isWildcardHost(bound)) return bound;
+  if (bound !== '0.0.0.0' && bound !== '::') return bound;
   if (via !== undefined && via !== '') return via.replace(/^\[|\]$/g, '');
   return bound === '::' ? '::1' : '127.0.0.1';
 }

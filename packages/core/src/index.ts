@@ -48,4 +48,4 @@ export { StreamStateMachine } from './stream-state-machine.js';
 export type { StreamCommand, StreamStateMachineOptions, StreamStatus, StreamSubscribeInput } from './stream-state-machine.js';
 export { ApiClient } from './api-client.js';
 export type { ApiClientOptions, ApiQuery, ApiRequestOptions, QueryValue } from './api-client.js';
-export { connectHost, isWildcardHost, urlHost } from './connect-host.js';
+export { connectHost, urlHost } from './connect-host.js';

@@ -52,6 +52,7 @@ export class StreamClient {
     return this.#machine.lastError;
   }
 
+  /** Adds a subscription; it is sent once the server has said hello, and resent after every reconnect. */
   subscribe(
     options: { filter?: MessageFilter; since?: number; events?: ('message' | 'session')[]; detail?: boolean },
     handlers: SubscriptionHandlers,
@@ -81,6 +82,7 @@ export class StreamClient {
     };
   }
 
+  /** Closes the socket for good; active subscriptions get `onClosed`. */
   close(): void {
     this.#run(this.#machine.dispose());
     this.#entries.clear();
