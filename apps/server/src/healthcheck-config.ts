@@ -1,3 +1,4 @@
+import { connectHost, urlHost } from '@mailwright/core';
 import { HEALTHCHECK_FLAGS, envNameOf } from './flags.js';
 import { parseCount, parsePort, quote } from './parse-values.js';
 import { readFlags } from './read-flags.js';
@@ -51,7 +52,6 @@ function defaultHealthcheckUrl(context: CliContext, problems: CliProblem[]): str
   const hostVariable = envNameOf('host');
   const portVariable = envNameOf('http-port');
   const host = context.env[hostVariable]?.trim() || '127.0.0.1';
-  const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   const rawPort = context.env[portVariable]?.trim() || '8025';
   const port = parsePort(rawPort);
   if (!port.ok) {
@@ -62,5 +62,5 @@ function defaultHealthcheckUrl(context: CliContext, problems: CliProblem[]): str
     problems.push({ source: portVariable, message: 'is 0 (a free port chosen at start); pass --url with the real port' });
     return undefined;
   }
-  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port.value}`;
+  return `http://${urlHost(connectHost(host))}:${port.value}`;
 }

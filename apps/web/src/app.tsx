@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { MessageFilter } from '@mailwright/core';
-import { api, apiToken, ApiError } from './api/client';
+import { isMailwrightError, type MessageFilter } from '@mailwright/core';
+import { api, apiToken } from './api/client';
 import { ShortcutsDialog } from './components/modal';
 import { TokenForm } from './components/token-form';
 import { TopBar } from './components/top-bar';
@@ -76,7 +76,7 @@ export function App() {
       setSelectedId((selected) => (selected === id || selected === null ? (successor?.id ?? null) : selected));
       if (route.page === 'message' && route.id === id) navigate(successor ? messageHref(successor.id) : inboxLocation, { replace: true });
       api.deleteMessage(id).catch((error: unknown) => {
-        if (!(error instanceof ApiError && error.status === 404))
+        if (!(isMailwrightError(error) && error.statusCode === 404))
           setNotice(`The message could not be deleted: ${error instanceof Error ? error.message : String(error)}`);
       });
     },
@@ -133,7 +133,7 @@ export function App() {
   }, [route, list.messages, currentId, inboxLocation, deleteMessage]);
 
   let page;
-  if (list.error?.status === 401) return <TokenForm rejected={apiToken() !== null} />;
+  if (list.error?.statusCode === 401) return <TokenForm rejected={apiToken() !== null} />;
   switch (route.page) {
     case 'inbox':
       page = <InboxPage list={list} filter={filter} selectedId={selectedId} onFilterChange={changeFilter} onDelete={deleteMessage} onClear={clearInbox} />;

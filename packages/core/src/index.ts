@@ -44,3 +44,8 @@ export type { CertificateProfile, KeyType, ListenerConfig, ListenerInfo, TlsVers
 export type { ServerInfo } from './server-info.js';
 export { ClientFrameSchema, STREAM_CLOSE_SLOW_CLIENT, STREAM_PROTOCOL, SubscribeFrameSchema, UnsubscribeFrameSchema } from './stream-frames.js';
 export type { ClientFrame, ServerFrame, SubscribeFrame, UnsubscribeFrame } from './stream-frames.js';
+export { StreamStateMachine } from './stream-state-machine.js';
+export type { StreamCommand, StreamStateMachineOptions, StreamStatus, StreamSubscribeInput } from './stream-state-machine.js';
+export { ApiClient } from './api-client.js';
+export type { ApiClientOptions, ApiQuery, ApiRequestOptions, QueryValue } from './api-client.js';
+export { connectHost, urlHost } from './connect-host.js';

@@ -3,11 +3,9 @@ import type { CapturedMessage, MessageDetail } from './captured-message.js';
 import { MessageFilterSchema } from './message-filter.js';
 import type { SmtpSession } from './smtp-session.js';
 
-/** The WebSocket subprotocol of the stream. */
-export const STREAM_PROTOCOL = 'mailwright.v1';
-
-/** Close code for a client that fell behind its send buffer; it should resume from its last seq. */
-export const STREAM_CLOSE_SLOW_CLIENT = 4008;
+// The constants live apart from the zod schemas, so that a browser bundle that needs only
+// them (the stream client) leaves zod out.
+export { STREAM_CLOSE_SLOW_CLIENT, STREAM_PROTOCOL } from './stream-protocol.js';
 
 /** client → server: start (or replace) a subscription. */
 export const SubscribeFrameSchema = z

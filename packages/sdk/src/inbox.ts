@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, MailwrightError, type CapturedMessage } from '@mailwright/core';
-import type { HttpClient } from './http-client.js';
+import { ErrorCode, MailwrightError, type ApiClient, type CapturedMessage } from '@mailwright/core';
 import type { StreamClient } from './stream-client.js';
 import { toWireFilter } from './message-filter-input.js';
 import type { ReceivedMessage } from './received-message.js';
@@ -18,7 +17,7 @@ export function uniqueAddress(domain = INBOX_DOMAIN): string {
 export class Inbox {
   /** The address to send to. */
   readonly address: string;
-  readonly #http: HttpClient;
+  readonly #http: ApiClient;
   readonly #stream: StreamClient;
 
   readonly #scope: { to: string };
@@ -26,7 +25,7 @@ export class Inbox {
   readonly #createdAtSeq: number;
 
   /** @internal Use `mail.inbox()`. */
-  constructor(address: string, http: HttpClient, stream: StreamClient, generated: boolean) {
+  constructor(address: string, http: ApiClient, stream: StreamClient, generated: boolean) {
     this.address = address;
     this.#http = http;
     this.#stream = stream;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
+import { ApiClient } from '@mailwright/core';
 import { Mailwright } from './mailwright.js';
-import { HttpClient } from './http-client.js';
 import { receiveFrameMessage } from './received-message.js';
 import './vitest.js';
 
@@ -57,7 +57,7 @@ describe('Mailwright SDK against an in-process server', () => {
     const [summary] = await inbox.messages();
     expect(summary).toBeDefined();
     expect(summary).not.toHaveProperty('headers');
-    const received = await receiveFrameMessage(new HttpClient(mail.url, undefined), summary!);
+    const received = await receiveFrameMessage(new ApiClient({ baseUrl: mail.url }), summary!);
     expect(received).toMatchObject({ id: summary!.id, subject: 'Summary only', text: 'the body\n' });
     expect(received.headers.subject).toEqual(['Summary only']);
     expect(received.links()).toEqual([]);

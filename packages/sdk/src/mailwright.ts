@@ -1,6 +1,5 @@
 import type { CapturedMessage, ListenerConfig, ListenerInfo, MessageFilter, ServerInfo, SmtpSession } from '@mailwright/core';
-import { ErrorCode, MailwrightError } from '@mailwright/core';
-import { HttpClient } from './http-client.js';
+import { ApiClient, ErrorCode, MailwrightError, connectHost } from '@mailwright/core';
 import { StreamClient } from './stream-client.js';
 import { Inbox, uniqueAddress } from './inbox.js';
 import { toWireFilter, type MessageFilterInput } from './message-filter-input.js';
@@ -51,12 +50,12 @@ export class Mailwright implements AsyncDisposable {
   readonly smtps: SmtpEndpoint;
   /** The test CA certificate (PEM) to trust in SMTP clients. */
   readonly ca: string;
-  readonly #http: HttpClient;
+  readonly #http: ApiClient;
   readonly #stream: StreamClient;
   readonly #server: Closeable | null;
   #closed = false;
 
-  private constructor(args: { url: string; smtp: SmtpEndpoint; smtps: SmtpEndpoint; ca: string; http: HttpClient; server: Closeable | null }) {
+  private constructor(args: { url: string; smtp: SmtpEndpoint; smtps: SmtpEndpoint; ca: string; http: ApiClient; server: Closeable | null }) {
     this.url = args.url;
     this.smtp = args.smtp;
     this.smtps = args.smtps;
@@ -68,7 +67,7 @@ export class Mailwright implements AsyncDisposable {
 
   /** Connects to a running server; learns its ports from `GET /api/v1/info`. */
   static async connect(url: string, options: ConnectOptions = {}): Promise<Mailwright> {
-    const http = new HttpClient(url, options.token ?? process.env.MAILWRIGHT_API_TOKEN);
+    const http = new ApiClient({ baseUrl: url, token: options.token ?? process.env.MAILWRIGHT_API_TOKEN });
     return Mailwright.#fromServer(http, null, options);
   }
 
@@ -85,19 +84,19 @@ export class Mailwright implements AsyncDisposable {
     }
     const running = await server.createMailwright({ smtpPort: 0, smtpsPort: 0, httpPort: 0, ...options });
     try {
-      return await Mailwright.#fromServer(new HttpClient(running.url, running.options.apiToken), running);
+      return await Mailwright.#fromServer(new ApiClient({ baseUrl: running.url, token: running.options.apiToken }), running);
     } catch (error) {
       await running.close();
       throw error;
     }
   }
 
-  static async #fromServer(http: HttpClient, server: Closeable | null, overrides: ConnectOptions = {}): Promise<Mailwright> {
+  static async #fromServer(http: ApiClient, server: Closeable | null, overrides: ConnectOptions = {}): Promise<Mailwright> {
     const [info, ca] = await Promise.all([http.json<ServerInfo>('GET', '/info'), http.text('/tls/ca.pem')]);
     const endpoint = (name: string): SmtpEndpoint => {
       const listener = info.listeners.find((candidate) => candidate.name === name);
       if (!listener) throw new MailwrightError(ErrorCode.LISTENER_NOT_FOUND, `The server has no "${name}" listener`);
-      return Object.freeze({ host: connectHost(listener.host, http.baseUrl), port: listener.port });
+      return Object.freeze({ host: connectHost(listener.host, new URL(http.baseUrl).hostname), port: listener.port });
     };
     return new Mailwright({
       url: http.baseUrl,
@@ -171,7 +170,7 @@ export class Mailwright implements AsyncDisposable {
       };
       return {
         ...info,
-        endpoint: { host: connectHost(info.host, this.url), port: info.port },
+        endpoint: { host: connectHost(info.host, new URL(this.url).hostname), port: info.port },
         remove,
         messages: async () => (await this.messages.list({ listener: info.name, limit: 1000 })).messages,
         sessions: async () => (await this.sessions.list({ listener: info.name, limit: 1000 })).sessions,
@@ -199,10 +198,4 @@ export class Mailwright implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-/** The host to connect to for a listener bound to `bound`, reached through `url`. */
-function connectHost(bound: string, url: string): string {
-  if (bound === '0.0.0.0' || bound === '::') return new URL(url).hostname.replace(/^\[|\]$/g, '');
-  return bound;
 }

@@ -1,5 +1,4 @@
-import type { CapturedMessage, MessageDetail, SmtpSession } from '@mailwright/core';
-import type { HttpClient } from './http-client.js';
+import type { ApiClient, CapturedMessage, MessageDetail, SmtpSession } from '@mailwright/core';
 
 const LINK_PATTERN = /https?:\/\/[^\s"'<>()]+/g;
 
@@ -40,7 +39,7 @@ export function linksOf(message: Pick<MessageDetail, 'html' | 'text'>): string[]
 }
 
 /** Fetches a message's detail and wraps it with the lazy helpers. */
-export async function receiveMessage(http: HttpClient, id: string): Promise<ReceivedMessage> {
+export async function receiveMessage(http: ApiClient, id: string): Promise<ReceivedMessage> {
   return withHelpers(http, await http.json<MessageDetail>('GET', `/messages/${encodeURIComponent(id)}`));
 }
 
@@ -48,17 +47,17 @@ export async function receiveMessage(http: HttpClient, id: string): Promise<Rece
  * A stream frame's message as a received message: the detail it carries, or, when the server
  * sent the message alone (its parser was busy), the detail read over REST.
  */
-export async function receiveFrameMessage(http: HttpClient, message: CapturedMessage | MessageDetail): Promise<ReceivedMessage> {
+export async function receiveFrameMessage(http: ApiClient, message: CapturedMessage | MessageDetail): Promise<ReceivedMessage> {
   return 'headers' in message ? withHelpers(http, message) : receiveMessage(http, message.id);
 }
 
 /** Adds the lazy helpers to a message detail (from the stream or REST). */
-export function withHelpers(http: HttpClient, detail: MessageDetail): ReceivedMessage {
+export function withHelpers(http: ApiClient, detail: MessageDetail): ReceivedMessage {
   const base = `/messages/${encodeURIComponent(detail.id)}`;
   const helpers = {
-    raw: () => http.bytes(`${base}/raw`),
+    raw: async () => Buffer.from(await http.arrayBuffer(`${base}/raw`)),
     links: () => linksOf(detail),
-    attachment: (partId: string) => http.bytes(`${base}/attachments/${encodeURIComponent(partId)}`),
+    attachment: async (partId: string) => Buffer.from(await http.arrayBuffer(`${base}/attachments/${encodeURIComponent(partId)}`)),
     session: () => http.json<SmtpSession>('GET', `${base}/session`),
   };
   // The helpers stay out of JSON and of equality checks.

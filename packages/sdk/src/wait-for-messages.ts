@@ -1,5 +1,4 @@
-import { ErrorCode, MailwrightError, type CapturedMessage, type MessageDetail } from '@mailwright/core';
-import type { HttpClient } from './http-client.js';
+import { ErrorCode, MailwrightError, type ApiClient, type CapturedMessage, type MessageDetail } from '@mailwright/core';
 import type { StreamClient } from './stream-client.js';
 import { describeFilter, toWireFilter, type MessageFilterInput } from './message-filter-input.js';
 import { receiveFrameMessage, type ReceivedMessage } from './received-message.js';
@@ -37,7 +36,7 @@ function describeArrived(messages: CapturedMessage[], total: number): string {
  * `WAIT_TIMEOUT` error listing what did arrive in `scope` (e.g. the inbox).
  */
 export async function waitForMessages(
-  http: HttpClient,
+  http: ApiClient,
   stream: StreamClient,
   count: number,
   options: WaitOptions,

@@ -1,5 +1,4 @@
-import { ErrorCode, MailwrightError, type SmtpSession } from '@mailwright/core';
-import type { HttpClient } from './http-client.js';
+import { ErrorCode, MailwrightError, type ApiClient, type SmtpSession } from '@mailwright/core';
 import type { StreamClient } from './stream-client.js';
 import { DEFAULT_WAIT_TIMEOUT_MS } from './wait-for-messages.js';
 
@@ -26,7 +25,7 @@ function matches(session: SmtpSession, options: SessionWaitOptions): boolean {
 }
 
 /** Resolves with the oldest session matching the options, already recorded or still to come. */
-export async function waitForSession(http: HttpClient, stream: StreamClient, options: SessionWaitOptions): Promise<SmtpSession> {
+export async function waitForSession(http: ApiClient, stream: StreamClient, options: SessionWaitOptions): Promise<SmtpSession> {
   const timeout = options.timeout ?? DEFAULT_WAIT_TIMEOUT_MS;
   let subscription: ReturnType<StreamClient['subscribe']> | undefined;
   const found = await new Promise<SmtpSession | null>((resolve, reject) => {
@@ -64,7 +63,7 @@ export async function waitForSession(http: HttpClient, stream: StreamClient, opt
 const RECENT_SESSIONS = 1000;
 
 /** The newest sessions recorded (up to 1000), newest first, following the pages the server cuts by size. */
-async function recentSessions(http: HttpClient, listener: string | undefined): Promise<SmtpSession[]> {
+async function recentSessions(http: ApiClient, listener: string | undefined): Promise<SmtpSession[]> {
   const sessions: SmtpSession[] = [];
   let cursor: string | undefined;
   do {

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
+import { connectHost, urlHost, type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
 import { resolveMailwrightOptions, type MailwrightOptions, type ResolvedMailwrightOptions } from './options.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createMemoryStore } from './store/memory-store.js';
@@ -54,11 +54,6 @@ export interface RunningMailwright extends AsyncDisposable {
   removeListener(name: string): Promise<boolean>;
   /** Stops accepting, drains within a bounded time, then closes everything. */
   close(): Promise<void>;
-}
-
-function urlHost(host: string): string {
-  const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return shown.includes(':') ? `[${shown}]` : shown;
 }
 
 /** Starts listeners, the store and the HTTP API. Throws `INVALID_OPTIONS` listing every problem. */
@@ -118,7 +113,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       name: 'mailwright',
       version: VERSION,
       hostname: options.hostname,
-      http: { host: options.host, port: httpPort, url: `http://${urlHost(options.host)}:${httpPort}` },
+      http: { host: options.host, port: httpPort, url: `http://${urlHost(connectHost(options.host))}:${httpPort}` },
       listeners: listeners.list(),
       limits: {
         maxMessageSize: options.maxMessageSize,
@@ -201,7 +196,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
 
     const endpoint = (name: string) => {
       const listener = listeners.get(name) as StartedCaptureListener;
-      return Object.freeze({ host: urlHost(options.host).replace(/^\[|\]$/g, ''), port: listener.info.port });
+      return Object.freeze({ host: connectHost(options.host), port: listener.info.port });
     };
     let closing: Promise<void> | null = null;
     const close = (): Promise<void> => (closing ??= cleanup());

@@ -1,21 +1,19 @@
-import type { CapturedMessage, MessageDetail, MessageFilter, ServerInfo, SmtpSession } from '@mailwright/core';
+import {
+  ApiClient,
+  ErrorCode,
+  MailwrightError,
+  isMailwrightError,
+  type CapturedMessage,
+  type MessageDetail,
+  type MessageFilter,
+  type ServerInfo,
+  type SmtpSession,
+} from '@mailwright/core';
 
 /** Where the REST API lives, relative to the page. */
 export const API_BASE = '/api/v1';
 
 const TOKEN_KEY = 'mailwright.token';
-
-/** An error answer of the API, or a network failure (`status` 0). */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
 
 /** The API token, when the server requires one; taken once from `?token=` and kept for the tab. */
 export function apiToken(): string | null {
@@ -53,27 +51,15 @@ export function apiUrl(path: string, query = new URLSearchParams()): string {
   return `${API_BASE}${path}${search ? `?${search}` : ''}`;
 }
 
-async function request(method: 'GET' | 'DELETE', path: string, query?: URLSearchParams): Promise<Response> {
-  const search = query?.toString();
-  const headers: Record<string, string> = { accept: 'application/json' };
-  const token = apiToken();
-  if (token) headers.authorization = `Bearer ${token}`;
-  let response: Response;
-  try {
-    response = await fetch(`${API_BASE}${path}${search ? `?${search}` : ''}`, { method, headers });
-  } catch (cause) {
-    throw new ApiError(0, 'NETWORK', cause instanceof Error ? cause.message : 'The server cannot be reached');
-  }
-  if (!response.ok) {
-    const body = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
-    throw new ApiError(response.status, body?.error?.code ?? 'HTTP_ERROR', body?.error?.message ?? `${method} ${path}: HTTP ${response.status}`);
-  }
-  return response;
+/** A failed API call as the views show it: an error answer (with `statusCode`) or an unreachable server. */
+export function asApiError(error: unknown): MailwrightError {
+  return isMailwrightError(error) ? error : new MailwrightError(ErrorCode.INTERNAL, error instanceof Error ? error.message : String(error), { cause: error });
 }
 
-async function json<T>(path: string, query?: URLSearchParams): Promise<T> {
-  return (await (await request('GET', path, query)).json()) as T;
-}
+/** The page's API client: relative to the page, with the token of this tab. */
+const client = new ApiClient({ token: apiToken });
+
+const json = <T>(path: string, query?: URLSearchParams): Promise<T> => client.json<T>('GET', path, { query });
 
 const messagePath = (id: string): string => `/messages/${encodeURIComponent(id)}`;
 
@@ -97,19 +83,19 @@ export const api = {
   getMessage: (id: string) => json<MessageDetail>(messagePath(id)),
 
   async getRaw(id: string): Promise<string> {
-    return (await request('GET', `${messagePath(id)}/raw`)).text();
+    return client.text(`${messagePath(id)}/raw`);
   },
 
   getMessageSession: (id: string) => json<SmtpSession>(`${messagePath(id)}/session`),
 
   async deleteMessage(id: string): Promise<void> {
-    await request('DELETE', messagePath(id));
+    await client.request('DELETE', messagePath(id));
   },
 
   /** Deletes the messages matching the filter; every message when it has no criteria. */
   async deleteMessages(filter: MessageFilter): Promise<void> {
     const query = filterQuery(filter);
-    await request('DELETE', '/messages', query.size > 0 ? query : new URLSearchParams({ all: 'true' }));
+    await client.request('DELETE', '/messages', { query: query.size > 0 ? query : new URLSearchParams({ all: 'true' }) });
   },
 
   listSessions: (limit: number) => json<{ sessions: SmtpSession[]; total: number }>('/sessions', new URLSearchParams({ limit: String(limit) })),

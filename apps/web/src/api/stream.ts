@@ -1,13 +1,10 @@
-import type { CapturedMessage, MessageFilter, ServerFrame, SmtpSession, SubscribeFrame } from '@mailwright/core';
+import { StreamStateMachine, type CapturedMessage, type MessageFilter, type SmtpSession, type StreamCommand, type StreamStatus } from '@mailwright/core';
 import { API_BASE, apiToken, filterQuery } from './client';
 
-/** The WebSocket subprotocol of the stream (DESIGN.md). */
-const STREAM_PROTOCOL = 'mailwright.v1';
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 10_000;
 
-/** Whether the viewer is receiving live updates. */
-export type StreamStatus = 'connecting' | 'live' | 'offline';
+export type { StreamStatus };
 
 /** What one subscription wants and where its events go. */
 export interface SubscriptionOptions {
@@ -27,7 +24,8 @@ export interface StreamListener {
   onStatus?(status: StreamStatus): void;
   /**
    * The connection came back after a drop. Subscriptions resume from their last seq on
-   * their own; deletions missed meanwhile are not replayed, so views reload what they show.
+   * their own (from the start when the server restarted with another store); deletions
+   * missed meanwhile are not replayed, so views reload what they show.
    */
   onReconnected?(): void;
 }
@@ -43,13 +41,6 @@ export interface MailStream {
   listen(listener: StreamListener): () => void;
   status(): StreamStatus;
   close(): void;
-}
-
-interface ActiveSubscription {
-  id: string;
-  options: SubscriptionOptions;
-  /** The highest seq delivered; where a reconnect resumes. */
-  cursor: number | undefined;
 }
 
 function streamUrl(): string {
@@ -68,120 +59,90 @@ function cleanFilter(filter: MessageFilter | undefined): MessageFilter | undefin
 }
 
 /**
- * Connects to the stream and keeps it connected: on a drop it reconnects with exponential
- * backoff and jitter, and every subscription resumes from the last seq it saw, so nothing
- * is missed and nothing is delivered twice.
+ * Connects to the stream and keeps it connected, driving core's {@link StreamStateMachine}
+ * with the browser's WebSocket: on a drop it reconnects with exponential backoff and jitter,
+ * and every subscription resumes from the last seq it saw (or from the start when the server
+ * restarted with another store), so nothing is missed and nothing is delivered twice.
  */
 export function createMailStream(url: () => string = streamUrl): MailStream {
-  const subscriptions = new Map<string, ActiveSubscription>();
+  const machine = new StreamStateMachine({ url, persistent: true, reconnectMinMs: RECONNECT_MIN_MS, reconnectMaxMs: RECONNECT_MAX_MS });
+  const subscriptions = new Map<string, SubscriptionOptions>();
   const listeners = new Set<StreamListener>();
   let socket: WebSocket | null = null;
-  let state: StreamStatus = 'connecting';
-  let attempt = 0;
-  let wasLive = false;
-  let closed = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  let nextId = 1;
 
   const each = (notify: (listener: StreamListener) => void): void => listeners.forEach(notify);
 
-  const setStatus = (next: StreamStatus): void => {
-    if (state === next) return;
-    state = next;
-    each((listener) => listener.onStatus?.(next));
-  };
-
-  const send = (subscription: ActiveSubscription): void => {
-    if (socket?.readyState !== WebSocket.OPEN || state !== 'live') return;
-    const frame: SubscribeFrame = {
-      type: 'subscribe',
-      id: subscription.id,
-      filter: cleanFilter(subscription.options.filter),
-      since: subscription.cursor,
-      events: subscription.options.events,
-    };
-    socket.send(JSON.stringify(frame));
-  };
-
-  const onFrame = (frame: ServerFrame): void => {
-    switch (frame.type) {
-      case 'hello': {
-        attempt = 0;
-        setStatus('live');
-        for (const subscription of subscriptions.values()) send(subscription);
-        if (wasLive) each((listener) => listener.onReconnected?.());
-        wasLive = true;
-        break;
+  const run = (commands: StreamCommand[]): void => {
+    for (const command of commands) {
+      switch (command.type) {
+        case 'connect':
+          connect(command.url, command.protocol);
+          break;
+        case 'send':
+          if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(command.frame));
+          break;
+        case 'disconnect':
+          socket?.close(command.code);
+          socket = null;
+          break;
+        case 'wait':
+          retryTimer = setTimeout(() => run(machine.elapsed()), command.ms);
+          break;
+        case 'cancel-wait':
+          clearTimeout(retryTimer);
+          break;
+        case 'message':
+          // The viewer subscribes without `detail`: frames carry summaries.
+          subscriptions.get(command.subscription)?.onMessage?.(command.message);
+          break;
+        case 'session':
+          subscriptions.get(command.subscription)?.onSession?.(command.session);
+          break;
+        case 'deleted':
+          each((listener) => listener.onDeleted?.(command.ids));
+          break;
+        case 'cleared':
+          each((listener) => listener.onCleared?.());
+          break;
+        case 'status':
+          each((listener) => listener.onStatus?.(command.status));
+          break;
+        case 'reconnected':
+          each((listener) => listener.onReconnected?.());
+          break;
+        default:
+          // A refused subscription (e.g. an invalid regular expression in a filter) stays
+          // quiet: the REST request with the same filter reports the problem to the user.
+          break;
       }
-      case 'subscribed': {
-        const subscription = subscriptions.get(frame.subscription);
-        if (subscription && (subscription.cursor === undefined || frame.seq > subscription.cursor)) subscription.cursor = frame.seq;
-        break;
-      }
-      case 'message': {
-        const subscription = subscriptions.get(frame.subscription);
-        if (!subscription || (subscription.cursor !== undefined && frame.message.seq <= subscription.cursor)) return;
-        subscription.cursor = frame.message.seq;
-        subscription.options.onMessage?.(frame.message);
-        break;
-      }
-      case 'session':
-        subscriptions.get(frame.subscription)?.options.onSession?.(frame.session);
-        break;
-      case 'deleted':
-        each((listener) => listener.onDeleted?.(frame.ids));
-        break;
-      case 'cleared':
-        each((listener) => listener.onCleared?.());
-        break;
-      case 'error':
-        // A refused subscription (e.g. an invalid regular expression in a filter) stays
-        // quiet; the REST request with the same filter reports the problem to the user.
-        break;
     }
   };
 
-  const scheduleReconnect = (): void => {
-    if (closed) return;
-    const ceiling = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** attempt);
-    attempt += 1;
-    retryTimer = setTimeout(connect, ceiling / 2 + Math.random() * (ceiling / 2));
-  };
-
-  function connect(): void {
-    if (closed) return;
-    setStatus(wasLive ? 'offline' : 'connecting');
-    const current = new WebSocket(url(), STREAM_PROTOCOL);
+  function connect(address: string, protocol: string): void {
+    const current = new WebSocket(address, protocol);
     socket = current;
+    current.onopen = () => socket === current && run(machine.opened());
     current.onmessage = (event) => {
-      if (socket !== current || typeof event.data !== 'string') return;
-      let frame: ServerFrame;
-      try {
-        frame = JSON.parse(event.data) as ServerFrame;
-      } catch {
-        return;
-      }
-      onFrame(frame);
+      if (socket === current && typeof event.data === 'string') run(machine.received(event.data));
     };
-    current.onclose = () => {
+    current.onclose = (event) => {
       if (socket !== current) return;
       socket = null;
-      setStatus('offline');
-      scheduleReconnect();
+      run(machine.closed(event.code, event.reason));
     };
   }
 
-  connect();
+  run(machine.start());
 
   return {
     subscribe(options) {
-      const subscription: ActiveSubscription = { id: `s${nextId++}`, options, cursor: options.since };
-      subscriptions.set(subscription.id, subscription);
-      send(subscription);
+      const { subscription, commands } = machine.subscribe({ filter: cleanFilter(options.filter), since: options.since, events: options.events });
+      subscriptions.set(subscription, options);
+      run(commands);
       return {
         close() {
-          if (!subscriptions.delete(subscription.id)) return;
-          if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'unsubscribe', id: subscription.id }));
+          if (subscriptions.delete(subscription)) run(machine.unsubscribe(subscription));
         },
       };
     },
@@ -189,12 +150,10 @@ export function createMailStream(url: () => string = streamUrl): MailStream {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    status: () => state,
+    status: () => machine.status,
     close() {
-      closed = true;
-      clearTimeout(retryTimer);
-      socket?.close(1000);
-      socket = null;
+      run(machine.dispose());
+      subscriptions.clear();
     },
   };
 }

@@ -32,7 +32,7 @@ export function DeliveryPanel({ message }: { message: CapturedMessage }) {
         </h3>
         {session.status === 'loading' && <p className="muted">Loading…</p>}
         {session.status === 'error' && (
-          <p className="muted">{session.error.status === 404 ? 'The session of this message is no longer kept.' : session.error.message}</p>
+          <p className="muted">{session.error.statusCode === 404 ? 'The session of this message is no longer kept.' : session.error.message}</p>
         )}
         {loaded && <Transcript transcript={loaded.transcript} tls={loaded.tls} />}
       </section>

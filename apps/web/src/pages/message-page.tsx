@@ -172,7 +172,7 @@ export function MessagePage({ id, tab, inboxHref, previous, next, onDelete, onTi
       {detail.status === 'loading' && <p className="empty">Loading…</p>}
       {detail.status === 'error' && (
         <p className="error-box" role="alert">
-          {detail.error.status === 404 ? 'This message does not exist (any more).' : detail.error.message}
+          {detail.error.statusCode === 404 ? 'This message does not exist (any more).' : detail.error.message}
         </p>
       )}
       {deleted === id && (

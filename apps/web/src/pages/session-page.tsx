@@ -19,7 +19,7 @@ export function SessionPage({ id }: { id: string }) {
       {state.status === 'loading' && <p className="empty">Loading…</p>}
       {state.status === 'error' && (
         <p className="error-box" role="alert">
-          {state.error.status === 404 ? 'This session is no longer kept.' : state.error.message}
+          {state.error.statusCode === 404 ? 'This session is no longer kept.' : state.error.message}
         </p>
       )}
       {state.status === 'ready' && (

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import type { SmtpSession } from '@mailwright/core';
-import { api, ApiError } from '../api/client';
+import type { MailwrightError, SmtpSession } from '@mailwright/core';
+import { api, asApiError } from '../api/client';
 import { TlsBadge } from '../components/tls-badge';
 import { formatFullTime, formatListTime } from '../lib/format';
 import { Link, navigate, sessionHref } from '../router';
@@ -15,10 +15,10 @@ function upsert(sessions: SmtpSession[], session: SmtpSession): SmtpSession[] {
 }
 
 /** The sessions from REST, then kept current by `session` frames of the stream. */
-function useSessions(): { sessions: SmtpSession[]; error: ApiError | null; loading: boolean } {
+function useSessions(): { sessions: SmtpSession[]; error: MailwrightError | null; loading: boolean } {
   const stream = useStream();
   const [sessions, setSessions] = useState<SmtpSession[]>([]);
-  const [error, setError] = useState<ApiError | null>(null);
+  const [error, setError] = useState<MailwrightError | null>(null);
   const [loading, setLoading] = useState(true);
   useEffect(() => {
     let active = true;
@@ -32,7 +32,7 @@ function useSessions(): { sessions: SmtpSession[]; error: ApiError | null; loadi
         },
         (cause: unknown) => {
           if (!active) return;
-          setError(cause instanceof ApiError ? cause : new ApiError(0, 'UNKNOWN', String(cause)));
+          setError(asApiError(cause));
           setLoading(false);
         },
       );

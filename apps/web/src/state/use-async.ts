@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'react';
-import { ApiError } from '../api/client';
+import type { MailwrightError } from '@mailwright/core';
+import { asApiError } from '../api/client';
 
 /** The state of a request. */
-export type AsyncState<T> = { status: 'loading' } | { status: 'ready'; value: T } | { status: 'error'; error: ApiError };
+export type AsyncState<T> = { status: 'loading' } | { status: 'ready'; value: T } | { status: 'error'; error: MailwrightError };
 
 /** Runs `load` whenever `key` changes and keeps the latest answer. */
 export function useAsync<T>(key: string, load: () => Promise<T>): AsyncState<T> {
@@ -12,8 +13,7 @@ export function useAsync<T>(key: string, load: () => Promise<T>): AsyncState<T> 
     setState({ key, state: { status: 'loading' } });
     load().then(
       (value) => active && setState({ key, state: { status: 'ready', value } }),
-      (error: unknown) =>
-        active && setState({ key, state: { status: 'error', error: error instanceof ApiError ? error : new ApiError(0, 'UNKNOWN', String(error)) } }),
+      (error: unknown) => active && setState({ key, state: { status: 'error', error: asApiError(error) } }),
     );
     return () => {
       active = false;

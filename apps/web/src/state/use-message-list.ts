@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CapturedMessage, MessageFilter } from '@mailwright/core';
-import { api, ApiError } from '../api/client';
+import type { CapturedMessage, MailwrightError, MessageFilter } from '@mailwright/core';
+import { api, asApiError } from '../api/client';
 import type { MailStream } from '../api/stream';
 
 const PAGE_SIZE = 50;
@@ -12,7 +12,7 @@ export interface MessageList {
   /** How many messages match on the server (the list may hold fewer: see `loadMore`). */
   total: number;
   status: 'loading' | 'ready' | 'error';
-  error: ApiError | null;
+  error: MailwrightError | null;
   loadingMore: boolean;
   /** Fetches the next older page. */
   loadMore(): void;
@@ -24,7 +24,7 @@ interface ListState {
   messages: CapturedMessage[];
   total: number;
   status: MessageList['status'];
-  error: ApiError | null;
+  error: MailwrightError | null;
 }
 
 const INITIAL: ListState = { messages: [], total: 0, status: 'loading', error: null };
@@ -89,7 +89,7 @@ export function useMessageList(stream: MailStream, filter: MessageFilter): Messa
           },
         });
       } catch (error) {
-        if (active) setState({ ...INITIAL, status: 'error', error: error instanceof ApiError ? error : new ApiError(0, 'UNKNOWN', String(error)) });
+        if (active) setState({ ...INITIAL, status: 'error', error: asApiError(error) });
       } finally {
         arrivals = null;
       }
