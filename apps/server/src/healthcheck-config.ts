@@ -1,4 +1,5 @@
-import { HEALTHCHECK_FLAGS, envNameOf } from './flags.js';
+import { envNameOf } from './flag-spec.js';
+import { HEALTHCHECK_FLAGS } from './healthcheck-flags.js';
 import { parseCount, parsePort, quote } from './parse-values.js';
 import { readFlags } from './read-flags.js';
 import type { CliContext } from './cli-context.js';
