@@ -8,9 +8,7 @@ function flagRows(specs: readonly FlagSpec[]): string[] {
   return specs.flatMap((spec, index) => {
     // Choices the placeholder does not already show.
     const choices = spec.choices && spec.value !== spec.choices.join('|') ? `one of: ${spec.choices.join(', ')}` : null;
-    const details = [choices, spec.defaultText ? `default: ${spec.defaultText}` : null, spec.env ? `env: ${spec.env}` : null].filter(
-      (part) => part !== null,
-    );
+    const details = [choices, spec.defaultText ? `default: ${spec.defaultText}` : null, spec.env ? `env: ${spec.env}` : null].filter((part) => part !== null);
     const lines = [`  ${(left[index] ?? '').padEnd(width)}${spec.description}`];
     if (details.length > 0) lines.push(`  ${''.padEnd(width)}  ${details.join('; ')}`);
     return lines;

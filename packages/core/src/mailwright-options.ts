@@ -188,10 +188,10 @@ export const MailwrightOptionsSchema = z
       defaultText: 'the built apps/web, when present',
     }),
     /** Log sink; default silent. */
-    logger: withFlag(
-      z.custom<Logger | false>((value) => value === false || (typeof value === 'object' && value !== null)).optional(),
-      { kind: 'none', description: 'an object; the CLI picks its own logger with --log-level and --log-format' },
-    ),
+    logger: withFlag(z.custom<Logger | false>((value) => value === false || (typeof value === 'object' && value !== null)).optional(), {
+      kind: 'none',
+      description: 'an object; the CLI picks its own logger with --log-level and --log-format',
+    }),
   })
   .strict();
 
