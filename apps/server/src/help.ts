@@ -36,19 +36,18 @@ function listSeparators(specs: readonly FlagSpec[]): string[] {
   return [...bySeparator].flatMap(([separator, names]) => wrapItems(`Variables of repeatable flags separating items with "${separator}":`, names, ',', '.'));
 }
 
-/** `head` and the items, separated by `separator`, in lines of at most 100 characters; later lines indented. */
+/** `head` and the items, each followed by `separator` (the last by `end`), in lines of at most 100 characters. */
 function wrapItems(head: string, items: readonly string[], separator: string, end: string): string[] {
   const lines: string[] = [];
   let line = head;
   items.forEach((item, index) => {
     const text = `${item}${index === items.length - 1 ? end : separator}`;
-    if (line.trim() !== '' && line.length + 1 + text.trimEnd().length > 100) {
-      lines.push(line.trimEnd());
+    if (line.length + 1 + text.length > 100) {
+      lines.push(line);
       line = `  ${text}`;
-    } else line = line === '' ? text : `${line}${line.endsWith(' ') ? '' : ' '}${text}`;
+    } else line = `${line} ${text}`;
   });
-  lines.push(line.trimEnd());
-  return lines;
+  return [...lines, line];
 }
 
 /** The text of `mailwright --help` or `mailwright healthcheck --help`. */
