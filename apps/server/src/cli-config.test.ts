@@ -58,6 +58,8 @@ const SCALAR_CASES: { flag: string; value: string; expected: Record<string, unkn
   { flag: 'max-connections-per-ip', value: '30', expected: { maxConnectionsPerIp: 30 } },
   { flag: 'command-timeout', value: '5000', expected: { commandTimeoutMs: 5000 } },
   { flag: 'data-timeout', value: '90000', expected: { dataTimeoutMs: 90_000 } },
+  { flag: 'stream-max-buffered', value: '1MiB', expected: { streamMaxBufferedBytes: 1024 * 1024 } },
+  { flag: 'stream-ping-interval', value: '5000', expected: { streamPingIntervalMs: 5000 } },
   { flag: 'api-token', value: 'sesame-open-42', expected: { apiToken: 'sesame-open-42' } },
   { flag: 'web-root', value: '/srv/web', expected: { webRoot: '/srv/web' } },
 ];

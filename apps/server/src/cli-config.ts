@@ -1,9 +1,11 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { ErrorCode, ListenerConfigSchema, TLS_VERSIONS, isMailwrightError, type ListenerConfig } from '@mailwright/core';
-import { resolveMailwrightOptions, type MailwrightOptions, type OptionsProblem } from '@mailwright/server';
+import { ErrorCode, ListenerConfigSchema, isMailwrightError, type ListenerConfig } from '@mailwright/core';
+import { CliOptionsSchema, ENV_PREFIX, type LogFormat, type LogLevel, type MailwrightOptions, type OptionKind } from '@mailwright/core/options';
+import { resolveMailwrightOptions, type OptionsProblem } from '@mailwright/server';
 import { closestName } from './closest-name.js';
-import { ENV_PREFIX, HEALTHCHECK_FLAGS, SERVE_FLAGS, SUBCOMMANDS, type FlagSpec } from './flags.js';
-import { parseAuthUser, parseByteSize, parseChoice, parseCount, parseListener, parsePort, quote, type Parsed } from './parse-values.js';
+import { HEALTHCHECK_FLAGS, SERVE_FLAGS, SUBCOMMANDS } from './flags.js';
+import { parseListener } from './parse-listener.js';
+import { isHostName, isHostPattern, isOrigin, parseAuthUser, parseByteSize, parseChoice, parseCount, parsePort, quote, type Parsed } from './parse-values.js';
 import { readFlags, type RawFlagValue } from './read-flags.js';
 import type { CliProblem } from './cli-problem.js';
 import type { CliContext } from './cli-context.js';
@@ -12,15 +14,7 @@ import { resolveHealthcheckConfig, type HealthcheckConfig } from './healthcheck-
 export { formatProblems, type CliProblem } from './cli-problem.js';
 export type { CliContext } from './cli-context.js';
 export type { HealthcheckConfig } from './healthcheck-config.js';
-
-/** Log levels of `--log-level`. */
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
-/** A log level of `--log-level`. */
-export type LogLevel = (typeof LOG_LEVELS)[number];
-/** Formats of `--log-format`. */
-export const LOG_FORMATS = ['pretty', 'json'] as const;
-/** A format of `--log-format`. */
-export type LogFormat = (typeof LOG_FORMATS)[number];
+export { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '@mailwright/core/options';
 
 /** Start the server. */
 export interface ServeConfig {
@@ -91,82 +85,95 @@ function readPem(raw: string, context: CliContext): Parsed<string> {
 
 const nonEmpty = (raw: string): Parsed<string> => (raw === '' ? { ok: false, message: 'must not be empty' } : { ok: true, value: raw });
 
+/** Values a refused option is replaced by, so that it does not also clash in the engine's cross-field checks. */
+const STAND_INS: Partial<Record<OptionKind, unknown>> = {
+  // A free port clashes with no other: a bad --smtp-port does not also read as "1025 is used twice".
+  port: 0,
+  // A certificate that could not be read was still given: no "--tls-key without --tls-cert" on top.
+  'pem-file': 'unreadable',
+};
+
+const LIST_ITEM_RULES: Partial<Record<OptionKind, { isValid(value: string): boolean; reason: string }>> = {
+  'host-name': { isValid: isHostName, reason: 'is not a host name or IP address' },
+  origin: { isValid: isOrigin, reason: 'is not an origin (scheme://host[:port], no path), nor *' },
+  'host-pattern': { isValid: isHostPattern, reason: 'is not a host name (.example.test allows subdomains, * any name)' },
+};
+
+const CLI_OPTION_KEYS = new Set(Object.keys(CliOptionsSchema.shape));
+
 function resolveServe(argv: readonly string[], context: CliContext): CliConfigResult {
   const read = readFlags(argv, SERVE_FLAGS, context.env);
   if (read.switches.has('help')) return { ok: true, config: { command: 'help', topic: 'serve' } };
   if (read.switches.has('version')) return { ok: true, config: { command: 'version' } };
   const problems = [...read.problems];
-  const options: MailwrightOptions = {};
-  // A refused value is reported here and replaced by a stand-in that passes the engine's
-  // cross-field checks, so a bad --smtp-port does not also read as "1025 is used twice".
-  const set = (spec: FlagSpec, raw: RawFlagValue, parsed: Parsed<unknown>, standIn?: unknown): void => {
-    if (parsed.ok || standIn !== undefined) (options as Record<string, unknown>)[spec.option as string] = parsed.ok ? parsed.value : standIn;
-    if (!parsed.ok) problems.push({ source: raw.source, message: parsed.message });
-  };
+  /** Every option given by a flag or variable: the server's and the command's own. */
+  const given: Record<string, unknown> = {};
+  /** Options whose value was refused: the engine's problems with them would only repeat it. */
+  const refused = new Set<string>();
   const numbered = (raw: RawFlagValue, index: number): string => (raw.values.length > 1 ? `${raw.source} #${index + 1}` : raw.source);
-  /** The values of a repeatable flag that pass `isValid`; each other one is reported as `"value" <reason>`. */
-  const validValues = (raw: RawFlagValue, isValid: (value: string) => boolean, reason: string): string[] =>
-    raw.values.filter((value, index) => {
-      const valid = isValid(value);
-      if (!valid) problems.push({ source: numbered(raw, index), message: `${quote(value)} ${reason}` });
-      return valid;
-    });
   const authUserSources: string[] = [];
   const listenerSources: string[] = [];
-  let logLevel: LogLevel = 'info';
-  let logFormat: LogFormat = context.stdoutIsTTY ? 'pretty' : 'json';
-  let dataDir = defaultDataDir(context);
 
   for (const spec of SERVE_FLAGS) {
+    const { option, kind } = spec;
+    if (option === undefined || kind === undefined) continue;
+    if (kind === 'switch') {
+      if (read.switches.has(spec.name)) given[option] = true;
+      continue;
+    }
     const raw = read.values.get(spec.name);
     if (!raw) continue;
     const value = raw.values[raw.values.length - 1] as string;
-    switch (spec.name) {
-      case 'host':
-      case 'hostname':
-        set(spec, raw, nonEmpty(value));
+    const set = (parsed: Parsed<unknown>): void => {
+      if (parsed.ok) given[option] = parsed.value;
+      else {
+        problems.push({ source: raw.source, message: parsed.message });
+        refused.add(option);
+        if (STAND_INS[kind] !== undefined) given[option] = STAND_INS[kind];
+      }
+    };
+    switch (kind) {
+      case 'text':
+        set(nonEmpty(value));
         break;
-      case 'smtp-port':
-      case 'smtps-port':
-      case 'http-port':
-        set(spec, raw, parsePort(value), 0);
+      case 'port':
+        set(parsePort(value));
         break;
-      case 'tls-cert':
-      case 'tls-key':
-        set(spec, raw, readPem(value, context), 'unreadable');
+      case 'count':
+      case 'milliseconds':
+        set(parseCount(value));
         break;
-      case 'data-dir': {
+      case 'size':
+        set(parseByteSize(value));
+        break;
+      case 'choice':
+        set(parseChoice(value, spec.choices ?? []));
+        break;
+      case 'pem-file':
+        set(readPem(value, context));
+        break;
+      case 'path': {
         const parsed = nonEmpty(value);
-        if (parsed.ok) dataDir = resolvePath(parsed.value, context);
-        else problems.push({ source: raw.source, message: parsed.message });
+        set(parsed.ok ? { ok: true, value: resolvePath(parsed.value, context) } : parsed);
         break;
       }
-      case 'starttls':
-        set(spec, raw, parseChoice(value, ['offer', 'require', 'off']));
+      case 'directory': {
+        const path = resolvePath(value, context);
+        set(context.isDirectory(path) ? { ok: true, value: path } : { ok: false, message: `${path} is not a directory` });
         break;
-      case 'auth':
-        set(spec, raw, parseChoice(value, ['off', 'optional', 'required']));
+      }
+      case 'host-name':
+      case 'origin':
+      case 'host-pattern': {
+        const rule = LIST_ITEM_RULES[kind] as { isValid(value: string): boolean; reason: string };
+        given[option] = raw.values.filter((item, index) => {
+          const valid = rule.isValid(item);
+          if (!valid) problems.push({ source: numbered(raw, index), message: `${quote(item)} ${rule.reason}` });
+          return valid;
+        });
         break;
-      case 'tls-min-version':
-        set(spec, raw, parseChoice(value, TLS_VERSIONS), TLS_VERSIONS[0]);
-        break;
-      case 'tls-max-version':
-        set(spec, raw, parseChoice(value, TLS_VERSIONS), TLS_VERSIONS[TLS_VERSIONS.length - 1]);
-        break;
-      case 'max-message-size':
-      case 'max-memory':
-        set(spec, raw, parseByteSize(value));
-        break;
-      case 'max-messages':
-      case 'max-sessions':
-      case 'max-recipients':
-      case 'max-connections':
-      case 'max-connections-per-ip':
-      case 'command-timeout':
-      case 'data-timeout':
-        set(spec, raw, parseCount(value));
-        break;
-      case 'auth-user': {
+      }
+      case 'credentials': {
         const users: { username: string; password: string }[] = [];
         raw.values.forEach((item, index) => {
           const parsed = parseAuthUser(item);
@@ -175,7 +182,7 @@ function resolveServe(argv: readonly string[], context: CliContext): CliConfigRe
             authUserSources.push(numbered(raw, index));
           } else problems.push({ source: numbered(raw, index), message: parsed.message });
         });
-        options.authUsers = users;
+        given[option] = users;
         break;
       }
       case 'listener': {
@@ -196,57 +203,23 @@ function resolveServe(argv: readonly string[], context: CliContext): CliConfigRe
             listenerSources.push(source);
           }
         });
-        options.listeners = listeners;
-        break;
-      }
-      case 'tls-name':
-        options.tlsNames = validValues(raw, (name) => name !== '' && !/[\s,]/.test(name), 'is not a host name or IP address');
-        break;
-      case 'api-token':
-        set(spec, raw, nonEmpty(value));
-        break;
-      case 'allowed-origin':
-        options.allowedOrigins = validValues(
-          raw,
-          (origin) => origin === '*' || (URL.canParse(origin) && new URL(origin).origin === origin),
-          'is not an origin (scheme://host[:port], no path), nor *',
-        );
-        break;
-      case 'allowed-host':
-        options.allowedHosts = validValues(
-          raw,
-          (name) => name === '*' || /^\.?[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/.test(name),
-          'is not a host name (.example.test allows subdomains, * any name)',
-        );
-        break;
-      case 'web-root': {
-        const path = resolvePath(value, context);
-        set(spec, raw, context.isDirectory(path) ? { ok: true, value: path } : { ok: false, message: `${path} is not a directory` }, path);
-        break;
-      }
-      case 'log-level': {
-        const parsed = parseChoice(value, LOG_LEVELS);
-        if (parsed.ok) logLevel = parsed.value;
-        else problems.push({ source: raw.source, message: parsed.message });
-        break;
-      }
-      case 'log-format': {
-        const parsed = parseChoice(value, LOG_FORMATS);
-        if (parsed.ok) logFormat = parsed.value;
-        else problems.push({ source: raw.source, message: parsed.message });
+        given[option] = listeners;
         break;
       }
     }
   }
-  if (read.switches.has('insecure-no-token')) options.insecureNoToken = true;
-  if (read.switches.has('allow-privileged-ports')) options.allowPrivilegedPorts = true;
+  const options: Record<string, unknown> = {};
+  const cliOptions: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(given)) (CLI_OPTION_KEYS.has(key) ? cliOptions : options)[key] = value;
+  options.dataDir ??= defaultDataDir(context);
   if (options.webRoot === undefined && context.defaultWebRoot !== undefined) options.webRoot = context.defaultWebRoot;
-  const withDataDir = { ...options, dataDir };
+  const serverOptions = options as MailwrightOptions & { dataDir: string };
+  const { logLevel, logFormat = context.stdoutIsTTY ? 'pretty' : 'json' } = CliOptionsSchema.parse(cliOptions);
 
   // The engine's own validation: cross-field rules (ports in use twice, cert without key,
   // min above max version, duplicate users and listener names) and the listener schema.
   try {
-    resolveMailwrightOptions(withDataDir);
+    resolveMailwrightOptions(serverOptions);
   } catch (error) {
     if (!isMailwrightError(error) || error.code !== ErrorCode.INVALID_OPTIONS) throw error;
     const sourceOf = (key: string): string => {
@@ -254,11 +227,12 @@ function resolveServe(argv: readonly string[], context: CliContext): CliConfigRe
       return spec ? (read.values.get(spec.name)?.source ?? `--${spec.name}`) : key || 'options';
     };
     for (const detail of (error.details as OptionsProblem[] | undefined) ?? []) {
+      if (refused.has(/^[A-Za-z]*/.exec(detail.path)?.[0] ?? '')) continue;
       problems.push(mapOptionsProblem(detail, { sourceOf, authUserSources, listenerSources }));
     }
   }
   if (problems.length > 0) return { ok: false, topic: 'serve', problems };
-  return { ok: true, config: { command: 'serve', options: withDataDir, logLevel, logFormat, warnings: unknownEnvWarnings(context.env) } };
+  return { ok: true, config: { command: 'serve', options: serverOptions, logLevel, logFormat, warnings: unknownEnvWarnings(context.env) } };
 }
 
 const OPTION_FLAG_NAMES = new Map(SERVE_FLAGS.filter((spec) => spec.option).map((spec) => [spec.option as string, `--${spec.name}`]));

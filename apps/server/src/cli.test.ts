@@ -1,10 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -404,5 +405,29 @@ describe('mailwright healthcheck (process)', () => {
     const slow = runCli(['healthcheck', '--url', `http://127.0.0.1:${silent.port}`, '--timeout', '200']);
     expect((await slow.exitWithin(WAIT_MS)).code).toBe(1);
     expect(slow.stderr).toContain('within 200 ms');
+  });
+});
+
+describe('the health check', () => {
+  it('loads neither the options schema nor the server: its static imports stay clear of them', () => {
+    // cli.js imports the health check statically and everything else on demand; walk its
+    // static imports (in the built output, as the CLI runs) and look for the heavy ones.
+    const seen = new Set<string>();
+    const external = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const source = readFileSync(file, 'utf8');
+      for (const match of source.matchAll(/^import\s+(?:[^'"]*?\s+from\s+)?['"]([^'"]+)['"]/gm)) {
+        const specifier = match[1] as string;
+        if (specifier.startsWith('.')) visit(join(dirname(file), specifier));
+        else external.add(specifier);
+      }
+    };
+    visit(CLI);
+    expect(seen.size).toBeGreaterThan(3);
+    // Core's connect-host entry is a leaf with no imports of its own.
+    expect([...external].filter((name) => !name.startsWith('node:'))).toEqual(['@mailwright/core/connect-host']);
+    expect(readFileSync(createRequire(import.meta.url).resolve('@mailwright/core/connect-host'), 'utf8')).not.toMatch(/^import\s/m);
   });
 });

@@ -7,7 +7,6 @@ import { formatProblems } from './cli-problem.js';
 import { EXIT_FAILURE, EXIT_INVALID_CONFIG, EXIT_OK } from './exit-codes.js';
 import { checkHealth } from './healthcheck.js';
 import { resolveHealthcheckConfig } from './healthcheck-config.js';
-import { formatHelp } from './help.js';
 import { CLI_VERSION } from './version.js';
 
 const output = {
@@ -40,7 +39,8 @@ async function main(argv: readonly string[]): Promise<{ code: number; exitNow: b
   const { config } = result;
   switch (config.command) {
     case 'help':
-      output.stdout(formatHelp(config.topic));
+      // Loaded on demand: the help derives the flags from the options schema, which the health check does not load.
+      output.stdout((await import('./help.js')).formatHelp(config.topic));
       return { code: EXIT_OK, exitNow: false };
     case 'version':
       output.stdout(`${CLI_VERSION}\n`);

@@ -1,5 +1,6 @@
-import { connectHost, urlHost } from '@mailwright/core';
-import { HEALTHCHECK_FLAGS, envNameOf } from './flags.js';
+import { connectHost, urlHost } from '@mailwright/core/connect-host';
+import { envNameOf } from './flag-spec.js';
+import { HEALTHCHECK_FLAGS } from './healthcheck-flags.js';
 import { parseCount, parsePort, quote } from './parse-values.js';
 import { readFlags } from './read-flags.js';
 import type { CliContext } from './cli-context.js';

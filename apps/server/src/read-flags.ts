@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { closestName } from './closest-name.js';
 import type { CliProblem } from './cli-problem.js';
-import type { FlagSpec } from './flags.js';
+import type { FlagSpec } from './flag-spec.js';
 
 /** The raw values of one flag and where they came from. */
 export interface RawFlagValue {

@@ -25,3 +25,4 @@ export {
 export type { DeliveredMessage, DeliveryTarget, TlsExpectation } from './assertions.js';
 export { MailwrightError, ErrorCode, isMailwrightError } from '@mailwright/core';
 export type { CapturedMessage, SmtpSession, TlsInfo, MessageFilter, ListenerConfig, ListenerInfo } from '@mailwright/core';
+export type { MailwrightOptions } from '@mailwright/core/options';

@@ -1,5 +1,6 @@
 import type { CapturedMessage, ListenerConfig, ListenerInfo, MessageFilter, ServerInfo, SmtpSession } from '@mailwright/core';
 import { ApiClient, ErrorCode, MailwrightError, connectHost } from '@mailwright/core';
+import type { MailwrightOptions } from '@mailwright/core/options';
 import { StreamClient } from './stream-client.js';
 import { Inbox, uniqueAddress } from './inbox.js';
 import { toWireFilter, type MessageFilterInput } from './message-filter-input.js';
@@ -73,10 +74,11 @@ export class Mailwright implements AsyncDisposable {
 
   /**
    * Starts a server inside this process on free ports (loads `@mailwright/server`,
-   * an optional peer dependency). `close()` stops it.
+   * an optional peer dependency). `close()` stops it. The options are those of
+   * `createMailwright`, checked against the same schema.
    */
-  static async start(options: Record<string, unknown> = {}): Promise<Mailwright> {
-    let server: { createMailwright(options: Record<string, unknown>): Promise<{ url: string; close(): Promise<void>; options: { apiToken?: string } }> };
+  static async start(options: MailwrightOptions = {}): Promise<Mailwright> {
+    let server: { createMailwright(options: MailwrightOptions): Promise<{ url: string; close(): Promise<void>; options: { apiToken?: string } }> };
     try {
       server = (await import('@mailwright/server' as string)) as typeof server;
     } catch (cause) {

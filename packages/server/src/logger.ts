@@ -1,10 +1,7 @@
-/** A pino-compatible logger: structured fields first, then the message. */
-export interface Logger {
-  debug(fields: object, message?: string): void;
-  info(fields: object, message?: string): void;
-  warn(fields: object, message?: string): void;
-  error(fields: object, message?: string): void;
-}
+import type { Logger } from '@mailwright/core/options';
+
+/** A pino-compatible logger: structured fields first, then the message (defined with the options in core). */
+export type { Logger };
 
 const noop = (): void => undefined;
 
