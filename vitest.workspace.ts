@@ -15,6 +15,9 @@ export default [
     test: { name: 'cli', include: ['apps/server/src/**/*.test.ts'], environment: 'node', testTimeout: 30_000, hookTimeout: 30_000 },
   }),
   defineProject({
+    test: { name: 'web', include: ['apps/web/src/**/*.test.ts'], environment: 'node' },
+  }),
+  defineProject({
     test: { name: 'e2e', include: ['tests/**/*.test.ts'], environment: 'node', testTimeout: 60_000, hookTimeout: 120_000 },
   }),
 ];

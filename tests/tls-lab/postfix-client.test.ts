@@ -1,12 +1,10 @@
 // Postfix as the app's relay: what each smtp_tls_security_level of docs/tls.md does against
 // the lab's listeners, with a real Postfix (a private instance started for this suite).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Mailwright, type Inbox, type ListenerConfig, type RuntimeListener } from '@mailwright/sdk';
 import '@mailwright/sdk/vitest';
+import { describeWithPrerequisite } from '../../packages/server/src/test-support/external-client.js';
 import { postfixUnavailable, startPostfixRelay, type PostfixRelay } from './postfix.js';
-
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
-const unavailable = postfixUnavailable();
 
 /** Each case: a lab listener, and the TLS policy Postfix applies on the way to it. */
 const CASES = {
@@ -31,9 +29,8 @@ let mail: Mailwright;
 let relay: PostfixRelay;
 const routes = {} as Record<CaseName, Route>;
 
-describe.skipIf(unavailable !== null && !inCi)(`Postfix relaying to the lab${unavailable !== null && !inCi ? ` (skipped: ${unavailable})` : ''}`, () => {
+describeWithPrerequisite('Postfix relaying to the lab', postfixUnavailable(), () => {
   beforeAll(async () => {
-    if (unavailable !== null) throw new Error(`${unavailable}; it is required under CI=true`);
     mail = await Mailwright.start();
     for (const [name, { listener }] of Object.entries(CASES) as [CaseName, (typeof CASES)[CaseName]][]) {
       routes[name] = { lab: await mail.listeners.create(listener), inbox: mail.inbox() };

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { vi } from 'vitest';
 
 const POSTFIX = '/usr/sbin/postfix';
 const SENDMAIL = '/usr/sbin/sendmail';
@@ -141,18 +142,18 @@ export async function startPostfixRelay(routes: readonly Route[], caPem: string)
       await run(SENDMAIL, ['-C', dir, '-f', from, to], `From: ${from}\nTo: ${to}\nSubject: ${subject}\n\n${text}\n`);
     },
     async outcome(recipient, timeoutMs = COMMAND_TIMEOUT_MS) {
-      for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
-        const lines = (await readIfPresent(log)).split('\n');
-        const line = lines.find((entry) => entry.includes(`: to=<${recipient}>`) && STATUS.test(entry));
-        if (line) {
+      return vi.waitFor(
+        async () => {
+          const lines = (await readIfPresent(log)).split('\n');
+          const line = lines.find((entry) => entry.includes(`: to=<${recipient}>`) && STATUS.test(entry));
+          if (!line) throw new Error(`Postfix logged no delivery attempt to ${recipient}:\n${lines.join('\n')}`);
           const status = STATUS.exec(line)?.[1] as DeliveryOutcome['status'];
           // The lines of the smtp process that made the attempt: its TLS lines carry no queue id.
           const pid = /postfix\/smtp\[(\d+)\]/.exec(line)?.[1];
           return { status, line, log: lines.filter((entry) => pid !== undefined && entry.includes(`postfix/smtp[${pid}]`)).join('\n') };
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error(`Postfix logged no delivery attempt to ${recipient}:\n${await readIfPresent(log)}`);
+        },
+        { timeout: timeoutMs, interval: 50 },
+      );
     },
     async stop() {
       await postfix('abort').catch(() => undefined);

@@ -1,10 +1,10 @@
 // Every recipe of docs/tls.md, as a test.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
 import { Mailwright } from '@mailwright/sdk';
 import '@mailwright/sdk/vitest';
+import { findExecutable, requireExecutable } from '../../packages/server/src/test-support/external-client.js';
 
 let mail: Mailwright;
 
@@ -16,14 +16,7 @@ afterAll(async () => {
   await mail?.close();
 });
 
-const OPENSSL = '/usr/bin/openssl';
-
-/** Skips the test, with the reason, when openssl is missing; under CI=true that fails it instead. */
-function requireOpenssl(context: TestContext): void {
-  if (existsSync(OPENSSL)) return;
-  if (process.env.CI === 'true' || process.env.CI === '1') throw new Error('openssl is required under CI=true (apt-get install openssl)');
-  context.skip(`openssl is not installed at ${OPENSSL}`);
-}
+const OPENSSL = findExecutable('openssl') ?? 'openssl';
 
 /** Runs `openssl s_client` to completion and returns its exit code. */
 function sClient(args: string[], input = 'QUIT\r\n'): Promise<{ code: number | null; output: string }> {
@@ -41,7 +34,7 @@ function sClient(args: string[], input = 'QUIT\r\n'): Promise<{ code: number | n
 describe('recipe: assert STARTTLS', () => {
   it('the app upgrades with STARTTLS and uses TLS 1.2 or newer', async () => {
     const inbox = mail.inbox();
-    const app = nodemailer.createTransport({ host: mail.smtp.host, port: mail.smtp.port, requireTLS: true, tls: { ca: mail.ca, servername: 'localhost' } });
+    const app = nodemailer.createTransport(mail.transportOptions({ tls: 'starttls' }));
     await app.sendMail({ from: 'app@example.test', to: inbox.address, subject: 'Hello', text: 'x' });
 
     const message = await inbox.waitForMessage();
@@ -53,7 +46,7 @@ describe('recipe: assert STARTTLS', () => {
 describe('recipe: assert implicit TLS', () => {
   it('the app connects with TLS from the first byte (secure: true)', async () => {
     const inbox = mail.inbox();
-    const app = nodemailer.createTransport({ host: mail.smtps.host, port: mail.smtps.port, secure: true, tls: { ca: mail.ca, servername: 'localhost' } });
+    const app = nodemailer.createTransport(mail.transportOptions({ tls: 'implicit' }));
     await app.sendMail({ from: 'app@example.test', to: inbox.address, subject: 'Hello', text: 'x' });
 
     expect(await inbox.waitForMessage()).toBeDeliveredOverTls({ mode: 'implicit' });
@@ -65,13 +58,7 @@ describe('recipe: prove the app verifies certificates', () => {
     for (const certificate of ['expired', 'wrong-host', 'self-signed', 'not-yet-valid'] as const) {
       it(`refuses a ${certificate} certificate over ${tls}, and the handshake failure is recorded`, async () => {
         await using lab = await mail.listeners.create({ tls, certificate });
-        const app = nodemailer.createTransport({
-          host: lab.endpoint.host,
-          port: lab.endpoint.port,
-          secure: tls === 'implicit',
-          requireTLS: tls === 'starttls',
-          tls: { ca: mail.ca, servername: 'localhost' },
-        });
+        const app = nodemailer.createTransport(mail.transportOptions({ tls, endpoint: lab.endpoint }));
 
         await expect(app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' })).rejects.toThrow();
 
@@ -86,7 +73,7 @@ describe('recipe: prove the app verifies certificates', () => {
 
   it('a TLS 1.2 Node.js client that rejects the certificate is recorded as closed_after_handshake', async () => {
     await using lab = await mail.listeners.create({ tls: 'implicit', certificate: 'expired', maxVersion: 'TLSv1.2' });
-    const app = nodemailer.createTransport({ host: lab.endpoint.host, port: lab.endpoint.port, secure: true, tls: { ca: mail.ca, servername: 'localhost' } });
+    const app = nodemailer.createTransport(mail.transportOptions({ tls: 'implicit', endpoint: lab.endpoint }));
     await expect(app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' })).rejects.toThrow(/expired/);
     const session = await mail.sessions.waitFor({ listener: lab.name, failed: true });
     expect(session).toHaveFailedTls({ code: 'closed_after_handshake' });
@@ -94,13 +81,13 @@ describe('recipe: prove the app verifies certificates', () => {
 
   it('accepts the valid certificate once it trusts the test CA', async () => {
     await using lab = await mail.listeners.create({ tls: 'implicit', certificate: 'valid' });
-    const app = nodemailer.createTransport({ host: lab.endpoint.host, port: lab.endpoint.port, secure: true, tls: { ca: mail.ca, servername: 'localhost' } });
+    const app = nodemailer.createTransport(mail.transportOptions({ tls: 'implicit', endpoint: lab.endpoint }));
     await app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' });
     expect(await lab.messages()).toHaveLength(1);
   });
 
   it('openssl s_client -verify_return_error against an expired certificate is recorded as certificate_expired', async (context) => {
-    requireOpenssl(context);
+    requireExecutable('openssl', context);
     await using lab = await mail.listeners.create({ tls: 'implicit', certificate: 'expired' });
     const caFile = `${process.env.TMPDIR ?? '/tmp'}/mailwright-ca-${process.pid}.pem`;
     await import('node:fs/promises').then((fs) => fs.writeFile(caFile, mail.ca));
@@ -122,19 +109,15 @@ describe('recipe: prove the app verifies certificates', () => {
 describe('recipe: require TLS 1.2+ (and see what an old client does)', () => {
   it('a TLS 1.2 client against a TLS 1.3-only listener fails with a protocol-version error', async () => {
     await using lab = await mail.listeners.create({ tls: 'implicit', minVersion: 'TLSv1.3' });
-    const app = nodemailer.createTransport({
-      host: lab.endpoint.host,
-      port: lab.endpoint.port,
-      secure: true,
-      tls: { ca: mail.ca, servername: 'localhost', maxVersion: 'TLSv1.2' },
-    });
+    const options = mail.transportOptions({ tls: 'implicit', endpoint: lab.endpoint });
+    const app = nodemailer.createTransport({ ...options, tls: { ...options.tls, maxVersion: 'TLSv1.2' } });
     await expect(app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' })).rejects.toThrow();
     const session = await mail.sessions.waitFor({ listener: lab.name, failed: true });
     expect(session).toHaveFailedTls({ code: 'protocol_version' });
   });
 
   it('openssl with -tls1_2 against a TLS 1.3-only STARTTLS listener fails the same way', async (context) => {
-    requireOpenssl(context);
+    requireExecutable('openssl', context);
     await using lab = await mail.listeners.create({ tls: 'starttls', minVersion: 'TLSv1.3' });
     const { code } = await sClient(['-connect', `${lab.endpoint.host}:${lab.endpoint.port}`, '-starttls', 'smtp', '-tls1_2']);
     expect(code).not.toBe(0);
@@ -146,24 +129,14 @@ describe('recipe: require TLS 1.2+ (and see what an old client does)', () => {
 describe('recipe: prove the app refuses to fall back to plaintext', () => {
   it('a requireTLS app sends nothing when STARTTLS is stripped (starttls: off)', async () => {
     await using lab = await mail.listeners.create({ tls: 'starttls', starttls: 'off' });
-    const app = nodemailer.createTransport({
-      host: lab.endpoint.host,
-      port: lab.endpoint.port,
-      requireTLS: true,
-      tls: { ca: mail.ca, servername: 'localhost' },
-    });
+    const app = nodemailer.createTransport(mail.transportOptions({ tls: 'starttls', endpoint: lab.endpoint }));
     await expect(app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' })).rejects.toThrow();
     await expect(lab).toHaveNoDelivery();
   });
 
   it('a requireTLS app sends nothing when STARTTLS fails (starttls: fail → 454)', async () => {
     await using lab = await mail.listeners.create({ tls: 'starttls', starttls: 'fail' });
-    const app = nodemailer.createTransport({
-      host: lab.endpoint.host,
-      port: lab.endpoint.port,
-      requireTLS: true,
-      tls: { ca: mail.ca, servername: 'localhost' },
-    });
+    const app = nodemailer.createTransport(mail.transportOptions({ tls: 'starttls', endpoint: lab.endpoint }));
     await expect(app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' })).rejects.toThrow(/454|TLS/);
     await expect(lab).toHaveNoDelivery();
     const [session] = await lab.sessions();
@@ -172,7 +145,8 @@ describe('recipe: prove the app refuses to fall back to plaintext', () => {
 
   it('an app WITHOUT requireTLS silently falls back — which is exactly what this catches', async () => {
     await using lab = await mail.listeners.create({ tls: 'starttls', starttls: 'off' });
-    const app = nodemailer.createTransport({ host: lab.endpoint.host, port: lab.endpoint.port, tls: { ca: mail.ca, servername: 'localhost' } });
+    // STARTTLS when offered, plaintext otherwise: what an app without requireTLS does.
+    const app = nodemailer.createTransport({ ...mail.transportOptions({ endpoint: lab.endpoint }), requireTLS: false });
     await app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' });
     const [message] = await lab.messages();
     expect(message).toBeDeliveredInPlaintext();
@@ -183,13 +157,7 @@ describe('recipe: prove the app refuses to fall back to plaintext', () => {
 describe('recipe: credentials only over TLS', () => {
   it('AUTH after STARTTLS keeps authBeforeTls false', async () => {
     const inbox = mail.inbox();
-    const app = nodemailer.createTransport({
-      host: mail.smtp.host,
-      port: mail.smtp.port,
-      requireTLS: true,
-      auth: { user: 'app', pass: 'secret' },
-      tls: { ca: mail.ca, servername: 'localhost' },
-    });
+    const app = nodemailer.createTransport({ ...mail.transportOptions({ tls: 'starttls' }), auth: { user: 'app', pass: 'secret' } });
     await app.sendMail({ from: 'app@example.test', to: inbox.address, subject: 'Hi', text: 'x' });
     const message = await inbox.waitForMessage();
     expect(message).toHaveBeenAuthenticated({ username: 'app' });
@@ -198,7 +166,7 @@ describe('recipe: credentials only over TLS', () => {
 
   it('AUTH in plaintext is flagged', async () => {
     const inbox = mail.inbox();
-    const app = nodemailer.createTransport({ host: mail.smtp.host, port: mail.smtp.port, ignoreTLS: true, auth: { user: 'app', pass: 'secret' } });
+    const app = nodemailer.createTransport({ ...mail.transportOptions({ tls: 'none' }), auth: { user: 'app', pass: 'secret' } });
     await app.sendMail({ from: 'app@example.test', to: inbox.address, subject: 'Hi', text: 'x' });
     const session = await (await inbox.waitForMessage()).session();
     expect(session.authBeforeTls).toBe(true);
@@ -210,12 +178,8 @@ describe('recipe: mutual TLS (client certificates)', () => {
   it('records the client certificate issued by the test CA', async () => {
     await using lab = await mail.listeners.create({ tls: 'implicit', clientCertificate: 'require' });
     const { cert, key } = await mail.issueClientCertificate('billing-service');
-    const app = nodemailer.createTransport({
-      host: lab.endpoint.host,
-      port: lab.endpoint.port,
-      secure: true,
-      tls: { ca: mail.ca, servername: 'localhost', cert, key },
-    });
+    const options = mail.transportOptions({ tls: 'implicit', endpoint: lab.endpoint });
+    const app = nodemailer.createTransport({ ...options, tls: { ...options.tls, cert, key } });
     await app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' });
     const [message] = await lab.messages();
     expect(message).toHavePresentedClientCertificate({ subject: 'CN=billing-service', authorized: true });
@@ -225,7 +189,7 @@ describe('recipe: mutual TLS (client certificates)', () => {
 
   it('refuses a client without a certificate when clientCertificate is require', async () => {
     await using lab = await mail.listeners.create({ tls: 'implicit', clientCertificate: 'require' });
-    const app = nodemailer.createTransport({ host: lab.endpoint.host, port: lab.endpoint.port, secure: true, tls: { ca: mail.ca, servername: 'localhost' } });
+    const app = nodemailer.createTransport(mail.transportOptions({ tls: 'implicit', endpoint: lab.endpoint }));
     await expect(app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' })).rejects.toThrow();
     await expect(lab).toHaveNoDelivery();
     const session = await mail.sessions.waitFor({ listener: lab.name, failed: true });
@@ -272,7 +236,7 @@ describe('recipe: the certificates a sender meets in the wild', () => {
   for (const { certificate, opensslSays, alert, nodeSays } of cases) {
     for (const tls of ['implicit', 'starttls'] as const) {
       it(`${certificate} over ${tls}: openssl -verify_return_error with the test CA refuses it (${alert})`, async (context) => {
-        requireOpenssl(context);
+        requireExecutable('openssl', context);
         await using lab = await mail.listeners.create({ tls, certificate });
         const { code, output } = await sClient([
           '-connect',
@@ -297,7 +261,7 @@ describe('recipe: the certificates a sender meets in the wild', () => {
 
     it(`${certificate}: an app on nodemailer that trusts the test CA refuses it`, async () => {
       await using lab = await mail.listeners.create({ tls: 'implicit', certificate });
-      const app = nodemailer.createTransport({ host: lab.endpoint.host, port: lab.endpoint.port, secure: true, tls: { ca: mail.ca, servername: 'localhost' } });
+      const app = nodemailer.createTransport(mail.transportOptions({ tls: 'implicit', endpoint: lab.endpoint }));
       await expect(app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' })).rejects.toThrow(nodeSays);
       const session = await mail.sessions.waitFor({ listener: lab.name, failed: true });
       expect(session).toHaveFailedTls();
@@ -306,7 +270,7 @@ describe('recipe: the certificates a sender meets in the wild', () => {
   }
 
   it('weak-signature: openssl shows the SHA-1 signature', async (context) => {
-    requireOpenssl(context);
+    requireExecutable('openssl', context);
     await using lab = await mail.listeners.create({ tls: 'implicit', certificate: 'weak-signature' });
     const { output } = await sClient(['-connect', `${lab.endpoint.host}:${lab.endpoint.port}`, '-servername', 'localhost', '-showcerts']);
     const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(output)?.[0];
@@ -319,7 +283,7 @@ describe('recipe: the certificates a sender meets in the wild', () => {
   });
 
   it('incomplete-chain: the server sends the leaf alone, and a client given the intermediate as well accepts it', async (context) => {
-    requireOpenssl(context);
+    requireExecutable('openssl', context);
     await using lab = await mail.listeners.create({ tls: 'implicit', certificate: 'incomplete-chain' });
     const intermediate = await intermediatePem();
     const shown = await sClient(['-connect', `${lab.endpoint.host}:${lab.endpoint.port}`, '-servername', 'localhost', '-showcerts']);
@@ -337,18 +301,13 @@ describe('recipe: the certificates a sender meets in the wild', () => {
     ]);
     expect(withIntermediate.output).toContain('Verification: OK');
 
-    const app = nodemailer.createTransport({
-      host: lab.endpoint.host,
-      port: lab.endpoint.port,
-      secure: true,
-      tls: { ca: [mail.ca, intermediate], servername: 'localhost' },
-    });
+    const app = nodemailer.createTransport({ ...mail.transportOptions({ tls: 'implicit', endpoint: lab.endpoint }), tls: { ca: [mail.ca, intermediate] } });
     await app.sendMail({ from: 'app@example.test', to: 'user@example.test', subject: 'Hi', text: 'x' });
     expect(await lab.messages()).toHaveLength(1);
   });
 
   it('unknown-ca: the right host names, issued by a CA that is not the test CA and not self-signed', async (context) => {
-    requireOpenssl(context);
+    requireExecutable('openssl', context);
     await using lab = await mail.listeners.create({ tls: 'implicit', certificate: 'unknown-ca' });
     const { output } = await sClient(['-connect', `${lab.endpoint.host}:${lab.endpoint.port}`, '-servername', 'localhost', '-showcerts']);
     expect(output).toMatch(/i:.*CN ?= ?Mailwright Untrusted CA/);

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { setTimeout as delay } from 'node:timers/promises';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe } from 'vitest';
+import { afterAll, beforeAll, beforeEach, vi } from 'vitest';
 import type { CapturedMessage, MessageDetail, SmtpSession } from '@mailwright/core';
 import { createMailwright, type MailwrightOptions, type RunningMailwright } from '@mailwright/server';
+import { describeWithPrerequisite } from '../../packages/server/src/test-support/external-client.js';
 import { ensureWebBuild, WEB_ROOT } from './web-build.js';
 
 export { ROOT, WEB_ROOT } from './web-build.js';
@@ -13,20 +13,15 @@ export { ROOT, WEB_ROOT } from './web-build.js';
 /** Debian's Chromium; MAILWRIGHT_CHROMIUM points elsewhere. */
 export const CHROMIUM_PATH = process.env.MAILWRIGHT_CHROMIUM ?? '/usr/bin/chromium';
 
-const IS_CI = process.env.CI === 'true' || process.env.CI === '1';
+/** How long a sent mail may take to show up in the API. */
+const CAPTURE_TIMEOUT_MS = 2_000;
 
-/** Why the browser suites are skipped here, or null when they run. */
-export const browserSkipReason: string | null = existsSync(CHROMIUM_PATH) ? null : `Chromium not found at ${CHROMIUM_PATH} (set MAILWRIGHT_CHROMIUM)`;
+/** Why the browser suites cannot run here, or null when they can. */
+const chromiumUnavailable: string | null = existsSync(CHROMIUM_PATH) ? null : `Chromium not found at ${CHROMIUM_PATH} (set MAILWRIGHT_CHROMIUM)`;
 
-if (browserSkipReason !== null) {
-  // CI must never pass by skipping the browser.
-  if (IS_CI) throw new Error(`Browser tests cannot run under CI=true: ${browserSkipReason}`);
-  console.warn(`[web] skipping browser tests: ${browserSkipReason}`);
-}
-
-/** `describe` for a browser suite: skipped, with the reason in its name, when Chromium is missing. */
+/** `describe` for a browser suite: skipped, with the reason in its name, when Chromium is missing; failed under CI=true. */
 export function describeInBrowser(name: string, body: () => void): void {
-  describe.skipIf(browserSkipReason !== null)(`${name}${browserSkipReason ? ` (skipped: ${browserSkipReason})` : ''}`, body);
+  describeWithPrerequisite(name, chromiumUnavailable, body);
 }
 
 /** How a test mail travels. */
@@ -108,13 +103,15 @@ export async function startViewer(options: MailwrightOptions = {}): Promise<View
       try {
         const info = await mailer.sendMail(mail);
         const messageId = info.messageId.replace(/^<|>$/g, '');
-        for (let attempt = 0; attempt < 100; attempt += 1) {
-          const { messages } = await api<{ messages: CapturedMessage[] }>(`/messages?limit=20`);
-          const found = messages.find((message) => message.messageId?.replace(/^<|>$/g, '') === messageId);
-          if (found) return found;
-          await delay(20);
-        }
-        throw new Error(`Sent ${messageId} but it was not captured`);
+        return await vi.waitFor(
+          async () => {
+            const { messages } = await api<{ messages: CapturedMessage[] }>(`/messages?limit=20`);
+            const found = messages.find((message) => message.messageId?.replace(/^<|>$/g, '') === messageId);
+            if (!found) throw new Error(`Sent ${messageId} but it was not captured`);
+            return found;
+          },
+          { timeout: CAPTURE_TIMEOUT_MS, interval: 20 },
+        );
       } finally {
         mailer.close();
       }

@@ -101,6 +101,15 @@ describeInBrowser('inbox viewer', () => {
     await expect.poll(() => subjects(page)).toEqual(['Invoice 8']);
     await expectSameAsApi('from=billing&text=quarterly');
 
+    // tag: and listener: are filter fields too (no message here carries a tag).
+    await search.fill('listener:smtps');
+    await search.press('Enter');
+    await expect.poll(() => subjects(page)).toEqual(['Invoice 8']);
+    await expectSameAsApi('listener=smtps');
+    await search.fill('tag:none-such');
+    await search.press('Enter');
+    await expectSameAsApi('tag=none-such');
+
     await search.fill('');
     await search.press('Enter');
     await page.getByTestId('tls-filter').selectOption('none');

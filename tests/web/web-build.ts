@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as delay } from 'node:timers/promises';
+import { vi } from 'vitest';
 
 /** The monorepo root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -18,19 +18,25 @@ const BUILD_TIMEOUT_MS = 120_000;
  */
 export async function ensureWebBuild(): Promise<void> {
   const index = join(WEB_ROOT, 'index.html');
-  const deadline = Date.now() + BUILD_TIMEOUT_MS;
-  while (!existsSync(index)) {
-    try {
-      mkdirSync(BUILD_LOCK);
-    } catch {
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for another suite to build the viewer (remove ${BUILD_LOCK} if stale)`);
-      await delay(200);
-      continue;
-    }
-    try {
-      if (!existsSync(index)) execFileSync('npm', ['run', 'build', '-w', 'apps/web'], { cwd: ROOT, stdio: 'inherit' });
-    } finally {
-      rmSync(BUILD_LOCK, { recursive: true, force: true });
-    }
-  }
+  // A failed build is reported at once, not retried until the timeout.
+  let buildError: unknown;
+  await vi.waitFor(
+    () => {
+      if (existsSync(index) || buildError !== undefined) return;
+      try {
+        mkdirSync(BUILD_LOCK);
+      } catch {
+        throw new Error(`Timed out waiting for another suite to build the viewer (remove ${BUILD_LOCK} if stale)`);
+      }
+      try {
+        if (!existsSync(index)) execFileSync('npm', ['run', 'build', '-w', 'apps/web'], { cwd: ROOT, stdio: 'inherit' });
+      } catch (error) {
+        buildError = error;
+      } finally {
+        rmSync(BUILD_LOCK, { recursive: true, force: true });
+      }
+    },
+    { timeout: BUILD_TIMEOUT_MS, interval: 200 },
+  );
+  if (buildError !== undefined) throw buildError;
 }

@@ -145,6 +145,11 @@ export const MessageDetailSchema = CapturedMessageSchema.extend({
   headers: z.record(z.string(), z.array(z.string())),
   text: z.string().nullable(),
   html: z.string().nullable(),
+  /**
+   * Every http(s) link of the bodies, in order, without duplicates: the HTML body's link targets
+   * (`href`, character references decoded), then links written out in the text and HTML bodies.
+   */
+  links: z.array(z.string()),
   analysis: z.record(z.string(), z.unknown()),
   /**
    * Why the message could not be parsed (e.g. over 1,000 MIME parts, a header block over 1 MiB),

@@ -280,6 +280,8 @@ describe('assertContainsLink', () => {
     const error = assertionError(() => assertContainsLink(starttls12, /reset/));
     expect(error.message).toMatch(/to contain a link matching \/reset\/\.[\s\S]*"https:\/\/app\.example\.test\/invoices\/42"/);
     expect(assertionError(() => assertContainsLink(plain, 'http')).message).toMatch(/actual: {3}\[\]/);
+    // A message detail as REST serves it carries its links as an array.
+    expect(assertContainsLink({ ...plain, links: ['https://app.example.test/a'] }, '/a')).toBe('https://app.example.test/a');
   });
 });
 

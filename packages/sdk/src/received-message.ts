@@ -1,41 +1,18 @@
 import type { ApiClient, CapturedMessage, MessageDetail, SmtpSession } from '@mailwright/core';
 
-const LINK_PATTERN = /https?:\/\/[^\s"'<>()]+/g;
-
 /** A captured message with its headers and bodies, and lazy helpers for the rest. */
-export interface ReceivedMessage extends MessageDetail {
+export interface ReceivedMessage extends Omit<MessageDetail, 'links'> {
   /** The exact bytes received. */
   raw(): Promise<Buffer>;
-  /** Every http(s) link in the HTML (href) and text bodies, in order, without duplicates. */
+  /**
+   * Every http(s) link in the HTML (href) and text bodies, in order, without duplicates, as the
+   * server found them (the detail's `links`).
+   */
   links(): string[];
   /** The content of an attachment. */
   attachment(partId: string): Promise<Buffer>;
   /** The SMTP session that carried the message. */
   session(): Promise<SmtpSession>;
-}
-
-function decodeEntities(value: string): string {
-  return value
-    .replace(/&amp;/g, '&')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>');
-}
-
-/** Every http(s) link of a message's bodies. */
-export function linksOf(message: Pick<MessageDetail, 'html' | 'text'>): string[] {
-  const links = new Set<string>();
-  if (message.html) {
-    for (const match of message.html.matchAll(/\bhref\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))/gi)) {
-      const href = decodeEntities(match[2] ?? match[3] ?? match[4] ?? '');
-      if (/^https?:\/\//i.test(href)) links.add(href);
-    }
-  }
-  for (const source of [message.text ?? '', message.html ? decodeEntities(message.html.replace(/<[^>]*>/g, ' ')) : '']) {
-    for (const match of source.matchAll(LINK_PATTERN)) links.add(match[0].replace(/[.,;:!?]+$/, ''));
-  }
-  return [...links];
 }
 
 /** Fetches a message's detail and wraps it with the lazy helpers. */
@@ -54,13 +31,14 @@ export async function receiveFrameMessage(http: ApiClient, message: CapturedMess
 /** Adds the lazy helpers to a message detail (from the stream or REST). */
 export function withHelpers(http: ApiClient, detail: MessageDetail): ReceivedMessage {
   const base = `/messages/${encodeURIComponent(detail.id)}`;
+  const { links } = detail;
   const helpers = {
     raw: async () => Buffer.from(await http.arrayBuffer(`${base}/raw`)),
-    links: () => linksOf(detail),
+    links: () => [...links],
     attachment: async (partId: string) => Buffer.from(await http.arrayBuffer(`${base}/attachments/${encodeURIComponent(partId)}`)),
     session: () => http.json<SmtpSession>('GET', `${base}/session`),
   };
-  // The helpers stay out of JSON and of equality checks.
+  // The helpers stay out of JSON and of equality checks (`links()` takes the place of the detail's `links`).
   for (const [name, value] of Object.entries(helpers)) Object.defineProperty(detail, name, { value, enumerable: false });
-  return detail as ReceivedMessage;
+  return detail as unknown as ReceivedMessage;
 }

@@ -1,8 +1,10 @@
 import type { MessageFilter } from '@mailwright/core';
 
-/** The filter fields the search understands, as the API names them. */
-export const SEARCH_FIELDS = ['to', 'from', 'subject', 'text', 'tls'] as const;
+/** The filter fields the search understands, as the API names them: every field of the filter. */
+export const SEARCH_FIELDS = ['to', 'from', 'subject', 'text', 'tls', 'tag', 'listener'] as const satisfies readonly (keyof MessageFilter)[];
 type SearchField = (typeof SEARCH_FIELDS)[number];
+// A field the API's filter gains and the search does not know fails the type check here.
+const _everyFilterField: Record<Exclude<keyof MessageFilter, SearchField>, never> = {};
 
 /** The values of the `tls` filter. */
 export const TLS_FILTERS = ['any', 'starttls', 'implicit', 'none'] as const;
@@ -14,7 +16,7 @@ const isField = (value: string): value is SearchField => (SEARCH_FIELDS as reado
 const TOKEN = /(?:(\w+):)?(?:"((?:[^"\\]|\\.)*)"|(\S+))/g;
 
 /**
- * Reads a search line such as `to:alice subject:"password reset" tls:none welcome`:
+ * Reads a search line such as `to:alice subject:"password reset" tls:none tag:signup listener:smtps welcome`:
  * `field:value` pairs (quoted when they hold spaces) and free words, which search `text`.
  */
 export function parseSearch(input: string): MessageFilter {
@@ -41,7 +43,7 @@ function quote(value: string): string {
 /** The search line of a filter (its `tls` field is shown by the delivery picker instead). */
 export function formatSearch(filter: MessageFilter): string {
   const parts: string[] = [];
-  for (const field of ['to', 'from', 'subject'] as const) {
+  for (const field of ['to', 'from', 'subject', 'tag', 'listener'] as const) {
     const value = filter[field];
     if (value) parts.push(`${field}:${quote(value)}`);
   }

@@ -1,3 +1,5 @@
+import { decodeHTML } from 'entities';
+
 const SNIPPET_LENGTH = 200;
 // Long enough that its collapsed form is nearly always past SNIPPET_LENGTH.
 const SNIPPET_PREFIX_LENGTH = 512;
@@ -7,15 +9,9 @@ const COLLAPSIBLE_WHITESPACE = / \s+|[^\S ]\s*/g;
 
 /** A rough plain-text rendering of HTML, for the `text` filter and the snippet. */
 export function htmlToPlain(html: string): string {
-  return html
-    .replace(/<(script|style|head)[\s\S]*?<\/\1\s*>/gi, ' ')
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/&nbsp;/gi, ' ')
-    .replace(/&amp;/gi, '&')
-    .replace(/&lt;/gi, '<')
-    .replace(/&gt;/gi, '>')
-    .replace(/&quot;/gi, '"')
-    .replace(/&#39;/gi, "'");
+  const stripped = html.replace(/<(script|style|head)[\s\S]*?<\/\1\s*>/gi, ' ').replace(/<[^>]*>/g, ' ');
+  // A no-break space reads as a space, as the `text` filter expects.
+  return decodeHTML(stripped).replace(/\u00a0/g, ' ');
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Address, AttachmentSummary } from '@mailwright/core';
 import { htmlToPlain, messageText, snippetOf } from './message-text.js';
 import { safeContentType, safeFilename } from './safe-attachment.js';
 import { headersOf } from './headers-of.js';
+import { extractLinks } from './extract-links.js';
 import type * as FastSummaryModule from './summarize-fast.js';
 
 type Mailparser = typeof MailparserModule;
@@ -60,6 +61,8 @@ export interface MessageContent {
   text: string | null;
   html: string | null;
   attachments: ParsedAttachment[];
+  /** Every http(s) link of the bodies (see `extractLinks`). */
+  links: string[];
   /** Why the message could not be parsed (it is shown as far as it could be read), or null. */
   parseError: string | null;
   /** What is shown incompletely. */
@@ -194,6 +197,7 @@ export function unparsableContent(raw: Buffer, reason: string): MessageContent {
     text: null,
     html: null,
     attachments: [],
+    links: [],
     parseError: `The message could not be parsed: ${reason}. Its headers are shown as far as they could be read; the raw message is complete.`,
     truncated: [...truncated, { part: 'body', reason }],
   };
@@ -241,5 +245,5 @@ export async function readMessageContent(raw: Buffer): Promise<MessageContent> {
           : `The text of the HTML body could not be derived (${parsed.textConversionError.message}); it is a rough rendering.`,
     });
   }
-  return { headers, text, html, attachments: attachmentSummaries(parsed), parseError: null, truncated };
+  return { headers, text, html, attachments: attachmentSummaries(parsed), links: extractLinks(text, html), parseError: null, truncated };
 }

@@ -11,6 +11,7 @@ export async function readMessageDetail(store: MessageStore, message: CapturedMe
     headers: content.headers,
     text: content.text,
     html: content.html,
+    links: content.links,
     analysis: analyzeMessage(content) as unknown as Record<string, unknown>,
     parseError: content.parseError,
     truncated: content.truncated,

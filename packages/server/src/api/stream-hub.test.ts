@@ -71,14 +71,6 @@ function connect(server: RunningMailwright, headers: Record<string, string> = {}
   };
 }
 
-async function pollUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** 200 messages from 10 concurrent SMTP connections; every other one matches `subject: match`. */
 async function burst(server: RunningMailwright, tag: string, connections = 10, perConnection = 20): Promise<void> {
   await Promise.all(
@@ -142,12 +134,12 @@ describe('the WebSocket stream', () => {
     await client.until(() => client.frames.filter((frame) => frame.type === 'subscribed').length === 2);
     expect(listeners()).toBe(1);
     client.send({ type: 'unsubscribe', id: 'mail' });
-    await pollUntil(() => listeners() === 0);
+    await expect.poll(listeners, { timeout: 5_000 }).toBe(0);
     client.send({ type: 'subscribe', id: 'mail-again' });
-    await pollUntil(() => listeners() === 1);
+    await expect.poll(listeners, { timeout: 5_000 }).toBe(1);
     client.socket.close();
     await client.closed;
-    await pollUntil(() => listeners() === 0);
+    await expect.poll(listeners, { timeout: 5_000 }).toBe(0);
   });
 
   it('delivers each matching message of 200 from 10 connections exactly once, in seq order', async () => {

@@ -130,7 +130,7 @@ describe('the memory budget', () => {
       readContent: async (raw): Promise<MessageContent> => {
         parses += 1;
         await new Promise((resolve) => setImmediate(resolve));
-        return { headers: {}, text: raw.toString(), html: null, attachments: [], parseError: null, truncated: [] };
+        return { headers: {}, text: raw.toString(), html: null, attachments: [], links: [], parseError: null, truncated: [] };
       },
     });
     const { id } = await memory.addMessage(newMessage({ raw: Buffer.from('hello') }));

@@ -47,9 +47,7 @@ describe('the memory store', () => {
     const { store, read } = storeReadingRaw({ backgroundReadQuietMs: 50 });
     await store.addMessage(bytes('one', 'a'));
     await store.addMessage(bytes('two', 'b'));
-    const deadline = Date.now() + 5_000;
-    while (read.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(read).toEqual(['one|a', 'two|b']);
+    await expect.poll(() => read, { timeout: 5_000 }).toEqual(['one|a', 'two|b']);
     await store.getMessage((await store.listMessages({ limit: 1 })).messages[0]!.id);
     expect(read).toHaveLength(2);
   });

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { TestContext } from 'vitest';
+import { describe, type TestContext } from 'vitest';
 
 const DEFAULT_PROCESS_TIMEOUT_MS = 15_000;
 
 /** Whether a prerequisite that is missing must fail the run rather than skip (`CI=true`). */
-export const PREREQUISITES_REQUIRED = process.env.CI === 'true' || process.env.CI === '1';
+const PREREQUISITES_REQUIRED = process.env.CI === 'true' || process.env.CI === '1';
 
 /** The absolute path of an executable on PATH, or null. */
 export function findExecutable(name: string): string | null {
@@ -24,15 +24,33 @@ export function findExecutable(name: string): string | null {
 }
 
 /**
+ * The one place that decides what a missing prerequisite (a client binary, Chromium, a Docker
+ * engine, Postfix) does to a test: given why it is unavailable, returns that reason to skip with;
+ * under CI=true it throws instead, so that CI cannot pass without running the test.
+ */
+export function skipReason(unavailable: string): string {
+  if (PREREQUISITES_REQUIRED) throw new Error(`${unavailable}; it is required when CI=true`);
+  return unavailable;
+}
+
+/**
+ * `describe` for a suite that needs a prerequisite: `unavailable` says why it is missing (null
+ * when it is there); the suite is then skipped with the reason in its name, or fails under CI=true
+ * (see {@link skipReason}).
+ */
+export function describeWithPrerequisite(name: string, unavailable: string | null, body: () => void): void {
+  const reason = unavailable === null ? null : skipReason(unavailable);
+  describe.skipIf(reason !== null)(reason === null ? name : `${name} (skipped: ${reason})`, body);
+}
+
+/**
  * The path of a client binary. Missing, the test is skipped with the reason shown; under
  * CI=true a missing client fails the test instead, so CI cannot pass without running it.
  */
 export function requireExecutable(name: string, context: TestContext): string {
   const path = findExecutable(name);
   if (path) return path;
-  const reason = `${name} is not installed (not found on PATH)`;
-  if (PREREQUISITES_REQUIRED) throw new Error(`${reason}; it is required when CI=true`);
-  return context.skip(`${reason}; install it to run this test`);
+  return context.skip(`${skipReason(`${name} is not installed (not found on PATH)`)}; install it to run this test`);
 }
 
 /** The result of a finished process. */

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { vi } from 'vitest';
 import type { CapturedMessage, SmtpSession } from '@mailwright/core';
 import { createMailwright, type RunningMailwright } from '../mailwright.js';
 import type { MailwrightOptions } from '../options.js';
@@ -31,15 +32,16 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Polls `probe` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function pollFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = DEFAULT_WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-  }
+/** Polls `probe` (with `vi.waitFor`) until it returns a value other than undefined, or throws after `timeoutMs`. */
+export function pollFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = DEFAULT_WAIT_MS): Promise<T> {
+  return vi.waitFor(
+    async () => {
+      const value = await probe();
+      if (value === undefined) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      return value;
+    },
+    { timeout: timeoutMs, interval: POLL_INTERVAL_MS },
+  );
 }
 
 /**

@@ -1,11 +1,12 @@
-import 'reflect-metadata';
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import * as x509 from '@peculiar/x509';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
 import { CERTIFICATE_PROFILES, ErrorCode, KEY_TYPES, isMailwrightError } from '@mailwright/core';
+import { generateKey, issueCertificate, parseCertificate } from './issue-certificate.js';
 import { LEAF_VALIDITY_DAYS, loadTestAuthority, writeFileAtomic } from './test-authority.js';
 
 const DAY_MS = 86_400_000;
@@ -109,7 +110,8 @@ describe('profiles a client must refuse', () => {
   it('weak-signature: issued by the test CA, signed with SHA-1', async () => {
     const authority = await loadTestAuthority({ dataDir, hostnames: [] });
     const { cert } = await authority.serverCertificate('weak-signature');
-    expect(new x509.X509Certificate(cert).signatureAlgorithm.hash.name).toBe('SHA-1');
+    const ECDSA_WITH_SHA1 = '1.2.840.10045.4.1';
+    expect(AsnConvert.parse(new X509Certificate(cert).raw, Certificate).signatureAlgorithm.algorithm).toBe(ECDSA_WITH_SHA1);
     expect(new X509Certificate(cert).verify(new X509Certificate(authority.caPem).publicKey)).toBe(true);
   });
 
@@ -127,20 +129,20 @@ describe('profiles a client must refuse', () => {
 
   it('incomplete-chain is refused with the way out when the stored CA allows no intermediate (path length 0)', async () => {
     // A CA as earlier versions created it: basicConstraints CA:TRUE, pathlen:0.
-    const keys = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
-    const ca = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: '01',
-      name: 'CN=Old Mailwright Test CA',
+    const { privateKey, publicKey } = await generateKey();
+    const ca = issueCertificate({
+      commonName: 'Old Mailwright Test CA',
+      publicKey,
+      signingKey: privateKey.key,
       notBefore: new Date(Date.now() - DAY_MS),
       notAfter: new Date(Date.now() + 100 * DAY_MS),
-      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
-      keys,
-      extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],
+      ca: { pathLength: 0 },
+      keyUsage: ['keyCertSign'],
     });
-    await writeFile(join(dataDir, 'ca.pem'), ca.toString('pem'));
-    await writeFile(join(dataDir, 'ca-key.pem'), x509.PemConverter.encode(await crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY'));
+    await writeFile(join(dataDir, 'ca.pem'), ca.pem);
+    await writeFile(join(dataDir, 'ca-key.pem'), privateKey.pem);
     const authority = await loadTestAuthority({ dataDir, hostnames: [] });
-    expect(authority.caPem).toBe(`${ca.toString('pem')}\n`);
+    expect(authority.caPem).toBe(ca.pem);
     const error = await rejection(authority.serverCertificate('incomplete-chain'));
     expect(isMailwrightError(error) && error.code).toBe(ErrorCode.INVALID_REQUEST);
     expect((error as Error).message).toMatch(/path length is 0.*Remove ca\.pem and ca-key\.pem/);
@@ -150,8 +152,8 @@ describe('profiles a client must refuse', () => {
 
   it('a new test CA allows exactly one intermediate below it', async () => {
     const authority = await loadTestAuthority({ dataDir, hostnames: [] });
-    const constraints = new x509.X509Certificate(authority.caPem).getExtension(x509.BasicConstraintsExtension);
-    expect(constraints).toMatchObject({ ca: true, pathLength: 1 });
+    expect(new X509Certificate(authority.caPem).ca).toBe(true);
+    expect(parseCertificate(authority.caPem).pathLength).toBe(1);
   });
 });
 
@@ -190,22 +192,17 @@ describe('the CA files', () => {
   });
 
   it('a matching pair that is not ECDSA P-256 stops the start with TLS_CA_INVALID', async () => {
-    const keys = (await crypto.subtle.generateKey(
-      { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
-      true,
-      ['sign', 'verify'],
-    )) as CryptoKeyPair;
-    const ca = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: '01',
-      name: 'CN=RSA CA',
+    const { privateKey, publicKey } = await generateKey('rsa-2048');
+    const ca = issueCertificate({
+      commonName: 'RSA CA',
+      publicKey,
+      signingKey: privateKey.key,
       notBefore: new Date(Date.now() - DAY_MS),
       notAfter: new Date(Date.now() + 100 * DAY_MS),
-      signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5' },
-      keys,
-      extensions: [new x509.BasicConstraintsExtension(true, 1, true)],
+      ca: { pathLength: 1 },
     });
-    await writeFile(join(dataDir, 'ca.pem'), ca.toString('pem'));
-    await writeFile(join(dataDir, 'ca-key.pem'), x509.PemConverter.encode(await crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY'));
+    await writeFile(join(dataDir, 'ca.pem'), ca.pem);
+    await writeFile(join(dataDir, 'ca-key.pem'), privateKey.pem);
     const error = await rejection(loadTestAuthority({ dataDir, hostnames: [] }));
     expect(isMailwrightError(error) && error.code).toBe(ErrorCode.TLS_CA_INVALID);
     expect((error as Error).message).toMatch(/is not an ECDSA P-256 key/);

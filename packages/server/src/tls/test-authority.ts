@@ -1,25 +1,10 @@
-import 'reflect-metadata';
-import { createPrivateKey, randomBytes, webcrypto, X509Certificate as NodeX509Certificate } from 'node:crypto';
+import { createPrivateKey, randomBytes, X509Certificate as NodeX509Certificate, type KeyObject } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import * as x509 from '@peculiar/x509';
 import { ErrorCode, MailwrightError, type CertificateProfile, type KeyType } from '@mailwright/core';
+import { generateKey, issueCertificate, parseCertificate, type ParsedCertificate, type PrivateKey } from './issue-certificate.js';
 import { rememberSuccess } from './remember-success.js';
 
-// Node's webcrypto is the Web Crypto API; only its TypeScript type differs from the DOM's.
-x509.cryptoProvider.set(webcrypto as never);
-
-const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
-/** The `weak-signature` profile: the CA signs with SHA-1, which clients refuse since 2017. */
-const WEAK_SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-1' } as const;
-const RSA_PUBLIC_EXPONENT = new Uint8Array([1, 0, 1]);
-/** Key generation parameters (Web Crypto) of each listener key type. */
-const LEAF_KEY_ALGORITHMS: Record<KeyType, webcrypto.EcKeyGenParams | webcrypto.RsaHashedKeyGenParams> = {
-  'ecdsa-p256': KEY_ALGORITHM,
-  'rsa-2048': { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: RSA_PUBLIC_EXPONENT, hash: 'SHA-256' },
-  'rsa-1024': { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: RSA_PUBLIC_EXPONENT, hash: 'SHA-256' },
-};
 const DAY_MS = 86_400_000;
 const CA_VALIDITY_DAYS = 3650;
 /**
@@ -64,14 +49,9 @@ export interface TestAuthority {
   issueClientCertificate(commonName: string): Promise<CertificateAndKey>;
 }
 
-interface KeyPairPem {
-  keys: webcrypto.CryptoKeyPair;
-  keyPem: string;
-}
-
 interface Issuer {
-  cert: x509.X509Certificate;
-  key: KeyPairPem;
+  cert: ParsedCertificate;
+  key: PrivateKey;
 }
 
 /** PEM text as every file and response carries it: ending with a newline, so bundles concatenate. */
@@ -79,74 +59,42 @@ export function withTrailingNewline(pem: string): string {
   return pem.endsWith('\n') ? pem : `${pem}\n`;
 }
 
-function toPem(cert: x509.X509Certificate): string {
-  return withTrailingNewline(cert.toString('pem'));
-}
-
-async function generateKeyPair(keyType: KeyType = 'ecdsa-p256'): Promise<KeyPairPem> {
-  const keys = (await webcrypto.subtle.generateKey(LEAF_KEY_ALGORITHMS[keyType], true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  return { keys, keyPem: withTrailingNewline(x509.PemConverter.encode(pkcs8, 'PRIVATE KEY')) };
-}
-
-/** The signature algorithm a key signs with (a self-signed certificate signs with its own key). */
-function signingAlgorithmOf(keyType: KeyType): webcrypto.EcdsaParams | webcrypto.RsaHashedImportParams {
-  return keyType === 'ecdsa-p256' ? SIGNING_ALGORITHM : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-}
-
-function randomSerial(): string {
-  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
-  bytes[0] = (bytes[0] ?? 0) & 0x7f; // a positive INTEGER
-  return Buffer.from(bytes).toString('hex');
-}
-
-function isIpAddress(name: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || name.includes(':');
-}
-
-function subjectAltNames(names: readonly string[]): x509.SubjectAlternativeNameExtension {
-  return new x509.SubjectAlternativeNameExtension(names.map((name) => ({ type: isIpAddress(name) ? ('ip' as const) : ('dns' as const), value: name })));
-}
-
 /**
  * A self-signed CA. The test CA allows one intermediate below it (path length 1), for the
  * `incomplete-chain` profile; CAs made before that allowed none.
  */
 async function createCa(commonName: string, pathLength: number): Promise<Issuer> {
-  const key = await generateKeyPair();
+  const { privateKey, publicKey } = await generateKey();
   const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
-    name: `CN=${commonName}, O=Mailwright`,
+  const cert = issueCertificate({
+    commonName,
+    organization: 'Mailwright',
+    publicKey,
+    signingKey: privateKey.key,
     notBefore: new Date(now - DAY_MS),
     notAfter: new Date(now + CA_VALIDITY_DAYS * DAY_MS),
-    signingAlgorithm: SIGNING_ALGORITHM,
-    keys: key.keys,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, pathLength, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(key.keys.publicKey),
-    ],
+    ca: { pathLength },
+    keyUsage: ['keyCertSign', 'cRLSign'],
   });
-  return { cert, key };
+  return { cert, key: privateKey };
 }
 
 function invalidCa(message: string, cause?: unknown): MailwrightError {
   return new MailwrightError(ErrorCode.TLS_CA_INVALID, message, cause === undefined ? {} : { cause });
 }
 
-async function importCa(certPem: string, keyPem: string, certPath: string, keyPath: string): Promise<Issuer> {
-  let nodeCert: NodeX509Certificate;
-  let cert: x509.X509Certificate;
+function importCa(certPem: string, keyPem: string, certPath: string, keyPath: string): Issuer {
+  let cert: ParsedCertificate;
   try {
-    nodeCert = new NodeX509Certificate(certPem);
-    cert = new x509.X509Certificate(certPem);
+    cert = parseCertificate(certPem);
   } catch (error) {
     throw invalidCa(`The test CA certificate ${certPath} is not a PEM certificate; remove ${certPath} and ${keyPath} to create a new CA.`, error);
   }
+  let key: KeyObject;
   let matches: boolean;
   try {
-    matches = nodeCert.checkPrivateKey(createPrivateKey(keyPem));
+    key = createPrivateKey(keyPem);
+    matches = new NodeX509Certificate(certPem).checkPrivateKey(key);
   } catch (error) {
     throw invalidCa(`The test CA key ${keyPath} is not a PEM private key; remove ${certPath} and ${keyPath} to create a new CA.`, error);
   }
@@ -156,16 +104,10 @@ async function importCa(certPem: string, keyPem: string, certPath: string, keyPa
         `Restore the matching pair, or remove both files to create a new CA (clients must then trust the new ca.pem).`,
     );
   }
-  try {
-    const privateKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(keyPem), KEY_ALGORITHM, true, ['sign']);
-    const publicKey = await cert.publicKey.export(KEY_ALGORITHM, ['verify'], webcrypto as never);
-    return { cert, key: { keys: { privateKey, publicKey }, keyPem: withTrailingNewline(keyPem) } };
-  } catch (error) {
-    throw invalidCa(
-      `The test CA key ${keyPath} is not an ECDSA P-256 key, which the test CA must have; remove ${certPath} and ${keyPath} to create a new CA.`,
-      error,
-    );
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw invalidCa(`The test CA key ${keyPath} is not an ECDSA P-256 key, which the test CA must have; remove ${certPath} and ${keyPath} to create a new CA.`);
   }
+  return { cert, key: { key, pem: withTrailingNewline(keyPem) } };
 }
 
 /**
@@ -229,7 +171,7 @@ export async function loadTestAuthority(options: TestAuthorityOptions): Promise<
   const [certPem, keyPem] = await Promise.all([readIfPresent(certPath), readIfPresent(keyPath)]);
   let ca: Issuer;
   if (certPem !== null && keyPem !== null && !expiresWithinADay(certPem)) {
-    ca = await importCa(certPem, keyPem, certPath, keyPath);
+    ca = importCa(certPem, keyPem, certPath, keyPath);
     // Files written before every PEM ended with a newline get one.
     if (!keyPem.endsWith('\n')) await writeFileAtomic(keyPath, withTrailingNewline(keyPem), 0o600);
     if (!certPem.endsWith('\n')) await writeFileAtomic(certPath, withTrailingNewline(certPem));
@@ -237,8 +179,8 @@ export async function loadTestAuthority(options: TestAuthorityOptions): Promise<
     ca = await createCa(`Mailwright Test CA ${new Date().toISOString().slice(0, 10)}`, 1);
     // The key first: a crash in between leaves a key without its certificate, which is
     // replaced on the next start, never a certificate users trust without its key.
-    await writeFileAtomic(keyPath, ca.key.keyPem, 0o600);
-    await writeFileAtomic(certPath, toPem(ca.cert));
+    await writeFileAtomic(keyPath, ca.key.pem, 0o600);
+    await writeFileAtomic(certPath, ca.cert.pem);
   }
   return createAuthority(ca, options.hostnames);
 }
@@ -249,12 +191,6 @@ function expiresWithinADay(certPem: string): boolean {
   } catch {
     return false; // unreadable: importCa says so
   }
-}
-
-/** The path length the CA allows below itself; null when it sets no limit. */
-function pathLengthOf(cert: x509.X509Certificate): number | null {
-  const constraints = cert.getExtension(x509.BasicConstraintsExtension);
-  return constraints?.pathLength ?? null;
 }
 
 function createAuthority(ca: Issuer, extraHostnames: readonly string[]): TestAuthority {
@@ -274,70 +210,55 @@ function createAuthority(ca: Issuer, extraHostnames: readonly string[]): TestAut
     weakSignature?: boolean;
   }): Promise<CertificateAndKey> {
     const keyType = args.keyType ?? 'ecdsa-p256';
-    const key = await generateKeyPair(keyType);
-    // keyEncipherment is for RSA key transport (TLS_RSA_* suites); an EC key cannot do it.
-    const usage = x509.KeyUsageFlags.digitalSignature | (keyType === 'ecdsa-p256' ? 0 : x509.KeyUsageFlags.keyEncipherment);
-    const extensions: x509.Extension[] = [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(usage, true),
-      new x509.ExtendedKeyUsageExtension([args.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
-      await x509.AuthorityKeyIdentifierExtension.create(args.issuer.cert),
-    ];
-    if (args.names.length > 0) extensions.push(subjectAltNames(args.names));
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: randomSerial(),
-      subject: `CN=${args.commonName.replace(/[,+="\\<>;]/g, '\\$&')}`,
-      issuer: args.issuer.cert.subject,
+    const { privateKey, publicKey } = await generateKey(keyType);
+    const cert = issueCertificate({
+      commonName: args.commonName,
+      publicKey,
+      issuer: { certificate: args.issuer.cert, key: args.issuer.key.key },
       notBefore: args.notBefore,
       notAfter: args.notAfter,
-      signingAlgorithm: args.weakSignature ? WEAK_SIGNING_ALGORITHM : SIGNING_ALGORITHM,
-      publicKey: key.keys.publicKey,
-      signingKey: args.issuer.key.keys.privateKey,
-      extensions,
+      hash: args.weakSignature ? 'sha1' : 'sha256',
+      // keyEncipherment is for RSA key transport (TLS_RSA_* suites); an EC key cannot do it.
+      keyUsage: keyType === 'ecdsa-p256' ? ['digitalSignature'] : ['digitalSignature', 'keyEncipherment'],
+      extendedKeyUsage: args.usage === 'server' ? 'serverAuth' : 'clientAuth',
+      subjectAltNames: args.names,
     });
-    return { cert: toPem(cert), key: key.keyPem };
+    return { cert: cert.pem, key: privateKey.pem };
   }
 
   async function issueSelfSigned(names: readonly string[], keyType: KeyType): Promise<CertificateAndKey> {
-    const key = await generateKeyPair(keyType);
+    const { privateKey, publicKey } = await generateKey(keyType);
     const notBefore = Date.now() - BACKDATE_MS;
-    const cert = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: randomSerial(),
-      name: `CN=${names[0] ?? 'localhost'}`,
+    const cert = issueCertificate({
+      commonName: names[0] ?? 'localhost',
+      publicKey,
+      signingKey: privateKey.key,
       notBefore: new Date(notBefore),
       notAfter: new Date(notBefore + LEAF_VALIDITY_DAYS * DAY_MS),
-      signingAlgorithm: signingAlgorithmOf(keyType),
-      keys: key.keys,
-      extensions: [new x509.BasicConstraintsExtension(false, undefined, true), subjectAltNames(names)],
+      subjectAltNames: names,
     });
-    return { cert: toPem(cert), key: key.keyPem };
+    return { cert: cert.pem, key: privateKey.pem };
   }
 
   /** An intermediate CA issued by the test CA, kept in memory for the life of the server. */
   async function createIntermediate(): Promise<Issuer> {
-    const key = await generateKeyPair();
+    const { privateKey, publicKey } = await generateKey();
     const now = Date.now();
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: randomSerial(),
-      subject: 'CN=Mailwright Test Intermediate CA, O=Mailwright',
-      issuer: ca.cert.subject,
+    const cert = issueCertificate({
+      commonName: 'Mailwright Test Intermediate CA',
+      organization: 'Mailwright',
+      publicKey,
+      issuer: { certificate: ca.cert, key: ca.key.key },
       notBefore: new Date(now - DAY_MS),
       notAfter: new Date(now + LEAF_VALIDITY_DAYS * DAY_MS),
-      signingAlgorithm: SIGNING_ALGORITHM,
-      publicKey: key.keys.publicKey,
-      signingKey: ca.key.keys.privateKey,
-      extensions: [
-        new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-        await x509.SubjectKeyIdentifierExtension.create(key.keys.publicKey),
-        await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
-      ],
+      ca: { pathLength: 0 },
+      keyUsage: ['keyCertSign', 'cRLSign'],
     });
-    return { cert, key };
+    return { cert, key: privateKey };
   }
 
   function intermediate(): Promise<Issuer> {
-    if (pathLengthOf(ca.cert) === 0) {
+    if (ca.cert.pathLength === 0) {
       return Promise.reject(
         new MailwrightError(
           ErrorCode.INVALID_REQUEST,
@@ -376,7 +297,7 @@ function createAuthority(ca: Issuer, extraHostnames: readonly string[]): TestAut
   }
 
   return {
-    caPem: toPem(ca.cert),
+    caPem: ca.cert.pem,
     serverCertificate(profile, keyType = 'ecdsa-p256') {
       const cacheKey = `${profile}/${keyType}`;
       let issued = cache.get(cacheKey);
@@ -389,7 +310,7 @@ function createAuthority(ca: Issuer, extraHostnames: readonly string[]): TestAut
       return issued;
     },
     async intermediateCaPem() {
-      return toPem((await intermediate()).cert);
+      return (await intermediate()).cert.pem;
     },
     issueClientCertificate(commonName) {
       const notBefore = Date.now() - BACKDATE_MS;

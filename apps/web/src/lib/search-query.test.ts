@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { filterFromQuery, formatSearch, hasCriteria, inboxHref, parseSearch } from './search-query';
+
+describe('parseSearch', () => {
+  it('reads every filter field of the API, tag: and listener: included', () => {
+    expect(parseSearch('to:alice from:billing subject:"password reset" tls:NONE tag:signup listener:smtps welcome')).toEqual({
+      to: 'alice',
+      from: 'billing',
+      subject: 'password reset',
+      tls: 'none',
+      tag: 'signup',
+      listener: 'smtps',
+      text: 'welcome',
+    });
+  });
+
+  it('takes quoted values with spaces and escaped quotes, and field names in any case', () => {
+    expect(parseSearch('TAG:"beta users" Listener:"lab \\"2\\""')).toEqual({ tag: 'beta users', listener: 'lab "2"' });
+  });
+
+  it('searches the text for unknown fields and free words, and leaves an unknown tls value out', () => {
+    expect(parseSearch('cc:bob tls:maybe hello')).toEqual({ text: 'cc:bob hello' });
+    expect(parseSearch('text:"a b" c')).toEqual({ text: 'a b c' });
+  });
+});
+
+describe('formatSearch', () => {
+  it('writes tag: and listener: back, so that a line and its filter agree', () => {
+    const line = 'to:alice tag:signup listener:"lab 2" hello';
+    expect(formatSearch(parseSearch(line))).toBe(line);
+    expect(parseSearch(formatSearch({ tag: 'a"b', listener: 'smtps' }))).toEqual({ tag: 'a"b', listener: 'smtps' });
+  });
+});
+
+describe('the inbox address', () => {
+  it('carries tag and listener and reads them back', () => {
+    const href = inboxHref({ subject: 'Invoice', tag: 'billing', listener: 'smtps' });
+    expect(href).toBe('/?subject=Invoice&tag=billing&listener=smtps');
+    expect(filterFromQuery(new URLSearchParams(href.slice(2)))).toEqual({ subject: 'Invoice', tag: 'billing', listener: 'smtps' });
+    expect(hasCriteria({ listener: 'smtps' })).toBe(true);
+    expect(hasCriteria({})).toBe(false);
+  });
+});
