@@ -44,3 +44,7 @@ export type { CertificateProfile, KeyType, ListenerConfig, ListenerInfo, TlsVers
 export type { ServerInfo } from './server-info.js';
 export { ClientFrameSchema, STREAM_CLOSE_SLOW_CLIENT, STREAM_PROTOCOL, SubscribeFrameSchema, UnsubscribeFrameSchema } from './stream-frames.js';
 export type { ClientFrame, ServerFrame, SubscribeFrame, UnsubscribeFrame } from './stream-frames.js';
+export { ArcVerdictSchema, AuthenticationSchema, DkimVerdictSchema, DmarcVerdictSchema, SpfVerdictSchema, VerdictSchema } from './authentication.js';
+export type { ArcVerdict, Authentication, DkimVerdict, DmarcVerdict, SpfVerdict, Verdict } from './authentication.js';
+export { DNS_RECORD_TYPES, DnsRecordSchema, DnsRecordTypeSchema } from './dns-record.js';
+export type { DnsRecord, DnsRecordType } from './dns-record.js';
