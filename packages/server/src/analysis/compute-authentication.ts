@@ -166,7 +166,8 @@ function dkimVerdictOf(result: DKIMResult & Record<string, unknown>, field: Dkim
     verdict = 'policy';
     reason = 'signed with rsa-sha1, which RFC 8301 forbids receivers to accept (the signature itself verifies); sign with rsa-sha256 or ed25519-sha256';
   }
-  if (field && field.problems.length > 0 && verdict !== 'fail') {
+  // Syntax comes first (RFC 6376 §6.1.1): a malformed signature is PERMFAIL whatever its hashes say.
+  if (field && field.problems.length > 0) {
     verdict = 'permerror';
     reason = `signature syntax error: ${field.problems.join('; ')}`;
   }
@@ -210,6 +211,20 @@ function malformedDkimVerdict(field: DkimSignatureField): DkimVerdict {
   };
 }
 
+/** Whether mailauth 4.13.3 evaluates a signature (it skips, without a result, any it cannot). */
+function isEvaluatedByMailauth(field: DkimSignatureField): boolean {
+  const [signAlgorithm, hashAlgorithm] = (field.tags.get('a') ?? '').toLowerCase().split('-');
+  const [headerCanon = '', bodyCanon = 'simple'] = (field.tags.get('c') ?? '').toLowerCase().split('/');
+  return (
+    ['rsa', 'ed25519'].includes(signAlgorithm ?? '') &&
+    ['sha256', 'sha1'].includes(hashAlgorithm ?? '') &&
+    ['relaxed', 'simple', ''].includes(headerCanon.trim()) &&
+    ['relaxed', 'simple'].includes(bodyCanon.trim()) &&
+    Boolean(field.tags.get('d')) &&
+    Boolean(field.tags.get('s'))
+  );
+}
+
 /** Pairs mailauth's results (evaluated signatures, in order) with every DKIM-Signature field. */
 function dkimVerdicts(result: DKIMVerifyResult | null, fields: DkimSignatureField[], failure: string | null): DkimVerdict[] {
   if (result === null) {
@@ -220,7 +235,10 @@ function dkimVerdicts(result: DKIMVerifyResult | null, fields: DkimSignatureFiel
   let next = 0;
   for (const entry of evaluated) {
     const signature = String((entry as { signature?: unknown }).signature ?? '').replace(/\s+/g, '');
-    let index = fields.findIndex((field, position) => position >= next && (field.tags.get('b') ?? '') === signature);
+    let index = fields.findIndex(
+      (field, position) =>
+        position >= next && isEvaluatedByMailauth(field) && (field.tags.get('b') ?? '') === signature && field.tags.get('d') === entry.signingDomain && field.tags.get('s') === entry.selector,
+    );
     if (index < 0) index = next < fields.length ? next : -1;
     if (index >= 0) {
       for (; next < index; next++) verdicts.push(malformedDkimVerdict(fields[next] as DkimSignatureField));
