@@ -36,12 +36,32 @@ export function loadSpfEvaluator(): SpfVerifyInternal {
 /** Re-evaluations are bounded independently of mailauth's own limits (a loop stops here). */
 const MAX_QUERIES = 40;
 
-function formatMatch(match: SpfMatch): string | null {
+/** The `a`/`mx` mechanisms of a domain's SPF record as written, to show instead of mailauth's resolved value. */
+async function writtenMechanisms(domain: string, type: string, resolver: (name: string, type: string) => Promise<unknown>): Promise<string[]> {
+  try {
+    const answer = (await resolver(domain, 'TXT')) as string[][];
+    const record = answer.map((strings) => strings.join('')).find((text) => /^v=spf1(\s|$)/i.test(text.trim()));
+    return (record ?? '').split(/\s+/).filter((token) => new RegExp(`^[+\\-~?]?${type}([:/].*)?$`, 'i').test(token));
+  } catch {
+    return [];
+  }
+}
+
+async function formatMatch(match: SpfMatch, domain: string, resolver: (name: string, type: string) => Promise<unknown>): Promise<string | null> {
   if (!match.type) return null;
   const qualifier = match.qualifier && match.qualifier !== '+' ? match.qualifier : '';
-  const own = `${qualifier}${match.type}${match.val ? `:${match.val}` : ''}`;
-  const inner = match.include ? formatMatch(match.include) : null;
-  return inner ? `${own} (${inner})` : own;
+  if (match.type === 'include' && match.include && match.val) {
+    const inner = await formatMatch(match.include, match.val, resolver);
+    return `${qualifier}include:${match.val}${inner ? ` (${inner})` : ''}`;
+  }
+  if (match.type === 'a' || match.type === 'mx') {
+    // mailauth reports the domain evaluated (a) or the exchange that matched (mx), not the
+    // mechanism's text; show the mechanism as written when the record has just one of its kind.
+    const written = await writtenMechanisms(domain, match.type, resolver);
+    const text = written.length === 1 ? (written[0] ?? match.type) : `${qualifier}${match.type}`;
+    return match.type === 'mx' && match.val ? `${text} (${match.val})` : text;
+  }
+  return `${qualifier}${match.type}${match.val ? `:${match.val}` : ''}`;
 }
 
 /**
@@ -65,7 +85,7 @@ export async function matchedSpfMechanism(domain: string, options: { sender: str
   const subResolver = Object.assign((name: string, type: string) => resolver(name, type), { getResolveCount: () => 0, getVoidCount: () => 0 });
   try {
     const match = await loadSpfEvaluator()(domain, { sender: options.sender, ip: options.ip, ...(options.helo ? { helo: options.helo } : {}), mta: options.mta, resolver, createSubResolver: () => subResolver });
-    return match ? formatMatch(match) : null;
+    return match ? await formatMatch(match, domain, resolver) : null;
   } catch {
     return null;
   }
