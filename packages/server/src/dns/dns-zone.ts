@@ -1,7 +1,7 @@
-import { ErrorCode, MailwrightError } from '@mailwright/core';
+import { DNS_RECORD_TYPES, ErrorCode, MailwrightError } from '@mailwright/core';
 import type { DnsRecord, DnsRecordType } from '@mailwright/core';
-import { nameAndAncestors } from './dns-name.js';
-import { normalizeDnsRecord, type DnsRecordInput } from './dns-record-value.js';
+import { nameAndAncestors, normalizeDnsName } from './dns-name.js';
+import { isDnsRecordType, normalizeDnsRecord, type DnsRecordInput } from './dns-record-value.js';
 
 /** The most records one zone holds. */
 export const MAX_ZONE_RECORDS = 50_000;
@@ -95,16 +95,18 @@ export class DnsZone {
       groups.set(key, group);
     });
     if (problems.length === 0) {
-      for (const name of new Set([...groups.values()].map((group) => group.name))) {
+      const byName = new Map<string, { at: number; groups: { type: DnsRecordType; values: string[] }[] }>();
+      for (const group of groups.values()) {
+        const entry = byName.get(group.name) ?? { at: group.at, groups: [] };
+        entry.at = Math.min(entry.at, group.at);
+        entry.groups.push(group);
+        byName.set(group.name, entry);
+      }
+      for (const [name, entry] of byName) {
         const next: RRsets = new Map(this.#names.get(name));
-        let at = records.length;
-        for (const group of groups.values()) {
-          if (group.name !== name) continue;
-          next.set(group.type, group.values);
-          at = Math.min(at, group.at);
-        }
+        for (const group of entry.groups) next.set(group.type, group.values);
         const conflict = cnameConflict(next);
-        if (conflict) problems.push({ at, name, message: conflict });
+        if (conflict) problems.push({ at: entry.at, name, message: conflict });
       }
     }
     if (problems.length === 0) {
@@ -202,9 +204,13 @@ export class DnsZone {
   }
 
   #key(name: string, type: string | undefined): { name: string; type: DnsRecordType | undefined } {
-    const probe = normalizeDnsRecord({ name, type: type ?? 'TXT', value: '' });
-    if ('problems' in probe) throw invalidDnsRecords(probe.problems.map((message) => ({ at: 0, name, message })));
-    return { name: probe.record.name, type: type === undefined ? undefined : probe.record.type };
+    const problems: string[] = [];
+    const normalized = normalizeDnsName(String(name));
+    if ('problem' in normalized) problems.push(`name: ${normalized.problem}`);
+    const upper = type === undefined ? undefined : String(type).trim().toUpperCase();
+    if (upper !== undefined && !isDnsRecordType(upper)) problems.push(`type: "${type}" is not one of ${DNS_RECORD_TYPES.join(', ')}`);
+    if (problems.length > 0 || 'problem' in normalized) throw invalidDnsRecords(problems.map((message) => ({ at: 0, name, message })));
+    return { name: normalized.name, type: upper as DnsRecordType | undefined };
   }
 
   #replace(name: string, type: DnsRecordType, values: readonly string[]): void {
