@@ -22,7 +22,11 @@ function resinfo(method: string, result: string, reason: string | null, properti
  * The RFC 8601 Authentication-Results header value for a set of verdicts, on one line:
  * `authserv-id; dkim=… ; spf=… ; dmarc=… [; arc=…]`.
  */
-export function formatAuthenticationResults(authservId: string, auth: Omit<Authentication, 'status' | 'authenticationResults' | 'computedAt' | 'clientIp'>, context: { mailFrom: string; helo: string | null; headerFromDomain: string | null }): string {
+export function formatAuthenticationResults(
+  authservId: string,
+  auth: Omit<Authentication, 'status' | 'authenticationResults' | 'computedAt' | 'clientIp'>,
+  context: { mailFrom: string; helo: string | null; headerFromDomain: string | null },
+): string {
   const parts: string[] = [];
   if (auth.dkim.length === 0) parts.push('dkim=none (message not signed)');
   for (const signature of auth.dkim) {

@@ -19,7 +19,13 @@ async function mailauthSign(raw: Buffer, key: DkimKey, options: { canonicalizati
   const result = await dkimSign(raw, {
     canonicalization: options.canonicalization ?? 'relaxed/relaxed',
     signTime: new Date(),
-    signatureData: [{ ...key.mailauth, ...(options.canonicalization ? { canonicalization: options.canonicalization } : {}), ...(options.maxBodyLength !== undefined ? { maxBodyLength: options.maxBodyLength } : {}) }],
+    signatureData: [
+      {
+        ...key.mailauth,
+        ...(options.canonicalization ? { canonicalization: options.canonicalization } : {}),
+        ...(options.maxBodyLength !== undefined ? { maxBodyLength: options.maxBodyLength } : {}),
+      },
+    ],
   });
   expect(result.errors).toEqual([]);
   return Buffer.concat([Buffer.from(result.signatures), raw]);
@@ -78,7 +84,9 @@ describe('DKIM signed by nodemailer', () => {
         reason: null,
       }),
     ]);
-    expect(auth.authenticationResults).toContain(`dkim=pass header.d=example.com header.s=${key().selector} header.a=rsa-sha256 header.b=${auth.dkim[0]?.signature.slice(0, 8)}`);
+    expect(auth.authenticationResults).toContain(
+      `dkim=pass header.d=example.com header.s=${key().selector} header.a=rsa-sha256 header.b=${auth.dkim[0]?.signature.slice(0, 8)}`,
+    );
   });
 
   test('a body changed in transit fails, naming the body hash', async () => {
@@ -137,8 +145,17 @@ describe('DKIM signed by mailauth', () => {
     const key: DkimKey = {
       ...rsa2048,
       selector: 'weak',
-      record: { name: 'weak._domainkey.example.com', type: 'TXT', value: `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}` },
-      mailauth: { signingDomain: 'example.com', selector: 'weak', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), algorithm: 'rsa-sha256' },
+      record: {
+        name: 'weak._domainkey.example.com',
+        type: 'TXT',
+        value: `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`,
+      },
+      mailauth: {
+        signingDomain: 'example.com',
+        selector: 'weak',
+        privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        algorithm: 'rsa-sha256',
+      },
     };
     const auth = await verifyAuthentication(await mailauthSign(await composeMessage(), key), zoneWith(key));
     expect(auth.dkim[0]).toMatchObject({ result: 'policy', keyBits: 512, reason: expect.stringMatching(/512 bits.*under 1024/) });
@@ -170,7 +187,8 @@ describe('DKIM when the key is not there', () => {
   test('a DNS failure on the key is temperror (RFC 6376: TEMPFAIL, key unavailable)', async () => {
     const raw = await composeMessage({ dkim: rsa2048.nodemailer ?? undefined });
     const zoneResolver = createZoneResolver(zoneWith(rsa2048));
-    const failing: DnsResolver = (name, type) => (name.endsWith('_domainkey.example.com') ? Promise.reject(dnsError('ESERVFAIL', name, type ?? 'A')) : zoneResolver(name, type));
+    const failing: DnsResolver = (name, type) =>
+      name.endsWith('_domainkey.example.com') ? Promise.reject(dnsError('ESERVFAIL', name, type ?? 'A')) : zoneResolver(name, type);
     expect((await verifyAuthentication(raw, failing)).dkim[0]).toMatchObject({ result: 'temperror', reason: expect.stringContaining('ESERVFAIL') });
   });
 
@@ -195,7 +213,10 @@ describe('DKIM signed by OpenDKIM (opendkim-genkey, opendkim-testmsg)', () => {
   });
 
   /** Makes a key with opendkim-genkey, signs a message with opendkim-testmsg; returns the zone and the signed bytes. */
-  async function openDkimSigned(context: Parameters<typeof requireExecutable>[1], genkeyArgs: string[]): Promise<{ zone: DnsZone; signed: Buffer; record: string }> {
+  async function openDkimSigned(
+    context: Parameters<typeof requireExecutable>[1],
+    genkeyArgs: string[],
+  ): Promise<{ zone: DnsZone; signed: Buffer; record: string }> {
     const genkey = requireExecutable('opendkim-genkey', context);
     const testmsg = requireExecutable('opendkim-testmsg', context);
     const dir = await mkdtemp(join(directory, 'key-'));
@@ -204,14 +225,21 @@ describe('DKIM signed by OpenDKIM (opendkim-genkey, opendkim-testmsg)', () => {
     // opendkim-genkey writes a BIND stub (`od._domainkey IN TXT ( "…" "…" ) ; comment`) over
     // two lines; its quoted strings go on one line of our zone format as they are.
     const stub = await readFile(join(dir, 'od.txt'), 'utf8');
-    const strings = stub.slice(stub.indexOf('(') + 1, stub.indexOf(')')).replace(/\s*\n\s*/g, ' ').trim();
+    const strings = stub
+      .slice(stub.indexOf('(') + 1, stub.indexOf(')'))
+      .replace(/\s*\n\s*/g, ' ')
+      .trim();
     const parsed = parseZoneFile(`od._domainkey.example.com IN TXT ${strings}\n`);
     expect(parsed.problems).toEqual([]);
     const message = (await composeMessage()).toString('latin1');
     const signedRun = await runProcess(testmsg, ['-C', '-d', 'example.com', '-s', 'od', '-k', join(dir, 'od.private')], { input: message });
     expect(signedRun.code, signedRun.stderr).toBe(0);
     expect(signedRun.stdout).toMatch(/^DKIM-Signature: v=1; a=rsa-sha1; c=relaxed\/simple; d=example.com; s=od;/);
-    return { zone: DnsZone.from(parsed.records.map((entry) => entry.record)), signed: Buffer.from(signedRun.stdout, 'latin1'), record: parsed.records[0]?.record.value ?? '' };
+    return {
+      zone: DnsZone.from(parsed.records.map((entry) => entry.record)),
+      signed: Buffer.from(signedRun.stdout, 'latin1'),
+      record: parsed.records[0]?.record.value ?? '',
+    };
   }
 
   test('its signature verifies; rsa-sha1, which opendkim-testmsg always uses, is policy under RFC 8301', async (context) => {
@@ -219,7 +247,15 @@ describe('DKIM signed by OpenDKIM (opendkim-genkey, opendkim-testmsg)', () => {
     expect(record).toMatch(/^v=DKIM1; h=sha1:sha256; k=rsa; p=/);
     const auth = await verifyAuthentication(signed, zone);
     expect(auth.dkim).toEqual([
-      expect.objectContaining({ result: 'policy', domain: 'example.com', selector: 'od', algorithm: 'rsa-sha1', canonicalization: 'relaxed/simple', bodyHashMatched: true, keyBits: 2048 }),
+      expect.objectContaining({
+        result: 'policy',
+        domain: 'example.com',
+        selector: 'od',
+        algorithm: 'rsa-sha1',
+        canonicalization: 'relaxed/simple',
+        bodyHashMatched: true,
+        keyBits: 2048,
+      }),
     ]);
     expect(auth.dkim[0]?.reason).toMatch(/RFC 8301.*the signature itself verifies/);
     // Not a pass, so it does not count for DMARC.
@@ -228,15 +264,25 @@ describe('DKIM signed by OpenDKIM (opendkim-genkey, opendkim-testmsg)', () => {
 
   test('a body or signed header changed after OpenDKIM signed fails', async (context) => {
     const { zone, signed } = await openDkimSigned(context, ['--bits=1024', '--hash-algorithms=sha1:sha256']);
-    expect((await verifyAuthentication(alter(signed, 'this message is signed', 'this message is forged'), zone)).dkim[0]).toMatchObject({ result: 'fail', bodyHashMatched: false });
-    expect((await verifyAuthentication(alter(signed, 'Subject: Authentication test', 'Subject: Authentication jest'), zone)).dkim[0]).toMatchObject({ result: 'fail', bodyHashMatched: true, keyBits: 1024 });
+    expect((await verifyAuthentication(alter(signed, 'this message is signed', 'this message is forged'), zone)).dkim[0]).toMatchObject({
+      result: 'fail',
+      bodyHashMatched: false,
+    });
+    expect((await verifyAuthentication(alter(signed, 'Subject: Authentication test', 'Subject: Authentication jest'), zone)).dkim[0]).toMatchObject({
+      result: 'fail',
+      bodyHashMatched: true,
+      keyBits: 1024,
+    });
   });
 
   test("OpenDKIM's default key record (h=sha256) refuses its own rsa-sha1 signature: permerror, inappropriate hash algorithm", async (context) => {
     const { zone, signed, record } = await openDkimSigned(context, ['--bits=2048']);
     expect(record).toMatch(/h=sha256/);
     const auth = await verifyAuthentication(signed, zone);
-    expect(auth.dkim[0]).toMatchObject({ result: 'permerror', reason: expect.stringMatching(/^inappropriate hash algorithm: .* allows only h=sha256, the signature uses sha1/) });
+    expect(auth.dkim[0]).toMatchObject({
+      result: 'permerror',
+      reason: expect.stringMatching(/^inappropriate hash algorithm: .* allows only h=sha256, the signature uses sha1/),
+    });
   });
 });
 
@@ -298,7 +344,11 @@ describe('DKIM-Signature headers that are malformed or many', () => {
 
 test('the signing time is judged: an expired signature is neutral, "expired"', async () => {
   const base = await composeMessage();
-  const result = await dkimSign(base, { signTime: new Date(Date.now() - 7_200_000), expires: new Date(Date.now() - 3_600_000), signatureData: [rsa2048.mailauth] });
+  const result = await dkimSign(base, {
+    signTime: new Date(Date.now() - 7_200_000),
+    expires: new Date(Date.now() - 3_600_000),
+    signatureData: [rsa2048.mailauth],
+  });
   const auth = await verifyAuthentication(Buffer.concat([Buffer.from(result.signatures), base]), zoneWith(rsa2048));
   expect(auth.dkim[0]).toMatchObject({ result: 'neutral', reason: 'expired' });
 });

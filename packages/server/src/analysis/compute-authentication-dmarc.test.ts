@@ -39,17 +39,30 @@ describe('DMARC with p=reject', () => {
   });
 
   test('neither aligned fails, with the policy a receiver would apply', async () => {
-    const auth = await dmarcOf([other.record, spfAllowRecord('example.net', '203.0.113.7'), dmarcRecord('example.com', 'reject')], { dkim: other }, { mailFrom: 'bounce@example.net' });
+    const auth = await dmarcOf(
+      [other.record, spfAllowRecord('example.net', '203.0.113.7'), dmarcRecord('example.com', 'reject')],
+      { dkim: other },
+      { mailFrom: 'bounce@example.net' },
+    );
     // SPF and DKIM both pass, for domains other than the From domain.
     expect(auth.spf.result).toBe('pass');
     expect(auth.dkim[0]).toMatchObject({ result: 'pass', domain: 'esp.example.net', aligned: false });
-    expect(auth.dmarc).toMatchObject({ result: 'fail', policy: 'reject', spfAligned: false, dkimAligned: false, reason: expect.stringContaining('neither SPF nor DKIM passed for a domain aligned with example.com') });
+    expect(auth.dmarc).toMatchObject({
+      result: 'fail',
+      policy: 'reject',
+      spfAligned: false,
+      dkimAligned: false,
+      reason: expect.stringContaining('neither SPF nor DKIM passed for a domain aligned with example.com'),
+    });
     expect(auth.authenticationResults).toContain('dmarc=fail');
   });
 
   test('a failing DKIM signature of the From domain does not align', async () => {
     const raw = await composeMessage({ dkim: example.nodemailer ?? undefined });
-    const auth = await verifyAuthentication(alter(raw, 'this message is signed', 'this message is forged'), DnsZone.from([example.record, dmarcRecord('example.com', 'reject')]));
+    const auth = await verifyAuthentication(
+      alter(raw, 'this message is signed', 'this message is forged'),
+      DnsZone.from([example.record, dmarcRecord('example.com', 'reject')]),
+    );
     expect(auth.dmarc).toMatchObject({ result: 'fail', dkimAligned: false });
   });
 });
@@ -58,8 +71,17 @@ describe('DMARC alignment modes and domains', () => {
   test('a From subdomain aligns with d= of the organizational domain when relaxed, not when strict', async () => {
     const records = [example.record, dmarcRecord('example.com', 'reject')];
     const relaxed = await dmarcOf(records, { from: 'news@mail.example.com', dkim: example });
-    expect(relaxed.dmarc).toMatchObject({ result: 'pass', domain: 'mail.example.com', organizationalDomain: 'example.com', dkimAligned: true, dkimAlignment: 'relaxed' });
-    const strict = await dmarcOf([example.record, dmarcRecord('example.com', 'reject', { dkimAlignment: 'strict' })], { from: 'news@mail.example.com', dkim: example });
+    expect(relaxed.dmarc).toMatchObject({
+      result: 'pass',
+      domain: 'mail.example.com',
+      organizationalDomain: 'example.com',
+      dkimAligned: true,
+      dkimAlignment: 'relaxed',
+    });
+    const strict = await dmarcOf([example.record, dmarcRecord('example.com', 'reject', { dkimAlignment: 'strict' })], {
+      from: 'news@mail.example.com',
+      dkim: example,
+    });
     expect(strict.dmarc).toMatchObject({ result: 'fail', dkimAligned: false, dkimAlignment: 'strict', reason: expect.stringContaining('strict DKIM') });
     // Strict still passes when the domains are equal.
     const equal = await dmarcOf([example.record, dmarcRecord('example.com', 'reject', { dkimAlignment: 'strict' })], { dkim: example });
@@ -76,8 +98,18 @@ describe('DMARC alignment modes and domains', () => {
   });
 
   test("a subdomain without its own record takes the organizational domain's sp=", async () => {
-    const auth = await dmarcOf([example.record, dmarcRecord('example.com', 'reject', { subdomainPolicy: 'quarantine' })], { from: 'news@mail.example.com', dkim: null });
-    expect(auth.dmarc).toMatchObject({ result: 'fail', domain: 'mail.example.com', organizationalDomain: 'example.com', policy: 'quarantine', p: 'reject', sp: 'quarantine' });
+    const auth = await dmarcOf([example.record, dmarcRecord('example.com', 'reject', { subdomainPolicy: 'quarantine' })], {
+      from: 'news@mail.example.com',
+      dkim: null,
+    });
+    expect(auth.dmarc).toMatchObject({
+      result: 'fail',
+      domain: 'mail.example.com',
+      organizationalDomain: 'example.com',
+      policy: 'quarantine',
+      p: 'reject',
+      sp: 'quarantine',
+    });
   });
 
   test('a subdomain with its own record uses it', async () => {
@@ -97,7 +129,14 @@ describe('DMARC alignment modes and domains', () => {
   });
 
   test('dmarcRecord writes the tags asked for', () => {
-    expect(dmarcRecord('Example.com', 'quarantine', { subdomainPolicy: 'reject', dkimAlignment: 'strict', spfAlignment: 'relaxed', reportTo: ['dmarc@example.com'] })).toEqual({
+    expect(
+      dmarcRecord('Example.com', 'quarantine', {
+        subdomainPolicy: 'reject',
+        dkimAlignment: 'strict',
+        spfAlignment: 'relaxed',
+        reportTo: ['dmarc@example.com'],
+      }),
+    ).toEqual({
       name: '_dmarc.example.com',
       type: 'TXT',
       value: 'v=DMARC1; p=quarantine; sp=reject; adkim=s; aspf=r; rua=mailto:dmarc@example.com',

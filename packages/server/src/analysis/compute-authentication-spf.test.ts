@@ -17,17 +17,52 @@ describe('SPF mechanisms', () => {
     ['ip4', [txt('example.com', 'v=spf1 ip4:198.51.100.0/24 ip4:203.0.113.0/24 -all')], '203.0.113.7', 'ip4:203.0.113.0/24'],
     ['ip6', [txt('example.com', 'v=spf1 ip6:2001:db8::/32 -all')], '2001:db8::7', 'ip6:2001:db8::/32'],
     ['a', [txt('example.com', 'v=spf1 a -all'), a('example.com', '203.0.113.7')], '203.0.113.7', 'a'],
-    ['a:domain/cidr', [txt('example.com', 'v=spf1 a:relay.example.com/28 -all'), a('relay.example.com', '203.0.113.1')], '203.0.113.7', 'a:relay.example.com/28'],
+    [
+      'a:domain/cidr',
+      [txt('example.com', 'v=spf1 a:relay.example.com/28 -all'), a('relay.example.com', '203.0.113.1')],
+      '203.0.113.7',
+      'a:relay.example.com/28',
+    ],
     [
       'mx',
-      [txt('example.com', 'v=spf1 mx -all'), { name: 'example.com', type: 'MX', value: '10 mx1.example.com' }, { name: 'example.com', type: 'MX', value: '20 mx2.example.com' }, a('mx1.example.com', '198.51.100.1'), a('mx2.example.com', '203.0.113.7')],
+      [
+        txt('example.com', 'v=spf1 mx -all'),
+        { name: 'example.com', type: 'MX', value: '10 mx1.example.com' },
+        { name: 'example.com', type: 'MX', value: '20 mx2.example.com' },
+        a('mx1.example.com', '198.51.100.1'),
+        a('mx2.example.com', '203.0.113.7'),
+      ],
       '203.0.113.7',
       'mx (mx2.example.com)',
     ],
-    ['include', [txt('example.com', 'v=spf1 include:_spf.example.net -all'), txt('_spf.example.net', 'v=spf1 ip4:203.0.113.7 -all')], '203.0.113.7', 'include:_spf.example.net (ip4:203.0.113.7)'],
-    ['redirect', [txt('example.com', 'v=spf1 redirect=_spf.example.org'), txt('_spf.example.org', 'v=spf1 ip4:203.0.113.7 -all')], '203.0.113.7', 'ip4:203.0.113.7'],
-    ['exists with a macro', [txt('example.com', 'v=spf1 exists:%{i}._allow.example.com -all'), a('203.0.113.7._allow.example.com', '127.0.0.2')], '203.0.113.7', 'exists:203.0.113.7._allow.example.com'],
-    ['a CNAME on the way', [txt('example.com', 'v=spf1 a:relay.example.com -all'), { name: 'relay.example.com', type: 'CNAME', value: 'host.example.net' }, a('host.example.net', '203.0.113.7')], '203.0.113.7', 'a:relay.example.com'],
+    [
+      'include',
+      [txt('example.com', 'v=spf1 include:_spf.example.net -all'), txt('_spf.example.net', 'v=spf1 ip4:203.0.113.7 -all')],
+      '203.0.113.7',
+      'include:_spf.example.net (ip4:203.0.113.7)',
+    ],
+    [
+      'redirect',
+      [txt('example.com', 'v=spf1 redirect=_spf.example.org'), txt('_spf.example.org', 'v=spf1 ip4:203.0.113.7 -all')],
+      '203.0.113.7',
+      'ip4:203.0.113.7',
+    ],
+    [
+      'exists with a macro',
+      [txt('example.com', 'v=spf1 exists:%{i}._allow.example.com -all'), a('203.0.113.7._allow.example.com', '127.0.0.2')],
+      '203.0.113.7',
+      'exists:203.0.113.7._allow.example.com',
+    ],
+    [
+      'a CNAME on the way',
+      [
+        txt('example.com', 'v=spf1 a:relay.example.com -all'),
+        { name: 'relay.example.com', type: 'CNAME', value: 'host.example.net' },
+        a('host.example.net', '203.0.113.7'),
+      ],
+      '203.0.113.7',
+      'a:relay.example.com',
+    ],
   ])('%s passes and names the mechanism', async (_name, records, clientIp, mechanism) => {
     const auth = await spfOf(records, { clientIp });
     expect(auth.spf).toMatchObject({ result: 'pass', domain: 'example.com', clientIp, mechanism });
@@ -45,7 +80,11 @@ describe('SPF mechanisms', () => {
   });
 
   test('the lookup count is reported', async () => {
-    const auth = await spfOf([txt('example.com', 'v=spf1 a mx include:_spf.example.net -all'), a('example.com', '198.51.100.1'), txt('_spf.example.net', 'v=spf1 ip4:203.0.113.7 -all')]);
+    const auth = await spfOf([
+      txt('example.com', 'v=spf1 a mx include:_spf.example.net -all'),
+      a('example.com', '198.51.100.1'),
+      txt('_spf.example.net', 'v=spf1 ip4:203.0.113.7 -all'),
+    ]);
     expect(auth.spf).toMatchObject({ result: 'pass', lookups: 3 });
   });
 });
@@ -77,7 +116,10 @@ describe('SPF errors', () => {
 
   test('two SPF records, or a mechanism that does not exist, are permerror', async () => {
     expect((await spfOf([txt('example.com', 'v=spf1 -all'), txt('example.com', 'v=spf1 +all')])).spf.result).toBe('permerror');
-    expect((await spfOf([txt('example.com', 'v=spf1 ip5:203.0.113.7 -all')])).spf).toMatchObject({ result: 'permerror', reason: expect.stringContaining('Unknown mechanism ip5') });
+    expect((await spfOf([txt('example.com', 'v=spf1 ip5:203.0.113.7 -all')])).spf).toMatchObject({
+      result: 'permerror',
+      reason: expect.stringContaining('Unknown mechanism ip5'),
+    });
   });
 
   test('no SPF record is none', async () => {

@@ -62,9 +62,13 @@ function budgetedResolver(resolver: DnsResolver, timeoutMs: number): Budget {
     const known = answers.get(key);
     if (known) return known.then(copyAnswer);
     if (expired()) return Promise.reject(dnsError('ETIMEOUT', name, type, 'the time for this message’s checks ran out'));
-    if (++queries > MAX_AUTHENTICATION_QUERIES) return Promise.reject(dnsError('ESERVFAIL', name, type, `more than ${MAX_AUTHENTICATION_QUERIES} DNS queries for one message`));
+    if (++queries > MAX_AUTHENTICATION_QUERIES)
+      return Promise.reject(dnsError('ESERVFAIL', name, type, `more than ${MAX_AUTHENTICATION_QUERIES} DNS queries for one message`));
     const answer = new Promise<DnsAnswer>((resolve, reject) => {
-      const timer = setTimeout(() => reject(dnsError('ETIMEOUT', name, type, 'the time for this message’s checks ran out')), Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => reject(dnsError('ETIMEOUT', name, type, 'the time for this message’s checks ran out')),
+        Math.max(0, deadline - Date.now()),
+      );
       timer.unref();
       Promise.resolve()
         .then(() => resolver(name, type))
@@ -86,7 +90,9 @@ function budgetedResolver(resolver: DnsResolver, timeoutMs: number): Budget {
 }
 
 function copyAnswer(answer: DnsAnswer): DnsAnswer {
-  return (answer as unknown[]).map((entry) => (Array.isArray(entry) ? [...(entry as string[])] : typeof entry === 'object' && entry !== null ? { ...entry } : entry)) as DnsAnswer;
+  return (answer as unknown[]).map((entry) =>
+    Array.isArray(entry) ? [...(entry as string[])] : typeof entry === 'object' && entry !== null ? { ...entry } : entry,
+  ) as DnsAnswer;
 }
 
 function toVerdict(result: string | undefined): Verdict {
@@ -153,11 +159,25 @@ function dkimVerdictOf(result: DKIMResult & Record<string, unknown>, field: Dkim
   } else if (status.result === 'temperror') {
     reason = `key unavailable: ${comment || 'DNS failure'} (try again after fixing the zone)`;
   } else if (status.result === 'pass') {
-    reason = limit !== null ? `signed with l=${limit}${unsigned > 0 ? `: ${unsigned} bytes of the body are not covered by the signature` : ''}; content can be appended without breaking it` : null;
+    reason =
+      limit !== null
+        ? `signed with l=${limit}${unsigned > 0 ? `: ${unsigned} bytes of the body are not covered by the signature` : ''}; content can be appended without breaking it`
+        : null;
   }
-  const hashAlgorithm = String(result.algo ?? '').split('-').pop()?.toLowerCase() ?? '';
+  const hashAlgorithm =
+    String(result.algo ?? '')
+      .split('-')
+      .pop()
+      ?.toLowerCase() ?? '';
   const keyHashes = rr ? /(?:^|;)\s*h=([^;]*)/.exec(rr)?.[1] : undefined;
-  if (verdict === 'pass' && keyHashes !== undefined && !keyHashes.split(':').map((hash) => hash.trim().toLowerCase()).includes(hashAlgorithm)) {
+  if (
+    verdict === 'pass' &&
+    keyHashes !== undefined &&
+    !keyHashes
+      .split(':')
+      .map((hash) => hash.trim().toLowerCase())
+      .includes(hashAlgorithm)
+  ) {
     // RFC 6376 §6.1.2 step 6: a key restricted by h= to other hash algorithms is PERMFAIL.
     verdict = 'permerror';
     reason = `inappropriate hash algorithm: the key at ${name} allows only h=${keyHashes.trim()}, the signature uses ${hashAlgorithm}`;
@@ -237,7 +257,11 @@ function dkimVerdicts(result: DKIMVerifyResult | null, fields: DkimSignatureFiel
     const signature = String((entry as { signature?: unknown }).signature ?? '').replace(/\s+/g, '');
     let index = fields.findIndex(
       (field, position) =>
-        position >= next && isEvaluatedByMailauth(field) && (field.tags.get('b') ?? '') === signature && field.tags.get('d') === entry.signingDomain && field.tags.get('s') === entry.selector,
+        position >= next &&
+        isEvaluatedByMailauth(field) &&
+        (field.tags.get('b') ?? '') === signature &&
+        field.tags.get('d') === entry.signingDomain &&
+        field.tags.get('s') === entry.selector,
     );
     if (index < 0) index = next < fields.length ? next : -1;
     if (index >= 0) {
@@ -252,7 +276,16 @@ function dkimVerdicts(result: DKIMVerifyResult | null, fields: DkimSignatureFiel
 
 function spfVerdictOf(result: SPFResult | null, clientIp: string, domain: string, mechanism: string | null, failure: string | null): SpfVerdict {
   if (result === null) {
-    return { result: 'temperror', domain, clientIp, mechanism: null, lookups: 0, voidLookups: 0, record: null, reason: `verification failed: ${failure ?? 'unknown error'}` };
+    return {
+      result: 'temperror',
+      domain,
+      clientIp,
+      mechanism: null,
+      lookups: 0,
+      voidLookups: 0,
+      record: null,
+      reason: `verification failed: ${failure ?? 'unknown error'}`,
+    };
   }
   const verdict = toVerdict(result.status.result);
   return {
@@ -299,7 +332,12 @@ export async function computeAuthentication(input: AuthenticationInput, options:
   let dkimResult: DKIMVerifyResult | null = null;
   let dkimFailure: string | null = null;
   try {
-    dkimResult = await dkimVerify(input.raw, { resolver, minBitLength: MIN_KEY_BITS, ...(input.mailFrom ? { sender: input.mailFrom } : {}), ...(options.now ? { curTime: options.now } : {}) });
+    dkimResult = await dkimVerify(input.raw, {
+      resolver,
+      minBitLength: MIN_KEY_BITS,
+      ...(input.mailFrom ? { sender: input.mailFrom } : {}),
+      ...(options.now ? { curTime: options.now } : {}),
+    });
   } catch (error) {
     dkimFailure = errorText(error);
   }
@@ -312,7 +350,16 @@ export async function computeAuthentication(input: AuthenticationInput, options:
     heloDomain ? runSpf(`postmaster@${heloDomain}`, clientIp, heloForSpf, mta, resolver, budget.resolver) : Promise.resolve(null),
   ]);
   const spf = spfVerdictOf(spfOutcome.result, clientIp, mailFromDomain, spfOutcome.mechanism, spfOutcome.failure);
-  const helo = heloName === null ? null : heloDomain === null ? null : { result: heloOutcome?.result ? toVerdict(heloOutcome.result.status.result) : 'temperror', domain: heloDomain, reason: heloOutcome?.result?.status.comment ?? heloOutcome?.failure ?? null };
+  const helo =
+    heloName === null
+      ? null
+      : heloDomain === null
+        ? null
+        : {
+            result: heloOutcome?.result ? toVerdict(heloOutcome.result.status.result) : 'temperror',
+            domain: heloDomain,
+            reason: heloOutcome?.result?.status.comment ?? heloOutcome?.failure ?? null,
+          };
 
   let arcResult: ARCResult | null = null;
   let arc: ArcVerdict | null = null;
@@ -320,7 +367,11 @@ export async function computeAuthentication(input: AuthenticationInput, options:
   if (dkimResult !== null && hasArc && dkimResult.arc) {
     try {
       arcResult = await verifyArc(dkimResult.arc as unknown as Parameters<typeof verifyArc>[0], { resolver, minBitLength: MIN_KEY_BITS });
-      arc = { result: toVerdict(arcResult.status.result), instances: typeof arcResult.i === 'number' ? arcResult.i : (dkimResult.arc.chain || []).length, reason: arcResult.status.comment ?? null };
+      arc = {
+        result: toVerdict(arcResult.status.result),
+        instances: typeof arcResult.i === 'number' ? arcResult.i : (dkimResult.arc.chain || []).length,
+        reason: arcResult.status.comment ?? null,
+      };
     } catch (error) {
       arc = { result: 'temperror', instances: (dkimResult.arc.chain || []).length, reason: `verification failed: ${errorText(error)}` };
     }
@@ -340,7 +391,14 @@ export async function computeAuthentication(input: AuthenticationInput, options:
   };
 }
 
-async function runSpf(sender: string, ip: string, helo: string, mta: string, resolver: DNSResolver, plain: DnsResolver): Promise<{ result: SPFResult | null; mechanism: string | null; failure: string | null }> {
+async function runSpf(
+  sender: string,
+  ip: string,
+  helo: string,
+  mta: string,
+  resolver: DNSResolver,
+  plain: DnsResolver,
+): Promise<{ result: SPFResult | null; mechanism: string | null; failure: string | null }> {
   try {
     const result = await verifySpf({ ...(sender ? { sender } : {}), ip, helo, mta, resolver });
     const decided = ['pass', 'fail', 'softfail', 'neutral'].includes(result.status.result) && result.rr !== undefined;
@@ -351,7 +409,15 @@ async function runSpf(sender: string, ip: string, helo: string, mta: string, res
   }
 }
 
-async function runDmarc(headerFrom: string[], spf: SpfVerdict, dkim: DkimVerdict[], dkimResult: DKIMVerifyResult | null, arcResult: ARCResult | null, resolver: DNSResolver, dkimFailure: string | null): Promise<DmarcVerdict> {
+async function runDmarc(
+  headerFrom: string[],
+  spf: SpfVerdict,
+  dkim: DkimVerdict[],
+  dkimResult: DKIMVerifyResult | null,
+  arcResult: ARCResult | null,
+  resolver: DNSResolver,
+  dkimFailure: string | null,
+): Promise<DmarcVerdict> {
   const fromDomain = headerFrom.length === 1 ? (domainOf(headerFrom[0]) ?? '') : '';
   const empty: DmarcVerdict = {
     result: 'none',
@@ -369,14 +435,21 @@ async function runDmarc(headerFrom: string[], spf: SpfVerdict, dkim: DkimVerdict
   };
   if (dkimResult === null) return { ...empty, result: 'temperror', reason: `the message could not be read: ${dkimFailure ?? 'unknown error'}` };
   // RFC 7489 §6.6.1: DMARC needs exactly one author domain.
-  if (headerFrom.length !== 1) return { ...empty, result: 'permerror', reason: headerFrom.length === 0 ? 'the message has no From address' : `the message has ${headerFrom.length} From addresses; DMARC needs exactly one` };
+  if (headerFrom.length !== 1)
+    return {
+      ...empty,
+      result: 'permerror',
+      reason: headerFrom.length === 0 ? 'the message has no From address' : `the message has ${headerFrom.length} From addresses; DMARC needs exactly one`,
+    };
   try {
     const result = await verifyDmarc({
       headerFrom,
       spfDomains: spf.result === 'pass' && spf.domain ? [spf.domain] : [],
       // Our verdicts, not mailauth's: a signature this module does not pass (rsa-sha1, a key
       // restricted to other hashes, a syntax error) does not count for DMARC either.
-      dkimDomains: dkim.filter((entry) => entry.result === 'pass').map((entry) => ({ domain: entry.domain, ...(entry.unsignedBodyBytes > 0 ? { underSized: true } : {}) })),
+      dkimDomains: dkim
+        .filter((entry) => entry.result === 'pass')
+        .map((entry) => ({ domain: entry.domain, ...(entry.unsignedBodyBytes > 0 ? { underSized: true } : {}) })),
       ...(arcResult ? { arcResult } : {}),
       resolver,
     });

@@ -19,7 +19,14 @@ interface SpfMatch {
 }
 type SpfVerifyInternal = (
   domain: string,
-  options: { sender: string; ip: string; helo?: string; mta: string; resolver: (name: string, type: string) => Promise<unknown>; createSubResolver: () => unknown },
+  options: {
+    sender: string;
+    ip: string;
+    helo?: string;
+    mta: string;
+    resolver: (name: string, type: string) => Promise<unknown>;
+    createSubResolver: () => unknown;
+  },
 ) => Promise<SpfMatch | false>;
 
 let spfVerify: SpfVerifyInternal | null = null;
@@ -70,7 +77,10 @@ async function formatMatch(match: SpfMatch, domain: string, resolver: (name: str
  * matched or the evaluation fails. Call it only for a verdict a mechanism decides (pass,
  * fail, softfail, neutral); the resolver should remember answers, so this costs no new query.
  */
-export async function matchedSpfMechanism(domain: string, options: { sender: string; ip: string; helo?: string; mta: string; resolver: DnsResolver }): Promise<string | null> {
+export async function matchedSpfMechanism(
+  domain: string,
+  options: { sender: string; ip: string; helo?: string; mta: string; resolver: DnsResolver },
+): Promise<string | null> {
   let queries = 0;
   const resolver = async (name: string, type: string): Promise<unknown> => {
     if (++queries > MAX_QUERIES) throw Object.assign(new Error('too many DNS queries'), { spfResult: { error: 'permerror' } });
@@ -84,7 +94,14 @@ export async function matchedSpfMechanism(domain: string, options: { sender: str
   };
   const subResolver = Object.assign((name: string, type: string) => resolver(name, type), { getResolveCount: () => 0, getVoidCount: () => 0 });
   try {
-    const match = await loadSpfEvaluator()(domain, { sender: options.sender, ip: options.ip, ...(options.helo ? { helo: options.helo } : {}), mta: options.mta, resolver, createSubResolver: () => subResolver });
+    const match = await loadSpfEvaluator()(domain, {
+      sender: options.sender,
+      ip: options.ip,
+      ...(options.helo ? { helo: options.helo } : {}),
+      mta: options.mta,
+      resolver,
+      createSubResolver: () => subResolver,
+    });
     return match ? await formatMatch(match, domain, resolver) : null;
   } catch {
     return null;

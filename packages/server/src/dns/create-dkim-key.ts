@@ -48,7 +48,10 @@ export async function createDkimKey(options: DkimKeyOptions): Promise<DkimKey> {
   if ('problem' in selector) throw new TypeError(`selector: ${selector.problem}`);
   const name = `${selector.name}._domainkey.${domain.name}`;
   if (algorithm === 'ed25519') {
-    const { publicKey, privateKey } = await generate('ed25519', { publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const { publicKey, privateKey } = await generate('ed25519', {
+      publicKeyEncoding: { type: 'spki', format: 'der' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
     // The SPKI DER of an Ed25519 key is a 12-byte prefix and the 32-byte key.
     const raw = publicKey.subarray(publicKey.length - 32).toString('base64');
     return {
@@ -62,7 +65,11 @@ export async function createDkimKey(options: DkimKeyOptions): Promise<DkimKey> {
     };
   }
   const modulusLength = algorithm === 'rsa-1024' ? 1024 : 2048;
-  const { publicKey, privateKey } = await generate('rsa', { modulusLength, publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  const { publicKey, privateKey } = await generate('rsa', {
+    modulusLength,
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
   return {
     domain: domain.name,
     selector: selector.name,

@@ -103,7 +103,9 @@ describe('DnsZone records', () => {
   test('a CNAME stands alone at its name (RFC 1034 §3.6.2)', () => {
     const zone = DnsZone.from([{ name: 'www.example.com', type: 'A', value: '192.0.2.1' }]);
     expect(problemsOf(() => zone.set('www.example.com', 'CNAME', 'example.com'))).toEqual(['a name with a CNAME holds no other records (it also has A)']);
-    expect(problemsOf(() => zone.set('alias.example.com', 'CNAME', ['a.example.com', 'b.example.com']))).toEqual(['a name has at most one CNAME (found 2: a.example.com, b.example.com)']);
+    expect(problemsOf(() => zone.set('alias.example.com', 'CNAME', ['a.example.com', 'b.example.com']))).toEqual([
+      'a name has at most one CNAME (found 2: a.example.com, b.example.com)',
+    ]);
     zone.set('alias.example.com', 'CNAME', 'www.example.com');
     expect(problemsOf(() => zone.add('alias.example.com', 'TXT', 'x'))).toEqual(['a name with a CNAME holds no other records (it also has TXT)']);
   });

@@ -18,11 +18,7 @@ export interface DnsRecordProblem {
 }
 
 /** What the zone holds for a name and type. */
-export type ZoneLookup =
-  | { kind: 'answer'; values: readonly string[] }
-  | { kind: 'cname'; target: string }
-  | { kind: 'nodata' }
-  | { kind: 'nxdomain' };
+export type ZoneLookup = { kind: 'answer'; values: readonly string[] } | { kind: 'cname'; target: string } | { kind: 'nodata' } | { kind: 'nxdomain' };
 
 type RRsets = Map<DnsRecordType, string[]>;
 
@@ -117,8 +113,10 @@ export class DnsZone {
         recordsAfter += group.values.length - old.length;
         bytesAfter += valueBytes(group.values) - valueBytes(old);
       }
-      if (recordsAfter > MAX_ZONE_RECORDS) problems.push({ at: 0, name: '*', message: `the zone would hold ${recordsAfter} records; at most ${MAX_ZONE_RECORDS} are allowed` });
-      if (bytesAfter > MAX_ZONE_VALUE_BYTES) problems.push({ at: 0, name: '*', message: `the zone's values would take ${bytesAfter} bytes; at most ${MAX_ZONE_VALUE_BYTES} are allowed` });
+      if (recordsAfter > MAX_ZONE_RECORDS)
+        problems.push({ at: 0, name: '*', message: `the zone would hold ${recordsAfter} records; at most ${MAX_ZONE_RECORDS} are allowed` });
+      if (bytesAfter > MAX_ZONE_VALUE_BYTES)
+        problems.push({ at: 0, name: '*', message: `the zone's values would take ${bytesAfter} bytes; at most ${MAX_ZONE_VALUE_BYTES} are allowed` });
     }
     if (problems.length > 0) throw invalidDnsRecords(problems);
     const written: DnsRecord[] = [];

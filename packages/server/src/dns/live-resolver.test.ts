@@ -11,7 +11,9 @@ afterEach(async () => {
 });
 
 test('asks the configured name server and answers in dns.promises shapes', async () => {
-  server = await startDnsTestServer((name, type) => (name === 's1._domainkey.example.com' && type === 'TXT' ? { txt: [['v=DKIM1; k=rsa; ', 'p=abc']] } : type === 'A' ? { a: ['192.0.2.1'] } : 'nxdomain'));
+  server = await startDnsTestServer((name, type) =>
+    name === 's1._domainkey.example.com' && type === 'TXT' ? { txt: [['v=DKIM1; k=rsa; ', 'p=abc']] } : type === 'A' ? { a: ['192.0.2.1'] } : 'nxdomain',
+  );
   const resolve = createLiveResolver({ servers: [server.address], timeoutMs: 5_000 });
   expect(await resolve('s1._domainkey.example.com', 'TXT')).toEqual([['v=DKIM1; k=rsa; ', 'p=abc']]);
   expect(await resolve('example.com')).toEqual(['192.0.2.1']);

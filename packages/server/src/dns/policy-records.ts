@@ -26,7 +26,8 @@ export function spfAllowRecord(domain: string, ips: string | readonly string[], 
     const [address = '', prefix] = entry.split('/');
     const family = isIPv4(address) ? 4 : isIPv6(address) ? 6 : 0;
     const maxPrefix = family === 4 ? 32 : 128;
-    if (family === 0 || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix))) throw new TypeError(`"${entry}" is not an IP address or network`);
+    if (family === 0 || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix)))
+      throw new TypeError(`"${entry}" is not an IP address or network`);
     mechanisms.push(`ip${family}:${entry}`);
   }
   const all = options.all ?? '-all';
@@ -54,11 +55,13 @@ const POLICIES: readonly string[] = ['none', 'quarantine', 'reject'];
 /** The DMARC record publishing `policy` for `domain`: `_dmarc.domain TXT "v=DMARC1; p=…"`. */
 export function dmarcRecord(domain: string, policy: DmarcPolicy, options: DmarcRecordOptions = {}): DnsRecord {
   if (!POLICIES.includes(policy)) throw new TypeError(`policy must be none, quarantine or reject (got ${String(policy)})`);
-  if (options.subdomainPolicy !== undefined && !POLICIES.includes(options.subdomainPolicy)) throw new TypeError(`subdomainPolicy must be none, quarantine or reject`);
+  if (options.subdomainPolicy !== undefined && !POLICIES.includes(options.subdomainPolicy))
+    throw new TypeError(`subdomainPolicy must be none, quarantine or reject`);
   const tags = [`v=DMARC1`, `p=${policy}`];
   if (options.subdomainPolicy) tags.push(`sp=${options.subdomainPolicy}`);
   if (options.dkimAlignment) tags.push(`adkim=${options.dkimAlignment === 'strict' ? 's' : 'r'}`);
   if (options.spfAlignment) tags.push(`aspf=${options.spfAlignment === 'strict' ? 's' : 'r'}`);
-  if (options.reportTo && options.reportTo.length > 0) tags.push(`rua=${options.reportTo.map((to) => (to.startsWith('mailto:') ? to : `mailto:${to}`)).join(',')}`);
+  if (options.reportTo && options.reportTo.length > 0)
+    tags.push(`rua=${options.reportTo.map((to) => (to.startsWith('mailto:') ? to : `mailto:${to}`)).join(',')}`);
   return { name: `_dmarc.${domainName(domain)}`, type: 'TXT', value: tags.join('; ') };
 }

@@ -108,7 +108,9 @@ describe('zoneFromText and loadZoneFile', () => {
     await writeFile(path, 'example.com TXT ok\nexample.com A nope\n\nexample.com PTR -bad-.example\n');
     const error = await loadZoneFile(path).catch((caught: unknown) => caught);
     expect(isMailwrightError(error) && error.code).toBe('INVALID_DNS_RECORD');
-    expect((error as Error).message).toBe(`${path} has 2 problems:\n  ${path}:2: value: "nope" is not an IPv4 address\n  ${path}:4: value: the label "-bad-" may hold only letters, digits, "-" and "_" (and may not start or end with "-")`);
+    expect((error as Error).message).toBe(
+      `${path} has 2 problems:\n  ${path}:2: value: "nope" is not an IPv4 address\n  ${path}:4: value: the label "-bad-" may hold only letters, digits, "-" and "_" (and may not start or end with "-")`,
+    );
     expect((error as { details: unknown }).details).toEqual([
       { line: 2, message: 'value: "nope" is not an IPv4 address' },
       { line: 4, message: expect.stringContaining('-bad-') },
@@ -120,6 +122,8 @@ describe('zoneFromText and loadZoneFile', () => {
   });
 
   test('zoneFromText names its source', () => {
-    expect(() => zoneFromText('x TXT "open', '--dns-zone')).toThrow('--dns-zone has 1 problem:\n  --dns-zone:1: a quoted TXT string is not closed (a record is one line)');
+    expect(() => zoneFromText('x TXT "open', '--dns-zone')).toThrow(
+      '--dns-zone has 1 problem:\n  --dns-zone:1: a quoted TXT string is not closed (a record is one line)',
+    );
   });
 });

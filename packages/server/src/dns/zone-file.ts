@@ -125,16 +125,23 @@ function parseQuoted(input: string): { text: string } | { problem: string } {
 export function zoneFromText(text: string, source = 'zone'): DnsZone {
   const { records, problems } = parseZoneFile(text);
   if (problems.length > 0) {
-    throw new MailwrightError(ErrorCode.INVALID_DNS_RECORD, `${source} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((problem) => `  ${source}:${problem.line}: ${problem.message}`).join('\n')}`, {
-      details: problems,
-    });
+    throw new MailwrightError(
+      ErrorCode.INVALID_DNS_RECORD,
+      `${source} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((problem) => `  ${source}:${problem.line}: ${problem.message}`).join('\n')}`,
+      {
+        details: problems,
+      },
+    );
   }
   const zone = new DnsZone();
   try {
     zone.put(records.map(({ record }) => record));
   } catch (error) {
     // Only the zone's size limits remain to be hit here; say which file.
-    throw new MailwrightError(ErrorCode.INVALID_DNS_RECORD, `${source}: ${(error as Error).message}`, { cause: error, details: (error as MailwrightError).details });
+    throw new MailwrightError(ErrorCode.INVALID_DNS_RECORD, `${source}: ${(error as Error).message}`, {
+      cause: error,
+      details: (error as MailwrightError).details,
+    });
   }
   return zone;
 }
