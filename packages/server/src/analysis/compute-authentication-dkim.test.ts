@@ -13,6 +13,8 @@ import { createZoneResolver } from '../dns/zone-resolver.js';
 import { composeMessage } from '../test-support/compose-message.js';
 import { requireExecutable, runProcess } from '../test-support/external-client.js';
 import { alter, verifyAuthentication } from '../test-support/verify-authentication.js';
+import { MAX_VERIFIED_DKIM_SIGNATURES } from './compute-authentication.js';
+import { withFirstDkimSignatures } from './dkim-signature-fields.js';
 
 /** mailauth's signer; its typings ask for top-level key fields that it ignores in favour of `signatureData`. */
 const dkimSign = mailauthDkimSign as unknown as (
@@ -319,18 +321,37 @@ describe('DKIM-Signature headers that are malformed or many', () => {
     expect(auth.authenticationResults.match(/dkim=permerror/g)).toHaveLength(7);
   });
 
-  test('100 signatures, each over a different body length, get 100 verdicts', async () => {
+  test('100 signatures, each over a different body length, get 100 verdicts: the first 50 verified, the rest policy', async () => {
     const base = await composeMessage({ text: 'x'.repeat(2_000) });
     const result = await dkimSign(base, {
       signTime: new Date(),
       signatureData: Array.from({ length: 100 }, (_, index) => ({ ...rsa2048.mailauth, maxBodyLength: 100 + index * 10 })),
     });
     expect(result.errors).toEqual([]);
-    const tampered = Buffer.concat([Buffer.from(result.signatures), base]);
-    const auth = await verifyAuthentication(tampered, zoneWith(rsa2048));
+    const signed = Buffer.concat([Buffer.from(result.signatures), base]);
+    const auth = await verifyAuthentication(signed, zoneWith(rsa2048));
     expect(auth.dkim).toHaveLength(100);
-    expect(new Set(auth.dkim.map((entry) => entry.result))).toEqual(new Set(['pass']));
-    expect(auth.dkim.map((entry) => entry.bodyLengthLimit)).toEqual(Array.from({ length: 100 }, (_, index) => 100 + index * 10));
+    expect(auth.dkim.slice(0, MAX_VERIFIED_DKIM_SIGNATURES).map((entry) => [entry.result, entry.bodyLengthLimit])).toEqual(
+      Array.from({ length: MAX_VERIFIED_DKIM_SIGNATURES }, (_, index) => ['pass', 100 + index * 10]),
+    );
+    expect(new Set(auth.dkim.slice(MAX_VERIFIED_DKIM_SIGNATURES).map((entry) => `${entry.result}: ${entry.reason}`))).toEqual(
+      new Set([`policy: not verified: only the first ${MAX_VERIFIED_DKIM_SIGNATURES} DKIM signatures of a message are verified`]),
+    );
+    expect(auth.dkim[99]).toMatchObject({ domain: 'example.com', selector: 's1', algorithm: 'rsa-sha256' });
+  });
+
+  test('past the limit, the later DKIM-Signature fields are taken out and every other byte stays', () => {
+    const raw = Buffer.from(
+      'DKIM-Signature: v=1; d=a.example;\r\n\tb=one\r\nX-Keep: 1\r\nDKIM-Signature: v=1; d=b.example;\r\n b=two\r\n' +
+        'dkim-signature: v=1; d=c.example; b=three\r\nSubject: hi\r\n\r\nDKIM-Signature: in the body stays\r\n',
+    );
+    expect(withFirstDkimSignatures(raw, 1).toString()).toBe(
+      'DKIM-Signature: v=1; d=a.example;\r\n\tb=one\r\nX-Keep: 1\r\nSubject: hi\r\n\r\nDKIM-Signature: in the body stays\r\n',
+    );
+    expect(withFirstDkimSignatures(raw, 2).toString()).toBe(
+      'DKIM-Signature: v=1; d=a.example;\r\n\tb=one\r\nX-Keep: 1\r\nDKIM-Signature: v=1; d=b.example;\r\n b=two\r\nSubject: hi\r\n\r\nDKIM-Signature: in the body stays\r\n',
+    );
+    expect(withFirstDkimSignatures(raw, 3)).toBe(raw);
   });
 
   test('an unsigned message has no DKIM verdicts and says so in Authentication-Results', async () => {

@@ -5,13 +5,19 @@ import { arc as verifyArc, dkimVerify, dmarc as verifyDmarc, spf as verifySpf } 
 import type { ARCResult, DKIMResult, DKIMVerifyResult, DNSResolver, SPFResult } from 'mailauth';
 import { dnsError, type DnsAnswer, type DnsResolver } from '../dns/dns-resolver.js';
 import { formatAuthenticationResults } from './authentication-results.js';
-import { readDkimSignatureFields, type DkimSignatureField } from './dkim-signature-fields.js';
+import { readDkimSignatureFields, withFirstDkimSignatures, type DkimSignatureField } from './dkim-signature-fields.js';
 import { matchedSpfMechanism } from './mailauth-spf-mechanism.js';
 
 /** How long computing one message's verdicts may take in all, by default. */
 export const AUTHENTICATION_TIMEOUT_MS = 5_000;
 /** The most DNS queries one message's verdicts may make (SPF alone allows about 10 + 2 × 10 × 10). */
 export const MAX_AUTHENTICATION_QUERIES = 400;
+/**
+ * The most DKIM signatures of one message that are verified (RFC 6376 §6.1 lets verifiers limit
+ * them): each can hash the body anew (a different `l=`, algorithm or canonicalization), so a
+ * message with thousands would cost thousands of passes over its body.
+ */
+export const MAX_VERIFIED_DKIM_SIGNATURES = 50;
 /** RSA keys shorter than this are `policy` (RFC 8301: verifiers must not accept under 1024 bits). */
 export const MIN_KEY_BITS = 1024;
 
@@ -327,12 +333,16 @@ export async function computeAuthentication(input: AuthenticationInput, options:
   // RFC 5321 address literals ([192.0.2.1], [IPv6:…]) name no domain to check SPF for.
   const heloDomain = heloName && !heloName.startsWith('[') && isIP(heloName) === 0 && heloName.includes('.') ? heloName.toLowerCase() : null;
   const heloForSpf = heloName ?? `[${clientIp}]`;
-  const fields = readDkimSignatureFields(input.raw);
+  const allFields = readDkimSignatureFields(input.raw);
+  const fields = allFields.slice(0, MAX_VERIFIED_DKIM_SIGNATURES);
+  // Past the limit, the later fields are taken out of what mailauth reads (only a signature that
+  // signs DKIM-Signature fields, which is rare, sees a different header then).
+  const raw = allFields.length > MAX_VERIFIED_DKIM_SIGNATURES ? withFirstDkimSignatures(input.raw, MAX_VERIFIED_DKIM_SIGNATURES) : input.raw;
 
   let dkimResult: DKIMVerifyResult | null = null;
   let dkimFailure: string | null = null;
   try {
-    dkimResult = await dkimVerify(input.raw, {
+    dkimResult = await dkimVerify(raw, {
       resolver,
       minBitLength: MIN_KEY_BITS,
       ...(input.mailFrom ? { sender: input.mailFrom } : {}),
@@ -341,7 +351,14 @@ export async function computeAuthentication(input: AuthenticationInput, options:
   } catch (error) {
     dkimFailure = errorText(error);
   }
-  const dkim = dkimVerdicts(dkimResult, fields, dkimFailure);
+  const dkim = [
+    ...dkimVerdicts(dkimResult, fields, dkimFailure),
+    ...allFields.slice(MAX_VERIFIED_DKIM_SIGNATURES).map((field): DkimVerdict => ({
+      ...malformedDkimVerdict(field),
+      result: 'policy',
+      reason: `not verified: only the first ${MAX_VERIFIED_DKIM_SIGNATURES} DKIM signatures of a message are verified`,
+    })),
+  ];
 
   const spfSender = input.mailFrom || (heloDomain ? `postmaster@${heloDomain}` : '');
   const mailFromDomain = domainOf(spfSender) ?? '';

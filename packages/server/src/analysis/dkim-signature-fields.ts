@@ -65,3 +65,34 @@ export function readDkimSignatureFields(raw: Buffer): DkimSignatureField[] {
     return { tags, problems };
   });
 }
+
+/**
+ * The message with every DKIM-Signature field after the first `keep` removed (the body and all
+ * other header fields byte for byte as they were), or the message itself when it has no more.
+ */
+export function withFirstDkimSignatures(raw: Buffer, keep: number): Buffer {
+  const head = raw.subarray(0, MAX_HEADER_BYTES).toString('latin1');
+  const end = /\r?\n\r?\n/.exec(head);
+  const headerEnd = end ? end.index + end[0].length : head.length;
+  const kept: Buffer[] = [];
+  let seen = 0;
+  let position = 0;
+  let removing = false;
+  let copiedUpTo = 0;
+  while (position < headerEnd) {
+    const newline = head.indexOf('\n', position);
+    const lineEnd = newline < 0 || newline >= headerEnd ? headerEnd : newline + 1;
+    const line = head.slice(position, lineEnd);
+    if (!/^[ \t]/.test(line)) {
+      const isSignature = /^dkim-signature:/i.test(line);
+      const remove = isSignature && ++seen > keep;
+      if (remove && !removing) kept.push(raw.subarray(copiedUpTo, position));
+      if (!remove && removing) copiedUpTo = position;
+      removing = remove;
+    }
+    position = lineEnd;
+  }
+  if (seen <= keep) return raw;
+  kept.push(raw.subarray(removing ? headerEnd : copiedUpTo));
+  return Buffer.concat(kept);
+}
