@@ -163,7 +163,7 @@ function dkimVerdictOf(result: DKIMResult & Record<string, unknown>, field: Dkim
     const bits = keyBitsOf(rr);
     reason = `the key is ${bits ?? 'too few'} bits; keys under ${MIN_KEY_BITS} bits are not accepted (RFC 8301)`;
   } else if (status.result === 'temperror') {
-    reason = `key unavailable: ${comment || 'DNS failure'} (try again after fixing the zone)`;
+    reason = `key unavailable: ${comment || 'DNS failure'}`;
   } else if (status.result === 'pass') {
     reason =
       limit !== null

@@ -9,30 +9,14 @@ export const MAX_CNAME_CHAIN = 8;
 /** Query types node:dns knows but the zone holds none of: answered NODATA or NXDOMAIN. */
 const OTHER_QUERY_TYPES = new Set(['ANY', 'CAA', 'NAPTR', 'NS', 'SOA', 'SRV', 'TLSA']);
 
-/** Options of {@link createZoneResolver}. */
-export interface ZoneResolverOptions {
-  /** Called for every query, with its outcome (`answer` or the error code); for tests and logs. */
-  onQuery?: (query: { name: string; type: string; outcome: string }) => void;
-}
-
 /**
  * A resolver that answers from the mock zone and never from the network: a missing name is
  * `ENOTFOUND`, a name without records of the type `ENODATA`. CNAMEs are followed (at most
  * {@link MAX_CNAME_CHAIN}); a loop or a longer chain is `ESERVFAIL`. Every answer is a fresh
  * array, so a caller that sorts it (mailauth sorts MX answers) changes nothing in the zone.
  */
-export function createZoneResolver(zone: DnsZone, options: ZoneResolverOptions = {}): DnsResolver {
-  return async (hostname: string, rrtype = 'A') => {
-    const type = String(rrtype).toUpperCase();
-    try {
-      const answer = answerFromZone(zone, String(hostname), type);
-      options.onQuery?.({ name: String(hostname), type, outcome: 'answer' });
-      return answer;
-    } catch (error) {
-      options.onQuery?.({ name: String(hostname), type, outcome: (error as { code?: string }).code ?? 'error' });
-      throw error;
-    }
-  };
+export function createZoneResolver(zone: DnsZone): DnsResolver {
+  return async (hostname: string, rrtype = 'A') => answerFromZone(zone, String(hostname), String(rrtype).toUpperCase());
 }
 
 function answerFromZone(zone: DnsZone, hostname: string, type: string): DnsAnswer {
