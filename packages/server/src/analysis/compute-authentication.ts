@@ -47,27 +47,21 @@ export interface AuthenticationOptions {
   now?: Date;
 }
 
-interface Budget {
-  resolver: DnsResolver;
-  expired: () => boolean;
-}
-
 /**
  * A resolver for one message's checks: answers are remembered (DKIM, SPF and DMARC ask some
  * names more than once, and the SPF mechanism is read by a second evaluation), the number of
  * queries is bounded, and past the deadline every query is a timeout at once.
  */
-function budgetedResolver(resolver: DnsResolver, timeoutMs: number): Budget {
+function budgetedResolver(resolver: DnsResolver, timeoutMs: number): DnsResolver {
   const deadline = Date.now() + timeoutMs;
   const answers = new Map<string, Promise<DnsAnswer>>();
   let queries = 0;
-  const expired = (): boolean => Date.now() >= deadline;
   const budgeted: DnsResolver = (name, rrtype = 'A') => {
     const type = String(rrtype).toUpperCase();
     const key = `${String(name).toLowerCase().replace(/\.$/, '')} ${type}`;
     const known = answers.get(key);
     if (known) return known.then(copyAnswer);
-    if (expired()) return Promise.reject(dnsError('ETIMEOUT', name, type, 'the time for this message’s checks ran out'));
+    if (Date.now() >= deadline) return Promise.reject(dnsError('ETIMEOUT', name, type, 'the time for this message’s checks ran out'));
     if (++queries > MAX_AUTHENTICATION_QUERIES)
       return Promise.reject(dnsError('ESERVFAIL', name, type, `more than ${MAX_AUTHENTICATION_QUERIES} DNS queries for one message`));
     const answer = new Promise<DnsAnswer>((resolve, reject) => {
@@ -92,7 +86,7 @@ function budgetedResolver(resolver: DnsResolver, timeoutMs: number): Budget {
     answers.set(key, answer);
     return answer.then(copyAnswer);
   };
-  return { resolver: budgeted, expired };
+  return budgeted;
 }
 
 function copyAnswer(answer: DnsAnswer): DnsAnswer {
@@ -325,8 +319,8 @@ function domainOf(address: string | undefined): string | null {
  * `options.timeoutMs`: a check that cannot finish is `temperror` with the reason.
  */
 export async function computeAuthentication(input: AuthenticationInput, options: AuthenticationOptions): Promise<Authentication> {
-  const budget = budgetedResolver(options.resolver, options.timeoutMs ?? AUTHENTICATION_TIMEOUT_MS);
-  const resolver = budget.resolver as unknown as DNSResolver;
+  const budgeted = budgetedResolver(options.resolver, options.timeoutMs ?? AUTHENTICATION_TIMEOUT_MS);
+  const resolver = budgeted as unknown as DNSResolver;
   const mta = input.authservId;
   const clientIp = input.clientIp.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
   const heloName = input.helo?.trim() || null;
@@ -363,8 +357,8 @@ export async function computeAuthentication(input: AuthenticationInput, options:
   const spfSender = input.mailFrom || (heloDomain ? `postmaster@${heloDomain}` : '');
   const mailFromDomain = domainOf(spfSender) ?? '';
   const [spfOutcome, heloOutcome] = await Promise.all([
-    runSpf(spfSender, clientIp, heloForSpf, mta, resolver, budget.resolver),
-    heloDomain ? runSpf(`postmaster@${heloDomain}`, clientIp, heloForSpf, mta, resolver, budget.resolver) : Promise.resolve(null),
+    runSpf(spfSender, clientIp, heloForSpf, mta, resolver, budgeted),
+    heloDomain ? runSpf(`postmaster@${heloDomain}`, clientIp, heloForSpf, mta, resolver, budgeted) : Promise.resolve(null),
   ]);
   const spf = spfVerdictOf(spfOutcome.result, clientIp, mailFromDomain, spfOutcome.mechanism, spfOutcome.failure);
   const helo =
