@@ -1,7 +1,10 @@
 import type { Authentication } from '@mailwright/core';
 
-/** A pvalue that needs no quoting: an RFC 2045 token, or an address (RFC 8601 §2.2 allows `local@domain`). */
-const PLAIN_VALUE = /^[A-Za-z0-9!#$%&'*+\-./=?^_`{|}~@]+$/;
+/**
+ * A pvalue that needs no quoting: an RFC 2045 token (no tspecials such as `/` or `=`), or an
+ * address (RFC 8601 §2.2 allows `local@domain` unquoted). Anything else is a quoted-string.
+ */
+const PLAIN_VALUE = /^[A-Za-z0-9!#$%&'*+\-.^_`{|}~@]+$/;
 
 function propertyValue(value: string): string {
   return PLAIN_VALUE.test(value) ? value : `"${value.replace(/[\\"]/g, (character) => `\\${character}`)}"`;
