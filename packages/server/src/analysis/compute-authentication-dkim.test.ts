@@ -13,7 +13,7 @@ import { createZoneResolver } from '../dns/zone-resolver.js';
 import { composeMessage } from '../test-support/compose-message.js';
 import { requireExecutable, runProcess } from '../test-support/external-client.js';
 import { alter, verifyAuthentication } from '../test-support/verify-authentication.js';
-import { MAX_VERIFIED_DKIM_SIGNATURES } from './compute-authentication.js';
+import { MAX_VERIFIED_DKIM_SIGNATURES, computeAuthentication } from './compute-authentication.js';
 import { withFirstDkimSignatures } from './dkim-signature-fields.js';
 
 /** mailauth's signer; its typings ask for top-level key fields that it ignores in favour of `signatureData`. */
@@ -391,4 +391,17 @@ test('keys are written to files usable by other tools', async () => {
   } finally {
     await rm(directory, { recursive: true, force: true });
   }
+});
+
+test('the time signatures are judged at can be given', async () => {
+  const base = await composeMessage();
+  const result = await dkimSign(base, { signTime: new Date(), expires: new Date(Date.now() + 3_600_000), signatureData: [rsa2048.mailauth] });
+  const raw = Buffer.concat([Buffer.from(result.signatures), base]);
+  const input = { raw, mailFrom: 'alice@example.com', helo: 'mail.example.com', clientIp: '203.0.113.7', authservId: 'mx.test' };
+  const resolver = createZoneResolver(zoneWith(rsa2048));
+  expect((await computeAuthentication(input, { resolver })).dkim[0]?.result).toBe('pass');
+  expect((await computeAuthentication(input, { resolver, now: new Date(Date.now() + 7_200_000) })).dkim[0]).toMatchObject({
+    result: 'neutral',
+    reason: 'expired',
+  });
 });
