@@ -14,6 +14,8 @@ export const ErrorCode = {
   /** The test CA in the data directory cannot be used (unreadable, or key and certificate do not match). */
   TLS_CA_INVALID: 'TLS_CA_INVALID',
   FILTER_REQUIRED: 'FILTER_REQUIRED',
+  /** A DNS record (or a zone file) for the mock zone is invalid; `details` lists every problem. */
+  INVALID_DNS_RECORD: 'INVALID_DNS_RECORD',
   WAIT_TIMEOUT: 'WAIT_TIMEOUT',
   CLIENT_CLOSED: 'CLIENT_CLOSED',
   /** A bounded queue is full (e.g. messages waiting to be parsed); try again shortly. */

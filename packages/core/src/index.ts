@@ -49,3 +49,7 @@ export type { StreamCommand, StreamStateMachineOptions, StreamStatus, StreamSubs
 export { ApiClient } from './api-client.js';
 export type { ApiClientOptions, ApiQuery, ApiRequestOptions, QueryValue } from './api-client.js';
 export { connectHost, urlHost } from './connect-host.js';
+export { ArcVerdictSchema, AuthenticationSchema, DkimVerdictSchema, DmarcVerdictSchema, SpfVerdictSchema, VerdictSchema } from './authentication.js';
+export type { ArcVerdict, Authentication, DkimVerdict, DmarcVerdict, SpfVerdict, Verdict } from './authentication.js';
+export { DNS_RECORD_TYPES, DnsRecordSchema, DnsRecordTypeSchema } from './dns-record.js';
+export type { DnsRecord, DnsRecordType } from './dns-record.js';

@@ -5,3 +5,16 @@ export type { MailwrightOptions, ResolvedMailwrightOptions, OptionsProblem } fro
 export type { Logger } from './logger.js';
 export type { MessageStore, MessageStoreEvents, MessageQuery, NewMessage } from './store/message-store.js';
 export { VERSION } from './version.js';
+export { computeAuthentication } from './analysis/compute-authentication.js';
+export type { AuthenticationInput, AuthenticationOptions } from './analysis/compute-authentication.js';
+export { DnsZone } from './dns/dns-zone.js';
+export { loadZoneFile, parseZoneFile, zoneFromText } from './dns/zone-file.js';
+export type { ZoneFileParse, ZoneFileProblem } from './dns/zone-file.js';
+export { createZoneResolver } from './dns/zone-resolver.js';
+export { createLiveResolver } from './dns/live-resolver.js';
+export type { LiveResolverOptions } from './dns/live-resolver.js';
+export type { DnsResolver } from './dns/dns-resolver.js';
+export { DKIM_KEY_ALGORITHMS, createDkimKey } from './dns/create-dkim-key.js';
+export type { DkimKey, DkimKeyAlgorithm, DkimKeyOptions } from './dns/create-dkim-key.js';
+export { dmarcRecord, spfAllowRecord } from './dns/policy-records.js';
+export type { DmarcPolicy, DmarcRecordOptions, SpfAllowOptions } from './dns/policy-records.js';

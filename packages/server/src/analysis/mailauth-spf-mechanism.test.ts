@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { expect, test } from 'vitest';
+import { DnsZone } from '../dns/dns-zone.js';
+import { createZoneResolver } from '../dns/zone-resolver.js';
+import { loadSpfEvaluator, matchedSpfMechanism } from './mailauth-spf-mechanism.js';
+
+const require = createRequire(import.meta.url);
+
+/*
+ * Canary for the one use of mailauth's internals. When an upgrade breaks it, this names what
+ * changed: the pinned version, the module's place and export, or the shape of its answer.
+ */
+test('mailauth is the pinned version whose internal SPF evaluator the adapter uses', () => {
+  const manifest = JSON.parse(readFileSync(require.resolve('mailauth/package.json'), 'utf8')) as { version: string };
+  expect(manifest.version, 'mailauth was upgraded: re-check lib/spf/spf-verify.js and the strict-alignment workaround in compute-authentication.ts').toBe(
+    '4.13.3',
+  );
+  expect(typeof loadSpfEvaluator(), 'mailauth/lib/spf/spf-verify.js no longer exports spfVerify').toBe('function');
+});
+
+test('the evaluator answers { type, val, qualifier } for the mechanism that matched', async () => {
+  const resolver = createZoneResolver(DnsZone.from([{ name: 'example.com', type: 'TXT', value: 'v=spf1 ip4:198.51.100.0/24 ~ip4:203.0.113.0/24 -all' }]));
+  const evaluate = loadSpfEvaluator();
+  const match = await evaluate('example.com', {
+    sender: 'a@example.com',
+    ip: '203.0.113.7',
+    mta: 'mx.test',
+    resolver: resolver as never,
+    createSubResolver: () => resolver,
+  });
+  expect(match).toMatchObject({ type: 'ip4', val: '203.0.113.0/24', qualifier: '~' });
+  expect(await matchedSpfMechanism('example.com', { sender: 'a@example.com', ip: '203.0.113.7', mta: 'mx.test', resolver })).toBe('~ip4:203.0.113.0/24');
+});
