@@ -95,7 +95,8 @@ it('asserts STARTTLS delivery with the packed packages', async () => {
 `;
 
 // Run only when the outer suite has built the image and names it; type-checked always.
-const CONTAINER_TEST = `import { expect, it } from 'vitest';
+const CONTAINER_TEST = `import { readFile } from 'node:fs/promises';
+import { expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
 import { MailwrightContainer, MAILWRIGHT_IMAGE, type StartedMailwrightContainer } from '@mailwright/testcontainers';
 import '@mailwright/sdk/vitest';
@@ -103,7 +104,7 @@ import '@mailwright/sdk/vitest';
 const image = process.env.PACKED_CONSUMER_IMAGE;
 if (!image) throw new Error('PACKED_CONSUMER_IMAGE names the image to start');
 
-it('starts the image and captures a mail sent over STARTTLS', async () => {
+it('starts the image, captures a mail sent over STARTTLS and serves the viewer', async () => {
   expect(MAILWRIGHT_IMAGE).toBe('mailwright:local');
   const container: StartedMailwrightContainer = await new MailwrightContainer(image).withStarttls('require').start();
   try {
@@ -114,6 +115,10 @@ it('starts the image and captures a mail sent over STARTTLS', async () => {
       .sendMail({ from: 'app@example.test', to: inbox.address, subject: 'From the container', text: 'hello' });
     const msg = await inbox.waitForMessage({ subject: 'From the container', timeout: 10_000 });
     expect(msg).toBeDeliveredOverTls({ mode: 'starttls', minVersion: 'TLSv1.2' });
+    // The image serves the viewer as built (docker/bundle.mjs copies it next to the CLI).
+    const page = await fetch(\`\${container.getHttpUrl()}/\`);
+    expect(page.headers.get('content-type')).toMatch(/^text\\/html/);
+    expect(await page.text()).toBe(await readFile(process.env.PACKED_CONSUMER_VIEWER_INDEX as string, 'utf8'));
   } finally {
     await container.stop();
   }
@@ -401,11 +406,16 @@ describe('the packed packages in a consumer project', () => {
 
 describeWithDocker('the packed @mailwright/testcontainers, against the image', () => {
   it(
-    'starts the image built from this checkout and captures a mail',
+    'starts the image built from this checkout: it captures a mail and serves the viewer',
     async () => {
       await buildImage();
-      expect(await runConsumerTests(consumer.dir, 'container.test.ts', { PACKED_CONSUMER_IMAGE: IMAGE })).toEqual({
-        'starts the image and captures a mail sent over STARTTLS': 'passed',
+      expect(
+        await runConsumerTests(consumer.dir, 'container.test.ts', {
+          PACKED_CONSUMER_IMAGE: IMAGE,
+          PACKED_CONSUMER_VIEWER_INDEX: join(WEB_ROOT, 'index.html'),
+        }),
+      ).toEqual({
+        'starts the image, captures a mail sent over STARTTLS and serves the viewer': 'passed',
       });
     },
     IMAGE_BUILD_TIMEOUT_MS,
