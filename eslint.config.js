@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'tmp/**', 'coverage/**', 'apps/web/dist/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'tmp/**', 'coverage/**', 'apps/web/dist/**', 'apps/server/web/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
