@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { ErrorCode, ListenerConfigSchema, MailwrightError, TLS_VERSIONS } from '@mailwright/core';
 import { MailwrightOptionsSchema, type MailwrightOptions, type ResolvedMailwrightOptions } from '@mailwright/core/options';
 
@@ -38,7 +37,7 @@ export function resolveMailwrightOptions(options: MailwrightOptions = {}): Resol
     for (const issue of parsed.error.issues) problems.push({ path: pathOf(issue.path), message: issue.message });
   }
   /** Valid listeners with their index in the input, so that problems name the right one. */
-  const listeners: [number, z.output<typeof ListenerConfigSchema>][] = [];
+  const listeners: [number, ReturnType<typeof ListenerConfigSchema.parse>][] = [];
   const rawListeners = Array.isArray(options.listeners) ? options.listeners : [];
   rawListeners.forEach((raw, index) => {
     const listener = ListenerConfigSchema.safeParse(raw);
