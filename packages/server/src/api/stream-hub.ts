@@ -15,7 +15,7 @@ import {
   type SmtpSession,
   type SubscribeFrame,
 } from '@mailwright/core';
-import type { MessageStore } from '../store/message-store.js';
+import type { Following, MessageStore } from '../store/message-store.js';
 import type { Logger } from '../logger.js';
 import { hasValidToken, isHostAllowed, isOriginAllowed, type AccessPolicy } from './access-control.js';
 
@@ -308,19 +308,25 @@ export function attachStreamHub(
     }
   };
   /**
-   * Listens for new messages only while a subscription wants them: the store reads a message
-   * at once for its listeners, and otherwise only when it is asked for it.
+   * Follows the store only while a subscription wants messages: a store that reads mail when
+   * followed then reads each one as it arrives, and otherwise only when it is asked for it.
    */
-  let listening = false;
+  let following: Following | null = null;
   function listenForMessages(): void {
     let wanted = false;
     for (const client of clients) {
       for (const subscription of client.subscriptions.values()) wanted ||= subscription.wantsMessages;
       if (wanted) break;
     }
-    if (wanted && !listening) store.on('message', onMessage);
-    if (!wanted && listening) store.off('message', onMessage);
-    listening = wanted;
+    if (wanted && !following) {
+      following = store.follow();
+      store.on('message', onMessage);
+    }
+    if (!wanted && following) {
+      store.off('message', onMessage);
+      following.close();
+      following = null;
+    }
   }
   store.on('deleted', onDeleted);
   store.on('cleared', onCleared);
@@ -344,6 +350,8 @@ export function attachStreamHub(
       clearInterval(heartbeat);
       server.off('upgrade', onUpgrade);
       store.off('message', onMessage);
+      following?.close();
+      following = null;
       store.off('deleted', onDeleted);
       store.off('cleared', onCleared);
       store.off('session', onSession);

@@ -26,6 +26,7 @@ export function waitForMessage(
       done = true;
       clearTimeout(timer);
       store.off('message', onMessage);
+      following.close();
       request.off('close', onClose);
       resolve(result);
     };
@@ -35,7 +36,8 @@ export function waitForMessage(
       else if (earliestLive === null || message.seq < earliestLive.seq) earliestLive = message;
     };
     const onClose = (): void => finish('aborted');
-    // Listen first, then look at what is stored: nothing can slip in between.
+    // Follow first, then look at what is stored: nothing can slip in between.
+    const following = store.follow();
     store.on('message', onMessage);
     request.once('close', onClose);
     const timer = setTimeout(() => finish(null), timeoutMs);

@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { compileFilter, isEmptyFilter, type CapturedMessage, type MessageFilter, type MessageMatcher, type SmtpSession } from '@mailwright/core';
 import { readMessageContent, type MessageContent, type MessageSummary } from '../analysis/parse-message.js';
-import type { MessageStore, MessageStoreEvents } from './message-store.js';
+import type { Following, MessageStore, MessageStoreEvents, ReadPolicy } from './message-store.js';
 import { storedSummary } from './stored-summary.js';
 import { createIdleQueue } from './idle-queue.js';
-import { messageId } from './message-id.js';
+import { createStoreId } from './store-id.js';
 import { ByteBudgetCache } from './byte-budget-cache.js';
 import { contentBytes } from './content-bytes.js';
 
@@ -47,6 +47,8 @@ const NONE = Object.freeze([]) as unknown as never[];
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
+  /** When messages are read from their bytes: see {@link ReadPolicy}. */
+  readPolicy: ReadPolicy;
   /** Retention: the oldest messages go once there are more. */
   maxMessages: number;
   /** Retention of SMTP sessions. */
@@ -105,6 +107,9 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
   let messageBytes = 0;
   let sessionBytes = 0;
   let seq = 0;
+  /** Open {@link Following} handles. */
+  let followers = 0;
+  const readsOnArrival = (): boolean => options.readPolicy === 'on-arrival' || followers > 0;
 
   function complete(entry: Entry, summary: MessageSummary): void {
     Object.assign(entry.message, storedSummary(summary));
@@ -290,13 +295,23 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
   }
 
   const store: MessageStore = {
+    readPolicy: options.readPolicy,
+    follow(): Following {
+      followers += 1;
+      let open = true;
+      const close = (): void => {
+        if (!open) return;
+        open = false;
+        followers -= 1;
+      };
+      return { close, [Symbol.dispose]: close };
+    },
     async addMessage(input) {
       const { raw, summary: known, receivedAt, envelope, size, tls, auth, sessionId, listener, tags } = input;
-      // Read at once only for someone listening; otherwise when the message is first asked for.
-      const summary = known ?? (emitter.listenerCount('message') > 0 ? await options.summarize(raw) : null);
+      const summary = known ?? (readsOnArrival() ? await options.summarize(raw) : null);
       seq += 1;
       const message: CapturedMessage = {
-        id: messageId(seq, Date.now()),
+        id: createStoreId(seq, Date.now()),
         seq,
         receivedAt,
         envelope,
@@ -474,9 +489,6 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
     off(event, listener) {
       emitter.off(event, listener as never);
       return store;
-    },
-    listenerCount(event) {
-      return emitter.listenerCount(event);
     },
   };
   return store;

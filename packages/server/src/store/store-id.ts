@@ -22,8 +22,11 @@ function base32(value: number, length: number): string {
   return text;
 }
 
-/** A ULID-style id: 10 characters of time, 6 of sequence and 6 random, so it sorts by arrival. */
-export function messageId(seq: number, now: number): string {
+/**
+ * The id the store gives a message (`CapturedMessage.id`; not its Message-ID header): ULID-style,
+ * 10 characters of time, 6 of sequence and 6 random, so that it sorts by arrival.
+ */
+export function createStoreId(seq: number, now: number): string {
   let random = '';
   for (let i = 0; i < RANDOM_CHARS; i++) random += CROCKFORD[randomByte() % 32];
   return base32(now, 10) + base32(seq, 6) + random;
