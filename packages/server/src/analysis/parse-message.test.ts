@@ -247,6 +247,51 @@ describe('summarizeMessage', () => {
   });
 });
 
+describe('summarizeFast on long text bodies', () => {
+  // The snippet is told from a prefix of the body (1 KiB, then 4 KiB, …): these put multi-byte
+  // characters, escapes, quartets and whitespace runs across the cuts, at four offsets each.
+  const BODIES = [
+    PARAGRAPH.repeat(100),
+    `${'x'.repeat(1010)}${' '.repeat(30)}${'y'.repeat(3000)}`,
+    `${' \n'.repeat(700)}${PARAGRAPH.repeat(20)}`,
+    '€'.repeat(3000),
+    'word   \n'.repeat(600),
+    '='.repeat(2000),
+    `${'é'.repeat(5000)}\n`,
+  ];
+  const LATIN1 = Array.from({ length: 4000 }, (_, i) => String.fromCharCode(0x20 + (i % 0xe0))).join('');
+
+  it('reads them exactly as mailparser does, the text decoded when it is asked for', async () => {
+    const samples: [string, Buffer][] = [];
+    for (const [index, body] of BODIES.entries()) {
+      for (let shift = 0; shift < 4; shift++) {
+        const text = `${'a'.repeat(shift)}${body}`;
+        for (const textEncoding of ['quoted-printable', 'base64'] as const) {
+          samples.push([`body ${index}+${shift} ${textEncoding}`, await compose({ from: ALICE, to: BOB, subject: 'long', text, textEncoding })]);
+        }
+        samples.push([`body ${index}+${shift} alternative`, await compose({ from: ALICE, to: BOB, subject: 'long', text, html: '<p>html</p>' })]);
+        samples.push([`body ${index}+${shift} 8bit`, crlf(`From: ${ALICE}\nContent-Type: text/plain; charset=utf-8\n\n`)]);
+        samples[samples.length - 1]![1] = Buffer.concat([samples[samples.length - 1]![1], Buffer.from(text.replace(/\n/g, '\r\n'))]);
+      }
+    }
+    for (let shift = 0; shift < 4; shift++) {
+      samples.push([`latin1+${shift}`, crlf(`From: ${ALICE}\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\n${'a'.repeat(shift)}${LATIN1}`)]);
+    }
+    for (const [name, raw] of samples) {
+      const summary = summarizeFast(raw);
+      expect(summary, `${name} takes the fast path`).not.toBeNull();
+      expect(summary, name).toStrictEqual(await summarizeWithMailparser(raw));
+    }
+  });
+
+  it('leaves a long body that only its end makes undecodable to mailparser', async () => {
+    const base64 = Buffer.from(PARAGRAPH.repeat(60)).toString('base64').replace(/.{76}/g, '$&\n');
+    const raw = crlf(`From: ${ALICE}\nContent-Transfer-Encoding: base64\n\n${base64}\nQQ==\nQkM=\n`);
+    expect(summarizeFast(raw)).toBeNull();
+    expect(await summarizeMessage(raw)).toStrictEqual(await summarizeWithMailparser(raw));
+  });
+});
+
 describe('snippetOf', () => {
   const naive = (text: string): string => {
     const flat = text.replace(/\s+/g, ' ').trim();

@@ -4,7 +4,7 @@ import libqp from 'libqp';
 import addressparser, { type Address as ParsedAddress } from 'nodemailer-10/lib/addressparser';
 import punycode from 'punycode.js';
 import type { Address } from '@mailwright/core';
-import { messageText, snippetOf } from './message-text.js';
+import { messageText, snippetOf, snippetOfPrefix } from './message-text.js';
 import type { MessageSummary } from './parse-message.js';
 
 // This module reads the common shapes of a message the way mailparser (through mailsplit,
@@ -23,6 +23,12 @@ const MAX_CACHED_ADDRESS_VALUE = 1024;
 // What mailsplit allows after the boundary on a delimiter line: an optional "--", up to 998
 // spaces or tabs and the line ending (message-splitter.js, BOUNDARY_LINE_SUFFIX).
 const MAX_DELIMITER_SUFFIX = 2 + 2 + 998 + 2;
+// The snippet is told from this many bytes of a text body first, four times more each time it cannot be.
+const SNIPPET_PREFIX_BYTES = 1024;
+// A cut through a body garbles at most the characters of its last 3 bytes (a split escape,
+// base64 quartet or UTF-8 sequence); this many are dropped. Blanks before the cut, which the
+// quoted-printable decoder drops as trailing, only make the prefix shorter.
+const PREFIX_CUT_CHARS = 8;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -106,6 +112,13 @@ function summarize(raw: Buffer): MessageSummary | null {
       if (bodyEnd > partHeaderEnd && raw[bodyEnd - 1] === CR) bodyEnd--;
       bodies.push([part, raw.subarray(partHeaderEnd, bodyEnd)]);
     }
+    // The text parts joined start with the first that is not empty: when a prefix of the first
+    // text part tells the snippet, that part is not empty, and the rest is decoded when asked for.
+    const first = bodies.find(([part]) => part.type === 'text/plain');
+    if (first && bodies.every(([part, body]) => part.type !== 'text/plain' || isDecodable(body, part))) {
+      const snippet = snippetOfBody(first[1], first[0]);
+      if (snippet !== null) return withText(summarizeHeaders(headers), snippet, () => (decodeBodies(bodies, 'text/plain') as string[]).join('\n'));
+    }
     // The HTML of an alternative only counts when it has no text, so it is decoded only then.
     const plain = decodeBodies(bodies, 'text/plain');
     if (plain === null) return null;
@@ -118,7 +131,12 @@ function summarize(raw: Buffer): MessageSummary | null {
   } else {
     const part = readTextPart(headers);
     if (!part) return null;
-    const content = decodeBody(raw.subarray(headerEnd), part);
+    const body = raw.subarray(headerEnd);
+    if (part.type === 'text/plain' && isDecodable(body, part)) {
+      const snippet = snippetOfBody(body, part);
+      if (snippet !== null) return withText(summarizeHeaders(headers), snippet, () => decodeBytes(body, part));
+    }
+    const content = decodeBody(body, part);
     if (content === null) return null;
     if (content && part.type === 'text/plain') text = content;
     if (content && part.type === 'text/html') {
@@ -246,12 +264,51 @@ function readCharset(name: string): Charset | null {
  * one the fast path does not decode the same way.
  */
 function decodeBody(body: Buffer, part: TextPart): string | null {
+  return isDecodable(body, part) ? decodeBytes(body, part) : null;
+}
+
+/** Whether the fast path decodes this body as mailparser does. */
+function isDecodable(body: Buffer, part: TextPart): boolean {
+  return part.encoding !== 'base64' || isPlainBase64(body);
+}
+
+/**
+ * The snippet of a text/plain body, told from a prefix of its bytes without decoding the rest;
+ * null when the whole body is needed (it is short, or starts with much whitespace).
+ */
+function snippetOfBody(body: Buffer, part: TextPart): string | null {
+  for (let length = SNIPPET_PREFIX_BYTES; length < body.length; length *= 4) {
+    const snippet = snippetOfPrefix(decodeBytes(body.subarray(0, length), part).slice(0, -PREFIX_CUT_CHARS));
+    if (snippet !== null) return snippet;
+  }
+  return null;
+}
+
+/** A summary whose text body is decoded when it is first read: most summaries are only listed. */
+function withText(fields: HeaderSummary, snippet: string, readText: () => string): MessageSummary {
+  const { from, to, cc, replyTo, subject, messageId, date } = fields;
+  let text: string | undefined;
+  return {
+    from,
+    to,
+    cc,
+    replyTo,
+    subject,
+    messageId,
+    date,
+    snippet,
+    attachments: [],
+    get text() {
+      return (text ??= readText());
+    },
+  };
+}
+
+/** The text of a body (or of a prefix of one) that {@link isDecodable} accepts. */
+function decodeBytes(body: Buffer, part: TextPart): string {
   let bytes = body;
   if (part.encoding === 'quoted-printable') bytes = libqp.decode(body);
-  else if (part.encoding === 'base64') {
-    if (!isPlainBase64(body)) return null;
-    bytes = Buffer.from(body.toString('latin1'), 'base64');
-  }
+  else if (part.encoding === 'base64') bytes = Buffer.from(body.toString('latin1'), 'base64');
   let content: string;
   if (part.charset === 'utf-8') content = bytes.toString('utf8');
   else {

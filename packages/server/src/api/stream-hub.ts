@@ -9,6 +9,7 @@ import {
   compileFilter,
   isEmptyFilter,
   type CapturedMessage,
+  type FilterSubject,
   type MessageDetail,
   type MessageMatcher,
   type ServerFrame,
@@ -275,12 +276,12 @@ export function attachStreamHub(
     sendFrame(client, { type: 'hello', version: 1, seq: store.latestSeq() });
   }
 
-  const onMessage = (message: CapturedMessage, text: string): void => {
+  const onMessage = (message: CapturedMessage, subject: FilterSubject): void => {
     let json: string | null = null;
     for (const client of clients) {
       for (const subscription of client.subscriptions.values()) {
         if (!subscription.wantsMessages || message.seq <= subscription.cursor) continue;
-        if (subscription.matcher && !subscription.matcher({ message, text })) continue;
+        if (subscription.matcher && !subscription.matcher(subject)) continue;
         json ??= JSON.stringify(message);
         if (subscription.pending) subscription.pending.push({ message, json });
         else deliver(client, subscription, message, json);

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { compileFilter, isEmptyFilter, type CapturedMessage, type MessageFilter } from '@mailwright/core';
+import { compileFilter, isEmptyFilter, type CapturedMessage, type FilterSubject, type MessageFilter } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 
 /**
@@ -30,8 +30,8 @@ export function waitForMessage(
       request.off('close', onClose);
       resolve(result);
     };
-    const onMessage = (message: CapturedMessage, text: string): void => {
-      if (message.seq <= after || (matcher && !matcher({ message, text }))) return;
+    const onMessage = (message: CapturedMessage, subject: FilterSubject): void => {
+      if (message.seq <= after || (matcher && !matcher(subject))) return;
       if (!looking) finish(message);
       else if (earliestLive === null || message.seq < earliestLive.seq) earliestLive = message;
     };

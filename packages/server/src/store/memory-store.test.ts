@@ -58,7 +58,7 @@ describe('the memory store', () => {
   it('reads a message before announcing it while the store is followed', async () => {
     const { store, read } = storeReadingRaw();
     const announced: [string, string][] = [];
-    store.on('message', (message, text) => announced.push([message.subject, text]));
+    store.on('message', (message, subject) => announced.push([message.subject, subject.text ?? '']));
     const following = store.follow();
     await store.addMessage(bytes('heard', 'somebody follows'));
     await store.addMessage(newMessage({ raw: Buffer.from('ignored') }, { subject: 'known', text: 'read already' }));

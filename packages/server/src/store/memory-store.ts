@@ -343,7 +343,15 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
         forget(expired);
       }
       if (messageBytes + sessionBytes > retainedBudget) expired = expired.concat(enforceBudget());
-      if (summary) emitter.emit('message', message, summary.text);
+      if (summary) {
+        const read = summary;
+        emitter.emit('message', message, {
+          message,
+          get text() {
+            return read.text;
+          },
+        });
+      }
       if (expired.length > 0) emitter.emit('deleted', expired);
       return { id: message.id, seq };
     },

@@ -1,4 +1,4 @@
-import type { CapturedMessage, MessageFilter, SmtpSession } from '@mailwright/core';
+import type { CapturedMessage, FilterSubject, MessageFilter, SmtpSession } from '@mailwright/core';
 import type { MessageContent, MessageSummary } from '../analysis/parse-message.js';
 
 /** The fields of a CapturedMessage that its own bytes tell: what `summarizeMessage` reads. */
@@ -88,8 +88,11 @@ export interface MemoryUsage {
 
 /** What the store tells its listeners. */
 export interface MessageStoreEvents {
-  /** A message was stored and read on arrival (see {@link ReadPolicy}); `text` is its text body. */
-  message: [message: CapturedMessage, text: string];
+  /**
+   * A message was stored and read on arrival (see {@link ReadPolicy}); `subject` is what filters
+   * match, its text body decoded only when a filter reads it.
+   */
+  message: [message: CapturedMessage, subject: FilterSubject];
   /** Messages were deleted (explicitly or by retention). */
   deleted: [ids: string[]];
   /** Every message was deleted. */
