@@ -7,6 +7,7 @@ import { createIdleQueue } from './idle-queue.js';
 import { createStoreId } from './store-id.js';
 import { ByteBudgetCache } from './byte-budget-cache.js';
 import { contentBytes } from './content-bytes.js';
+import { sharedString } from './own-string.js';
 
 const MIB = 1024 * 1024;
 const BACKGROUND_READ_QUIET_MS = 100;
@@ -314,7 +315,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
         id: createStoreId(seq, Date.now()),
         seq,
         receivedAt,
-        envelope,
+        envelope: { ...envelope, mailFrom: sharedString(envelope.mailFrom), rcptTo: envelope.rcptTo.map(sharedString) },
         from: null,
         to: NONE,
         cc: NONE,

@@ -2,6 +2,8 @@ import { randomFillSync } from 'node:crypto';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const RANDOM_POOL_BYTES = 6 * 1024;
+const TIME_CHARS = 10;
+const SEQ_CHARS = 6;
 const RANDOM_CHARS = 6;
 
 const pool = new Uint8Array(RANDOM_POOL_BYTES);
@@ -16,18 +18,22 @@ function randomByte(): number {
   return pool[poolOffset++] as number;
 }
 
-function base32(value: number, length: number): string {
-  let text = '';
-  for (let i = 0; i < length; i++, value = Math.floor(value / 32)) text = CROCKFORD[value % 32] + text;
-  return text;
+/** The id's characters, reused: built into one flat string, not a chain of concatenations. */
+const codes: number[] = new Array<number>(TIME_CHARS + SEQ_CHARS + RANDOM_CHARS).fill(0);
+
+/** Writes `value` in `length` base32 digits ending before `end`. */
+function base32(value: number, length: number, end: number): void {
+  for (let i = end - 1; i >= end - length; i--, value = Math.floor(value / 32)) codes[i] = CROCKFORD.charCodeAt(value % 32);
 }
 
 /**
  * The id the store gives a message (`CapturedMessage.id`; not its Message-ID header): ULID-style,
- * 10 characters of time, 6 of sequence and 6 random, so that it sorts by arrival.
+ * 10 characters of time, 6 of sequence and 6 random, so that it sorts by arrival. A flat string:
+ * one joined from parts would keep the parts as well, for as long as the message is stored.
  */
 export function createStoreId(seq: number, now: number): string {
-  let random = '';
-  for (let i = 0; i < RANDOM_CHARS; i++) random += CROCKFORD[randomByte() % 32];
-  return base32(now, 10) + base32(seq, 6) + random;
+  base32(now, TIME_CHARS, TIME_CHARS);
+  base32(seq, SEQ_CHARS, TIME_CHARS + SEQ_CHARS);
+  for (let i = TIME_CHARS + SEQ_CHARS; i < codes.length; i++) codes[i] = CROCKFORD.charCodeAt(randomByte() % 32);
+  return String.fromCharCode(...codes);
 }
