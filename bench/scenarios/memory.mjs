@@ -8,7 +8,7 @@ import { PAYLOAD_BYTES, SESSIONS } from './ingest.mjs';
 
 const MESSAGES = 10_000;
 const RUN_TIMEOUT_MS = 5 * 60_000;
-const RSS_TARGET_MB = 250;
+const RSS_TARGET_MB = 200;
 
 export default {
   name: 'memory',

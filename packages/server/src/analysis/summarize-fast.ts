@@ -23,8 +23,9 @@ const MAX_CACHED_ADDRESS_VALUE = 1024;
 // What mailsplit allows after the boundary on a delimiter line: an optional "--", up to 998
 // spaces or tabs and the line ending (message-splitter.js, BOUNDARY_LINE_SUFFIX).
 const MAX_DELIMITER_SUFFIX = 2 + 2 + 998 + 2;
-// The snippet is told from this many bytes of a text body first, four times more each time it cannot be.
-const SNIPPET_PREFIX_BYTES = 1024;
+// The snippet is told from this many bytes of a text body first (200 characters, line endings
+// and a few spaces), four times more each time it cannot be.
+const SNIPPET_PREFIX_BYTES = 320;
 // A cut through a body garbles at most the characters of its last 3 bytes (a split escape,
 // base64 quartet or UTF-8 sequence); this many are dropped. Blanks before the cut, which the
 // quoted-printable decoder drops as trailing, only make the prefix shorter.
@@ -205,8 +206,20 @@ function parseHeaderLines(block: string): HeaderLine[] | null {
 
 /** A header's unfolded, trimmed value as mailparser derives it: the bytes read as UTF-8. */
 function headerValue(line: string): string {
-  const value = String(libmime.decodeHeader(line).value || '').trim();
+  const value = unfoldedValue(line);
   return HIGH_LATIN1.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
+}
+
+/**
+ * A header line's value as libmime's decodeHeader reads it: unfolded, after the first colon,
+ * trimmed. A line without folding that starts with its name is read here, without the
+ * regular expressions.
+ */
+function unfoldedValue(line: string): string {
+  const first = line.charCodeAt(0);
+  const colon = line.indexOf(':');
+  if (colon > 0 && first > 0x20 && first !== 0xa0 && !line.includes('\n') && !line.includes('\r')) return line.slice(colon + 1).trim();
+  return String(libmime.decodeHeader(line).value || '').trim();
 }
 
 /**
@@ -218,7 +231,7 @@ function firstValue(headers: HeaderLine[], key: string): string | null {
   const header = headers.find((line) => line.key === key);
   if (!header) return null;
   if (NON_ASCII.test(header.line)) throw new Error(`non-ASCII ${key}`);
-  return String(libmime.decodeHeader(header.line).value || '').trim();
+  return unfoldedValue(header.line);
 }
 
 /**
@@ -278,7 +291,8 @@ function isDecodable(body: Buffer, part: TextPart): boolean {
  */
 function snippetOfBody(body: Buffer, part: TextPart): string | null {
   for (let length = SNIPPET_PREFIX_BYTES; length < body.length; length *= 4) {
-    const snippet = snippetOfPrefix(decodeBytes(body.subarray(0, length), part).slice(0, -PREFIX_CUT_CHARS));
+    // Line endings are whitespace to the snippet: they are left as they are.
+    const snippet = snippetOfPrefix(decodeBytes(body.subarray(0, length), part, false).slice(0, -PREFIX_CUT_CHARS));
     if (snippet !== null) return snippet;
   }
   return null;
@@ -304,8 +318,8 @@ function withText(fields: HeaderSummary, snippet: string, readText: () => string
   };
 }
 
-/** The text of a body (or of a prefix of one) that {@link isDecodable} accepts. */
-function decodeBytes(body: Buffer, part: TextPart): string {
+/** The text of a body (or of a prefix of one) that {@link isDecodable} accepts, CRLF made LF unless `lf` is false. */
+function decodeBytes(body: Buffer, part: TextPart, lf = true): string {
   let bytes = body;
   if (part.encoding === 'quoted-printable') bytes = libqp.decode(body);
   else if (part.encoding === 'base64') bytes = Buffer.from(body.toString('latin1'), 'base64');
@@ -315,7 +329,7 @@ function decodeBytes(body: Buffer, part: TextPart): string {
     content = bytes.toString('latin1');
     if (/[\x80-\x9f]/.test(content)) content = content.replace(/[\x80-\x9f]/g, (c) => CP1252_C1.charAt(c.charCodeAt(0) - 0x80));
   }
-  return content.includes('\r') ? content.replace(/\r\n/g, '\n') : content;
+  return lf && content.includes('\r') ? content.replace(/\r\n/g, '\n') : content;
 }
 
 /**
