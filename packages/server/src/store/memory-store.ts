@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { compileFilter, isEmptyFilter, type CapturedMessage, type MessageFilter, type MessageMatcher, type SmtpSession } from '@mailwright/core';
 import { readMessageContent, type MessageContent, type MessageSummary } from '../analysis/parse-message.js';
 import type { Following, MessageStore, MessageStoreEvents, ReadPolicy } from './message-store.js';
-import { storedSummary } from './stored-summary.js';
+import { fillSummary } from './stored-summary.js';
 import { createIdleQueue } from './idle-queue.js';
 import { createStoreId } from './store-id.js';
 import { ByteBudgetCache } from './byte-budget-cache.js';
@@ -113,7 +113,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
   const readsOnArrival = (): boolean => options.readPolicy === 'on-arrival' || followers > 0;
 
   function complete(entry: Entry, summary: MessageSummary): void {
-    Object.assign(entry.message, storedSummary(summary));
+    fillSummary(entry.message, summary);
     entry.read = true;
   }
 
@@ -315,7 +315,13 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
         id: createStoreId(seq, Date.now()),
         seq,
         receivedAt,
-        envelope: { ...envelope, mailFrom: sharedString(envelope.mailFrom), rcptTo: envelope.rcptTo.map(sharedString) },
+        envelope: {
+          mailFrom: sharedString(envelope.mailFrom),
+          rcptTo: envelope.rcptTo.map(sharedString),
+          requireTls: envelope.requireTls,
+          smtpUtf8: envelope.smtpUtf8,
+          body: envelope.body,
+        },
         from: null,
         to: NONE,
         cc: NONE,

@@ -1,6 +1,5 @@
 import type { Address, CapturedMessage } from '@mailwright/core';
 import type { MessageSummary } from '../analysis/parse-message.js';
-import type { SummaryField } from './message-store.js';
 import { ownString, sharedString } from './own-string.js';
 
 const address = (entry: Address): Address => ({ name: sharedString(entry.name), address: sharedString(entry.address) });
@@ -9,19 +8,18 @@ const NONE = Object.freeze([]) as unknown as never[];
 const addresses = (list: Address[]): Address[] => (list.length === 0 ? NONE : list.map(address));
 
 /**
- * The summary fields of a message as the store keeps them, for as long as it keeps the
- * message: copies that do not pin the strings they were cut from.
+ * Fills the summary fields of a stored message in place, as the store keeps them for as long
+ * as it keeps the message: copies that do not pin the strings they were cut from. In place, so
+ * that no second object is left behind as garbage among stored ones.
  */
-export function storedSummary(summary: MessageSummary): Pick<CapturedMessage, SummaryField> {
-  return {
-    from: summary.from && address(summary.from),
-    to: addresses(summary.to),
-    cc: addresses(summary.cc),
-    replyTo: addresses(summary.replyTo),
-    subject: sharedString(summary.subject),
-    messageId: summary.messageId === null ? null : ownString(summary.messageId),
-    date: summary.date,
-    snippet: ownString(summary.snippet),
-    attachments: summary.attachments.length === 0 ? NONE : summary.attachments,
-  };
+export function fillSummary(message: CapturedMessage, summary: MessageSummary): void {
+  message.from = summary.from && address(summary.from);
+  message.to = addresses(summary.to);
+  message.cc = addresses(summary.cc);
+  message.replyTo = addresses(summary.replyTo);
+  message.subject = sharedString(summary.subject);
+  message.messageId = summary.messageId === null ? null : ownString(summary.messageId);
+  message.date = summary.date;
+  message.snippet = ownString(summary.snippet);
+  message.attachments = summary.attachments.length === 0 ? NONE : summary.attachments;
 }
