@@ -270,12 +270,15 @@ describe('summarizeFast on long text bodies', () => {
           samples.push([`body ${index}+${shift} ${textEncoding}`, await compose({ from: ALICE, to: BOB, subject: 'long', text, textEncoding })]);
         }
         samples.push([`body ${index}+${shift} alternative`, await compose({ from: ALICE, to: BOB, subject: 'long', text, html: '<p>html</p>' })]);
-        samples.push([`body ${index}+${shift} 8bit`, crlf(`From: ${ALICE}\nContent-Type: text/plain; charset=utf-8\n\n`)]);
-        samples[samples.length - 1]![1] = Buffer.concat([samples[samples.length - 1]![1], Buffer.from(text.replace(/\n/g, '\r\n'))]);
+        const header = crlf(`From: ${ALICE}\nContent-Type: text/plain; charset=utf-8\n\n`);
+        samples.push([`body ${index}+${shift} 8bit`, Buffer.concat([header, Buffer.from(text.replace(/\n/g, '\r\n'))])]);
       }
     }
     for (let shift = 0; shift < 4; shift++) {
-      samples.push([`latin1+${shift}`, crlf(`From: ${ALICE}\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\n${'a'.repeat(shift)}${LATIN1}`)]);
+      samples.push([
+        `latin1+${shift}`,
+        crlf(`From: ${ALICE}\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\n${'a'.repeat(shift)}${LATIN1}`),
+      ]);
     }
     for (const [name, raw] of samples) {
       const summary = summarizeFast(raw);

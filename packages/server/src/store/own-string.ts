@@ -14,8 +14,8 @@ const shared = new Map<string, string>();
 
 /**
  * {@link ownString}, shared with every other stored message that has the same value while it
- * is among the last {@link SHARED_STRINGS} asked for: test mail repeats a few senders and
- * recipients thousands of times, and each copy would take ~40 bytes per message.
+ * is among the last {@link SHARED_STRINGS} different values kept: test mail repeats a few
+ * senders, recipients and subjects thousands of times, and each copy takes ~40 bytes.
  */
 export function sharedString(value: string): string {
   if (value.length === 0 || value.length > MAX_SHARED_LENGTH) return ownString(value);
