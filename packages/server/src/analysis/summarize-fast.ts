@@ -118,7 +118,7 @@ function summarize(raw: Buffer): MessageSummary | null {
     const first = bodies.find(([part]) => part.type === 'text/plain');
     if (first && bodies.every(([part, body]) => part.type !== 'text/plain' || isDecodable(body, part))) {
       const snippet = snippetOfBody(first[1], first[0]);
-      if (snippet !== null) return withText(summarizeHeaders(headers), snippet, () => (decodeBodies(bodies, 'text/plain') as string[]).join('\n'));
+      if (snippet !== null) return new LazyTextSummary(summarizeHeaders(headers), snippet, bodies, null);
     }
     // The HTML of an alternative only counts when it has no text, so it is decoded only then.
     const plain = decodeBodies(bodies, 'text/plain');
@@ -135,7 +135,7 @@ function summarize(raw: Buffer): MessageSummary | null {
     const body = raw.subarray(headerEnd);
     if (part.type === 'text/plain' && isDecodable(body, part)) {
       const snippet = snippetOfBody(body, part);
-      if (snippet !== null) return withText(summarizeHeaders(headers), snippet, () => decodeBytes(body, part));
+      if (snippet !== null) return new LazyTextSummary(summarizeHeaders(headers), snippet, body, part);
     }
     const content = decodeBody(body, part);
     if (content === null) return null;
@@ -298,24 +298,45 @@ function snippetOfBody(body: Buffer, part: TextPart): string | null {
   return null;
 }
 
-/** A summary whose text body is decoded when it is first read: most summaries are only listed. */
-function withText(fields: HeaderSummary, snippet: string, readText: () => string): MessageSummary {
-  const { from, to, cc, replyTo, subject, messageId, date } = fields;
-  let text: string | undefined;
-  return {
-    from,
-    to,
-    cc,
-    replyTo,
-    subject,
-    messageId,
-    date,
-    snippet,
-    attachments: [],
-    get text() {
-      return (text ??= readText());
-    },
-  };
+/**
+ * A summary whose text body is decoded when it is first read: most summaries are only listed.
+ * `text` is a getter of the class, so that no summary carries a closure of its own; a copy
+ * made by spreading must spell it out (`{ ...summary, text: summary.text }`).
+ */
+class LazyTextSummary implements MessageSummary {
+  from: Address | null;
+  to: Address[];
+  cc: Address[];
+  replyTo: Address[];
+  subject: string;
+  messageId: string | null;
+  date: string | null;
+  snippet: string;
+  attachments: MessageSummary['attachments'] = [];
+  /** The text/plain body, or the parts of a multipart/alternative. */
+  readonly #source: Buffer | [TextPart, Buffer][];
+  readonly #part: TextPart | null;
+  #text: string | undefined;
+
+  constructor(fields: HeaderSummary, snippet: string, source: Buffer | [TextPart, Buffer][], part: TextPart | null) {
+    this.from = fields.from;
+    this.to = fields.to;
+    this.cc = fields.cc;
+    this.replyTo = fields.replyTo;
+    this.subject = fields.subject;
+    this.messageId = fields.messageId;
+    this.date = fields.date;
+    this.snippet = snippet;
+    this.#source = source;
+    this.#part = part;
+  }
+
+  get text(): string {
+    const source = this.#source;
+    // Every part was checked with isDecodable before the summary was made.
+    this.#text ??= Buffer.isBuffer(source) ? decodeBytes(source, this.#part as TextPart) : (decodeBodies(source, 'text/plain') as string[]).join('\n');
+    return this.#text;
+  }
 }
 
 /** The text of a body (or of a prefix of one) that {@link isDecodable} accepts, CRLF made LF unless `lf` is false. */
