@@ -6,6 +6,7 @@ import { fillSummary } from './stored-summary.js';
 import { createIdleQueue } from './idle-queue.js';
 import { createStoreId } from './store-id.js';
 import { ByteBudgetCache } from './byte-budget-cache.js';
+import { ArrivalQueue } from './arrival-queue.js';
 import { contentBytes } from './content-bytes.js';
 import { sharedString } from './own-string.js';
 
@@ -91,7 +92,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
   const emitter = new EventEmitter<MessageStoreEvents>();
   emitter.setMaxListeners(0);
   /** Ascending by seq. */
-  let entries: Entry[] = [];
+  const entries = new ArrivalQueue<Entry>();
   const byId = new Map<string, Entry>();
   const maxMemory = options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
   const textCacheBytes = options.textCacheBytes ?? Math.min(4 * MIB, Math.floor(maxMemory / 16));
@@ -195,7 +196,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
 
   // Both iterate over a copy: reading summaries awaits, and the store may change meanwhile.
   function* newestFirst(before: number | undefined, after: number | undefined): Generator<Entry> {
-    const list = entries.slice();
+    const list = entries.toArray();
     for (let i = list.length - 1; i >= 0; i--) {
       const entry = list[i] as Entry;
       if (after !== undefined && entry.message.seq <= after) return;
@@ -210,10 +211,10 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
     let high = entries.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if ((entries[mid] as Entry).message.seq <= after) low = mid + 1;
+      if ((entries.at(mid) as Entry).message.seq <= after) low = mid + 1;
       else high = mid;
     }
-    yield* entries.slice(low);
+    yield* entries.toArray(low);
   }
 
   // Messages nobody has asked for yet are read once a burst of mail is over, so that the
@@ -276,7 +277,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
     let session = closed.next();
     let drop = 0;
     while (excess > 0) {
-      const entry = drop < entries.length - 1 ? entries[drop] : undefined;
+      const entry = drop < entries.length - 1 ? entries.at(drop) : undefined;
       const oldSession = session.done ? undefined : session.value;
       if (entry === undefined && oldSession === undefined) break;
       // Both timestamps are ISO 8601 in UTC: they sort as strings.
@@ -290,7 +291,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       }
     }
     if (drop === 0) return [];
-    const expired = entries.splice(0, drop).map((old) => old.message.id);
+    const expired = entries.dropOldest(drop).map((old) => old.message.id);
     forget(expired);
     return expired;
   }
@@ -346,7 +347,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       else unread.push(entry);
       let expired: string[] = [];
       if (entries.length > options.maxMessages) {
-        expired = entries.splice(0, entries.length - options.maxMessages).map((old) => old.message.id);
+        expired = entries.dropOldest(entries.length - options.maxMessages).map((old) => old.message.id);
         forget(expired);
       }
       if (messageBytes + sessionBytes > retainedBudget) expired = expired.concat(enforceBudget());
@@ -422,15 +423,15 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
     },
     async deleteMessage(id) {
       if (!byId.has(id)) return false;
-      entries = entries.filter((entry) => entry.message.id !== id);
+      entries.replace(entries.toArray().filter((entry) => entry.message.id !== id));
       forget([id]);
       emitter.emit('deleted', [id]);
       return true;
     },
     async deleteMessages(filter) {
       if (isEmptyFilter(filter)) {
-        const ids = entries.map((entry) => entry.message.id);
-        entries = [];
+        const ids = entries.toArray().map((entry) => entry.message.id);
+        entries.clear();
         byId.clear();
         messageBytes = 0;
         texts.clear();
@@ -440,7 +441,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
         return ids;
       }
       const removed = new Set<string>();
-      await scan(entries.slice(), compileQuery(filter), (entry) => {
+      await scan(entries.toArray(), compileQuery(filter), (entry) => {
         removed.add(entry.message.id);
         return true;
       });
@@ -448,7 +449,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       const ids = [...removed].filter((id) => byId.has(id));
       if (ids.length === 0) return [];
       const gone = new Set(ids);
-      entries = entries.filter((entry) => !gone.has(entry.message.id));
+      entries.replace(entries.toArray().filter((entry) => !gone.has(entry.message.id)));
       forget(ids);
       emitter.emit('deleted', ids);
       return ids;
