@@ -1,7 +1,7 @@
 // Mailwright as a bench peer: the real server (createMailwright, memory store) in its own
-// process, with every listener on a free loopback port. `watched` adds a listener for new
-// messages in the process, as a stream subscription or a waiting test does: the store then
-// reads every message as it arrives instead of when it is first asked for.
+// process, with every listener on a free loopback port. `watched` follows the store and
+// listens for new messages in the process, as a stream subscription or a waiting test does:
+// the store then reads every message as it arrives instead of when it is first asked for.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createMailwright } from '@mailwright/server';
 import { failStart, serveRequests, settledMemoryUsage } from './ipc-peer.mjs';
@@ -11,7 +11,10 @@ const { options = {}, watched = false } = JSON.parse(process.argv[2] ?? '{}');
 try {
   const mailwright = await createMailwright({ host: '127.0.0.1', smtpPort: 0, smtpsPort: 0, httpPort: 0, logger: false, ...options });
   const { store } = mailwright;
-  if (watched) store.on('message', () => undefined);
+  if (watched) {
+    store.follow();
+    store.on('message', () => undefined);
+  }
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
 

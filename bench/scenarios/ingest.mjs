@@ -2,8 +2,8 @@
 // and sends 10 KB messages back to back; we measure messages per second until the last
 // one is accepted, and the server's CPU time per message (the number that noise on a
 // shared machine disturbs least). Rounds alternate between the peers. Mailwright runs
-// twice: as it is, and watched (a listener for new messages makes it read each one at
-// once). MailDev (the npm package, with its defaults) is measured alongside when it is
+// twice: as it is, and watched (the store followed, as a stream subscriber does, so that it
+// reads each message on arrival). MailDev (the npm package, with its defaults) is measured alongside when it is
 // installed and starts; otherwise the table and the targets say why it was left out.
 import { performance } from 'node:perf_hooks';
 import { profiled, startMailDev, startMailwright, startSmtpServerSink, startSmtpSink } from '../lib/peers.mjs';
@@ -14,7 +14,7 @@ import { MB, num } from '../lib/report.mjs';
 export const SESSIONS = 20;
 export const PAYLOAD_BYTES = 10 * 1024;
 const RUN_TIMEOUT_MS = 5 * 60_000;
-const THROUGHPUT_TARGET_RATIO = 0.6;
+const THROUGHPUT_TARGET_RATIO = 0.8;
 const MAILDEV_TARGET_RATIO = 3;
 
 export default {
@@ -153,7 +153,7 @@ export default {
               mailDev
                 ? `MailDev (defaults: messages in memory, each also written to an .eml file in a temporary directory): its API listed all ${messages} and its mail directory held ${verified.maildev?.files} files (smallest ${num(verified.maildev?.minSize, 0)} bytes)`
                 : `MailDev: not measured. ${mailDevSkipped}`,
-              'Mailwright reads a message (headers, addresses, text, snippet) when it is first asked for; "watched" has a listener for new messages, as a stream subscription or a waiting test does, so it reads each one as it arrives',
+              'Mailwright reads a message (headers, addresses, snippet) when it is first asked for; "watched" follows the store, as a stream subscription or a waiting test does, so it reads each one as it arrives',
               'Postfix smtp-sink is a reference for the ceiling of the load generator, not a target',
             ],
           },
@@ -165,7 +165,15 @@ export default {
             limit: THROUGHPUT_TARGET_RATIO,
             comparison: '>=',
             unit: '×',
-            detail: `${num(results.mailwright.messagesPerSecond, 0)} vs ${num(base, 0)} msg/s; watched ${num(results['mailwright-watched'].messagesPerSecond / base)}×`,
+            detail: `${num(results.mailwright.messagesPerSecond, 0)} vs ${num(base, 0)} msg/s; CPU ${num(results.mailwright.cpuUsPerMessage, 0)} vs ${num(results['smtp-server'].cpuUsPerMessage, 0)} µs/msg`,
+          },
+          {
+            name: '  same, watched (the store followed, as with a stream subscriber open)',
+            value: results['mailwright-watched'].messagesPerSecond / base,
+            limit: THROUGHPUT_TARGET_RATIO,
+            comparison: '>=',
+            unit: '×',
+            detail: `${num(results['mailwright-watched'].messagesPerSecond, 0)} vs ${num(base, 0)} msg/s; CPU ${num(results['mailwright-watched'].cpuUsPerMessage, 0)} µs/msg`,
           },
           mailDevTarget,
         ],

@@ -8,7 +8,8 @@ import { PAYLOAD_BYTES, SESSIONS } from './ingest.mjs';
 
 const MESSAGES = 10_000;
 const RUN_TIMEOUT_MS = 5 * 60_000;
-const RSS_TARGET_MB = 250;
+const RSS_TARGET_MB = 200;
+const REST_MS = 6_000;
 
 export default {
   name: 'memory',
@@ -32,22 +33,27 @@ export default {
       const stats = await mailwright.stats();
       if (stats.total !== MESSAGES) throw new Error(`memory: Mailwright holds ${stats.total} of ${MESSAGES} messages`);
       const after = await mailwright.memory();
+      // V8 keeps the young generation it grew for the burst until it sees allocation slow down
+      // (over about 5 s); the same server at rest, for comparison. The target is judged on `after`.
+      await new Promise((resolve) => setTimeout(resolve, REST_MS));
+      const rest = await mailwright.memory();
 
       const mb = (bytes) => bytes / MB;
       const rows = [
-        ['RSS', before.rss, after.rss],
-        ['V8 heap used', before.heapUsed, after.heapUsed],
-        ['V8 heap total', before.heapTotal, after.heapTotal],
-        ['external (incl. Buffers)', before.external, after.external],
-        ['ArrayBuffers (Buffers)', before.arrayBuffers, after.arrayBuffers],
-      ].map(([label, empty, full]) => ({
+        ['RSS', before.rss, after.rss, rest.rss],
+        ['V8 heap used', before.heapUsed, after.heapUsed, rest.heapUsed],
+        ['V8 heap total', before.heapTotal, after.heapTotal, rest.heapTotal],
+        ['external (incl. Buffers)', before.external, after.external, rest.external],
+        ['ArrayBuffers (Buffers)', before.arrayBuffers, after.arrayBuffers, rest.arrayBuffers],
+      ].map(([label, empty, full, atRest]) => ({
         label,
         empty: num(mb(empty), 1),
         full: num(mb(full), 1),
         perMessage: num((full - empty) / MESSAGES / 1000, 1),
+        rest: num(mb(atRest), 1),
       }));
       return {
-        data: { messages: MESSAGES, storedBytes: stats.bytes, before, after, ingestMessagesPerSecond: run.messagesPerSecond },
+        data: { messages: MESSAGES, storedBytes: stats.bytes, before, after, rest, ingestMessagesPerSecond: run.messagesPerSecond },
         tables: [
           {
             title: `${this.title} (after GC)`,
@@ -56,11 +62,13 @@ export default {
               { key: 'empty', label: 'empty MB' },
               { key: 'full', label: 'full MB' },
               { key: 'perMessage', label: 'KB per message' },
+              { key: 'rest', label: `full, ${REST_MS / 1000} s later MB` },
             ],
             rows,
             notes: [
               `verified: ${stats.total} messages stored, ${num(mb(stats.bytes), 1)} MB of raw message bytes (average ${num(stats.bytes / stats.total, 0)} bytes)`,
               `ingest while filling: ${num(run.messagesPerSecond, 0)} msg/s`,
+              `"full" is measured right after the last message; "${REST_MS / 1000} s later" after a pause without mail, when V8 has shrunk the young generation it grew for the burst`,
             ],
           },
         ],
@@ -71,7 +79,7 @@ export default {
             limit: RSS_TARGET_MB,
             comparison: '<=',
             unit: ' MB',
-            detail: `${num(mb(after.rss - before.rss), 1)} MB above the empty server; raw bytes ${num(mb(stats.bytes), 1)} MB`,
+            detail: `${num(mb(after.rss - before.rss), 1)} MB above the empty server; raw bytes ${num(mb(stats.bytes), 1)} MB; ${num(mb(rest.rss), 1)} MB ${REST_MS / 1000} s later`,
           },
         ],
       };

@@ -19,7 +19,7 @@ import { runSmtpSource } from '../lib/smtp-source.mjs';
 import { summarize } from '../lib/stats.mjs';
 import { num } from '../lib/report.mjs';
 
-const P50_TARGET_MS = 5;
+const P50_TARGET_MS = 3;
 const WAIT_TIMEOUT_MS = 10_000;
 const SCENARIO_TIMEOUT_MS = 5 * 60_000;
 const FILL_TIMEOUT_MS = 2 * 60_000;

@@ -75,6 +75,8 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
     const parsePool = createParsePool({ onParsed: (threadId) => logger.debug({ threadId }, 'message parsed in a worker thread') });
     cleanups.push(() => parsePool.close());
     const store = createMemoryStore({
+      // Mail nobody follows is taken at the speed of storing its bytes and read when asked for.
+      readPolicy: 'when-followed',
       maxMessages: options.maxMessages,
       maxSessions: options.maxSessions,
       maxMemoryBytes: options.maxMemory,

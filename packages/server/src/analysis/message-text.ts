@@ -32,8 +32,24 @@ export function snippetOf(text: string): string {
   // memory instead of a collapsed copy of the whole body. The result is the same: the
   // prefix only grows while its collapsed form is still too short to decide.
   for (let length = SNIPPET_PREFIX_LENGTH; ; length *= 4) {
-    const flat = text.slice(0, length).replace(COLLAPSIBLE_WHITESPACE, ' ').trim();
-    if (flat.length > SNIPPET_LENGTH) return `${flat.slice(0, SNIPPET_LENGTH - 1)}…`;
+    const flat = collapse(text.slice(0, length));
+    if (flat.length > SNIPPET_LENGTH) return cut(flat);
     if (length >= text.length) return flat;
   }
+}
+
+/**
+ * The snippet of every text that starts with `prefix`, or null when the prefix is too short
+ * to tell: a whitespace run collapses to one space however long it is, so the collapsed
+ * prefix is a prefix of the collapsed text.
+ */
+export function snippetOfPrefix(prefix: string): string | null {
+  const flat = collapse(prefix);
+  return flat.length > SNIPPET_LENGTH ? cut(flat) : null;
+}
+
+const cut = (flat: string): string => `${flat.slice(0, SNIPPET_LENGTH - 1)}…`;
+
+function collapse(text: string): string {
+  return text.replace(COLLAPSIBLE_WHITESPACE, ' ').trim();
 }

@@ -81,7 +81,8 @@ export interface ParsedAttachment extends AttachmentSummary {
   content: Buffer;
 }
 
-const FAST_OPTIONS = {
+/** mailparser's options for a summary, when the fast path leaves a message to it: no conversions, no links. */
+const SUMMARY_PARSER_OPTIONS = {
   skipHtmlToText: true,
   skipTextToHtml: true,
   skipTextLinks: true,
@@ -167,7 +168,7 @@ export async function summarizeWithMailparser(raw: Buffer): Promise<MessageSumma
   const { simpleParser } = await loadMailparser();
   let parsed: ParsedMail;
   try {
-    parsed = await simpleParser(raw, FAST_OPTIONS);
+    parsed = await simpleParser(raw, SUMMARY_PARSER_OPTIONS);
   } catch {
     // Beyond mailparser's limits: the list still shows what the headers say, as far as they can be read.
     return headersSummary(raw);

@@ -112,6 +112,7 @@ describe('the parse pool', () => {
     pool = poolTimingOutFirst();
     const failures: unknown[] = [];
     const store = createMemoryStore({
+      readPolicy: 'when-followed',
       maxMessages: 10,
       maxSessions: 10,
       summarize: async () => headersSummary(MESSAGE),

@@ -4,7 +4,7 @@ import libqp from 'libqp';
 import { addressParser as addressparser, type ParsedAddress } from './address-parser.js';
 import punycode from 'punycode.js';
 import type { Address } from '@mailwright/core';
-import { messageText, snippetOf } from './message-text.js';
+import { messageText, snippetOf, snippetOfPrefix } from './message-text.js';
 import type { MessageSummary } from './parse-message.js';
 
 // This module reads the common shapes of a message the way mailparser (through mailsplit,
@@ -23,6 +23,13 @@ const MAX_CACHED_ADDRESS_VALUE = 1024;
 // What mailsplit allows after the boundary on a delimiter line: an optional "--", up to 998
 // spaces or tabs and the line ending (message-splitter.js, BOUNDARY_LINE_SUFFIX).
 const MAX_DELIMITER_SUFFIX = 2 + 2 + 998 + 2;
+// The snippet is told from this many bytes of a text body first (200 characters, line endings
+// and a few spaces), four times more each time it cannot be.
+const SNIPPET_PREFIX_BYTES = 320;
+// A cut through a body garbles at most the characters of its last 3 bytes (a split escape,
+// base64 quartet or UTF-8 sequence); this many are dropped. Blanks before the cut, which the
+// quoted-printable decoder drops as trailing, only make the prefix shorter.
+const PREFIX_CUT_CHARS = 8;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -106,6 +113,13 @@ function summarize(raw: Buffer): MessageSummary | null {
       if (bodyEnd > partHeaderEnd && raw[bodyEnd - 1] === CR) bodyEnd--;
       bodies.push([part, raw.subarray(partHeaderEnd, bodyEnd)]);
     }
+    // The text parts joined start with the first that is not empty: when a prefix of the first
+    // text part tells the snippet, that part is not empty, and the rest is decoded when asked for.
+    const first = bodies.find(([part]) => part.type === 'text/plain');
+    if (first && bodies.every(([part, body]) => part.type !== 'text/plain' || isDecodable(body, part))) {
+      const snippet = snippetOfBody(first[1], first[0]);
+      if (snippet !== null) return new LazyTextSummary(summarizeHeaders(headers), snippet, bodies, null);
+    }
     // The HTML of an alternative only counts when it has no text, so it is decoded only then.
     const plain = decodeBodies(bodies, 'text/plain');
     if (plain === null) return null;
@@ -118,7 +132,12 @@ function summarize(raw: Buffer): MessageSummary | null {
   } else {
     const part = readTextPart(headers);
     if (!part) return null;
-    const content = decodeBody(raw.subarray(headerEnd), part);
+    const body = raw.subarray(headerEnd);
+    if (part.type === 'text/plain' && isDecodable(body, part)) {
+      const snippet = snippetOfBody(body, part);
+      if (snippet !== null) return new LazyTextSummary(summarizeHeaders(headers), snippet, body, part);
+    }
+    const content = decodeBody(body, part);
     if (content === null) return null;
     if (content && part.type === 'text/plain') text = content;
     if (content && part.type === 'text/html') {
@@ -187,8 +206,20 @@ function parseHeaderLines(block: string): HeaderLine[] | null {
 
 /** A header's unfolded, trimmed value as mailparser derives it: the bytes read as UTF-8. */
 function headerValue(line: string): string {
-  const value = String(libmime.decodeHeader(line).value || '').trim();
+  const value = unfoldedValue(line);
   return HIGH_LATIN1.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
+}
+
+/**
+ * A header line's value as libmime's decodeHeader reads it: unfolded, after the first colon,
+ * trimmed. A line without folding that starts with its name is read here, without the
+ * regular expressions.
+ */
+function unfoldedValue(line: string): string {
+  const first = line.charCodeAt(0);
+  const colon = line.indexOf(':');
+  if (colon > 0 && first > 0x20 && first !== 0xa0 && !line.includes('\n') && !line.includes('\r')) return line.slice(colon + 1).trim();
+  return String(libmime.decodeHeader(line).value || '').trim();
 }
 
 /**
@@ -200,7 +231,7 @@ function firstValue(headers: HeaderLine[], key: string): string | null {
   const header = headers.find((line) => line.key === key);
   if (!header) return null;
   if (NON_ASCII.test(header.line)) throw new Error(`non-ASCII ${key}`);
-  return String(libmime.decodeHeader(header.line).value || '').trim();
+  return unfoldedValue(header.line);
 }
 
 /**
@@ -246,19 +277,80 @@ function readCharset(name: string): Charset | null {
  * one the fast path does not decode the same way.
  */
 function decodeBody(body: Buffer, part: TextPart): string | null {
+  return isDecodable(body, part) ? decodeBytes(body, part) : null;
+}
+
+/** Whether the fast path decodes this body as mailparser does. */
+function isDecodable(body: Buffer, part: TextPart): boolean {
+  return part.encoding !== 'base64' || isPlainBase64(body);
+}
+
+/**
+ * The snippet of a text/plain body, told from a prefix of its bytes without decoding the rest;
+ * null when the whole body is needed (it is short, or starts with much whitespace).
+ */
+function snippetOfBody(body: Buffer, part: TextPart): string | null {
+  for (let length = SNIPPET_PREFIX_BYTES; length < body.length; length *= 4) {
+    // Line endings are whitespace to the snippet: they are left as they are.
+    const snippet = snippetOfPrefix(decodeBytes(body.subarray(0, length), part, false).slice(0, -PREFIX_CUT_CHARS));
+    if (snippet !== null) return snippet;
+  }
+  return null;
+}
+
+/**
+ * A summary whose text body is decoded when it is first read: most summaries are only listed.
+ * `text` is a getter of the class, so that no summary carries a closure of its own; a copy
+ * made by spreading must spell it out (`{ ...summary, text: summary.text }`).
+ */
+class LazyTextSummary implements MessageSummary {
+  from: Address | null;
+  to: Address[];
+  cc: Address[];
+  replyTo: Address[];
+  subject: string;
+  messageId: string | null;
+  date: string | null;
+  snippet: string;
+  attachments: MessageSummary['attachments'] = [];
+  /** The text/plain body, or the parts of a multipart/alternative. */
+  readonly #source: Buffer | [TextPart, Buffer][];
+  readonly #part: TextPart | null;
+  #text: string | undefined;
+
+  constructor(fields: HeaderSummary, snippet: string, source: Buffer | [TextPart, Buffer][], part: TextPart | null) {
+    this.from = fields.from;
+    this.to = fields.to;
+    this.cc = fields.cc;
+    this.replyTo = fields.replyTo;
+    this.subject = fields.subject;
+    this.messageId = fields.messageId;
+    this.date = fields.date;
+    this.snippet = snippet;
+    this.#source = source;
+    this.#part = part;
+  }
+
+  get text(): string {
+    const source = this.#source;
+    // Every part was checked with isDecodable before the summary was made.
+    this.#text ??= Buffer.isBuffer(source) ? decodeBytes(source, this.#part as TextPart) : (decodeBodies(source, 'text/plain') as string[]).join('\n');
+    return this.#text;
+  }
+}
+
+/** The text of a body (or of a prefix of one) that {@link isDecodable} accepts, CRLF made LF unless `lf` is false. */
+function decodeBytes(body: Buffer, part: TextPart, lf = true): string {
   let bytes = body;
   if (part.encoding === 'quoted-printable') bytes = libqp.decode(body);
-  else if (part.encoding === 'base64') {
-    if (!isPlainBase64(body)) return null;
-    bytes = Buffer.from(body.toString('latin1'), 'base64');
-  }
+  else if (part.encoding === 'base64') bytes = Buffer.from(body.toString('latin1'), 'base64');
   let content: string;
   if (part.charset === 'utf-8') content = bytes.toString('utf8');
   else {
     content = bytes.toString('latin1');
     if (/[\x80-\x9f]/.test(content)) content = content.replace(/[\x80-\x9f]/g, (c) => CP1252_C1.charAt(c.charCodeAt(0) - 0x80));
   }
-  return content.includes('\r') ? content.replace(/\r\n/g, '\n') : content;
+  return lf && content.includes('\r') ? content.replace(/\r\n/g, '\n') : content;
 }
 
 /**

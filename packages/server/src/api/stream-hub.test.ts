@@ -121,9 +121,22 @@ describe('the WebSocket stream', () => {
     ]);
   });
 
-  it('listens for new messages only while a subscription wants them, so that the store reads mail at once only for someone', async () => {
+  it('follows the store only while a subscription wants messages, so that the store reads mail on arrival only for someone', async () => {
     const server = await start();
-    const listeners = () => server.store.listenerCount('message');
+    let followers = 0;
+    const follow = server.store.follow.bind(server.store);
+    server.store.follow = () => {
+      const following = follow();
+      followers += 1;
+      let open = true;
+      const close = (): void => {
+        if (open) followers -= 1;
+        open = false;
+        following.close();
+      };
+      return { close, [Symbol.dispose]: close };
+    };
+    const listeners = () => followers;
     const client = connect(server);
     await client.opened;
     expect(listeners()).toBe(0);
@@ -158,10 +171,12 @@ describe('the WebSocket stream', () => {
   it('joins replay and live delivery with no gap for a client that subscribes mid-burst', async () => {
     const server = await start();
     const sending = burst(server, 'burst2');
+    const following = server.store.follow();
     await new Promise<void>((resolve) => {
       const onMessage = (message: CapturedMessage): void => {
         if (message.seq >= 60) {
           server.store.off('message', onMessage);
+          following.close();
           resolve();
         }
       };
@@ -295,6 +310,7 @@ describe('the WebSocket stream', () => {
     const working = createParsePool({ workers: 1 });
     let pool: ParsePool = busy;
     const store = createMemoryStore({
+      readPolicy: 'when-followed',
       maxMessages: 10,
       maxSessions: 10,
       summarize: summarizeMessage,

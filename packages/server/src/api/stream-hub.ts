@@ -9,13 +9,14 @@ import {
   compileFilter,
   isEmptyFilter,
   type CapturedMessage,
+  type FilterSubject,
   type MessageDetail,
   type MessageMatcher,
   type ServerFrame,
   type SmtpSession,
   type SubscribeFrame,
 } from '@mailwright/core';
-import type { MessageStore } from '../store/message-store.js';
+import type { Following, MessageStore } from '../store/message-store.js';
 import type { Logger } from '../logger.js';
 import { hasValidToken, isHostAllowed, isOriginAllowed, type AccessPolicy } from './access-control.js';
 
@@ -275,12 +276,12 @@ export function attachStreamHub(
     sendFrame(client, { type: 'hello', version: 1, seq: store.latestSeq() });
   }
 
-  const onMessage = (message: CapturedMessage, text: string): void => {
+  const onMessage = (message: CapturedMessage, subject: FilterSubject): void => {
     let json: string | null = null;
     for (const client of clients) {
       for (const subscription of client.subscriptions.values()) {
         if (!subscription.wantsMessages || message.seq <= subscription.cursor) continue;
-        if (subscription.matcher && !subscription.matcher({ message, text })) continue;
+        if (subscription.matcher && !subscription.matcher(subject)) continue;
         json ??= JSON.stringify(message);
         if (subscription.pending) subscription.pending.push({ message, json });
         else deliver(client, subscription, message, json);
@@ -308,19 +309,25 @@ export function attachStreamHub(
     }
   };
   /**
-   * Listens for new messages only while a subscription wants them: the store reads a message
-   * at once for its listeners, and otherwise only when it is asked for it.
+   * Follows the store only while a subscription wants messages: a store that reads mail when
+   * followed then reads each one as it arrives, and otherwise only when it is asked for it.
    */
-  let listening = false;
+  let following: Following | null = null;
   function listenForMessages(): void {
     let wanted = false;
     for (const client of clients) {
       for (const subscription of client.subscriptions.values()) wanted ||= subscription.wantsMessages;
       if (wanted) break;
     }
-    if (wanted && !listening) store.on('message', onMessage);
-    if (!wanted && listening) store.off('message', onMessage);
-    listening = wanted;
+    if (wanted && !following) {
+      following = store.follow();
+      store.on('message', onMessage);
+    }
+    if (!wanted && following) {
+      store.off('message', onMessage);
+      following.close();
+      following = null;
+    }
   }
   store.on('deleted', onDeleted);
   store.on('cleared', onCleared);
@@ -344,6 +351,8 @@ export function attachStreamHub(
       clearInterval(heartbeat);
       server.off('upgrade', onUpgrade);
       store.off('message', onMessage);
+      following?.close();
+      following = null;
       store.off('deleted', onDeleted);
       store.off('cleared', onCleared);
       store.off('session', onSession);

@@ -11,6 +11,7 @@ describe('waitForMessage', () => {
     let open = (): void => undefined;
     const gate = new Promise<void>((resolve) => (open = resolve));
     const store = createMemoryStore({
+      readPolicy: 'when-followed',
       maxMessages: 10,
       maxSessions: 10,
       backgroundReadQuietMs: 60_000,
@@ -19,11 +20,11 @@ describe('waitForMessage', () => {
         return messageSummary({ subject: raw.toString() });
       },
     });
-    // Stored while nobody listens: read only when asked for.
+    // Stored while nobody follows the store: read only when asked for.
     const older = await store.addMessage(newMessage({ raw: Buffer.from('slow') }));
     const request = new EventEmitter() as IncomingMessage;
     const waiting = waitForMessage(store, {}, 0, 10_000, request);
-    // The wait listens now, so this one is read at once and announced while "slow" is still being read.
+    // The wait follows the store now, so this one is read on arrival and announced while "slow" is still being read.
     await store.addMessage(newMessage({ raw: Buffer.from('fast') }));
     open();
     const result = await waiting;

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { compileFilter, isEmptyFilter, type CapturedMessage, type MessageFilter } from '@mailwright/core';
+import { compileFilter, isEmptyFilter, type CapturedMessage, type FilterSubject, type MessageFilter } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 
 /**
@@ -26,16 +26,18 @@ export function waitForMessage(
       done = true;
       clearTimeout(timer);
       store.off('message', onMessage);
+      following.close();
       request.off('close', onClose);
       resolve(result);
     };
-    const onMessage = (message: CapturedMessage, text: string): void => {
-      if (message.seq <= after || (matcher && !matcher({ message, text }))) return;
+    const onMessage = (message: CapturedMessage, subject: FilterSubject): void => {
+      if (message.seq <= after || (matcher && !matcher(subject))) return;
       if (!looking) finish(message);
       else if (earliestLive === null || message.seq < earliestLive.seq) earliestLive = message;
     };
     const onClose = (): void => finish('aborted');
-    // Listen first, then look at what is stored: nothing can slip in between.
+    // Follow first, then look at what is stored: nothing can slip in between.
+    const following = store.follow();
     store.on('message', onMessage);
     request.once('close', onClose);
     const timer = setTimeout(() => finish(null), timeoutMs);

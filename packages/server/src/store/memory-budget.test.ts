@@ -9,6 +9,7 @@ const MIB = 1024 * 1024;
 
 function store(options: Partial<MemoryStoreOptions> = {}) {
   return createMemoryStore({
+    readPolicy: 'when-followed',
     maxMessages: 100_000,
     maxSessions: 100_000,
     backgroundReadQuietMs: 60_000,

@@ -6,6 +6,7 @@ import { messageSummary, newMessage } from '../test-support/new-message.js';
 function storeReadingRaw(options: Partial<MemoryStoreOptions> = {}): { store: ReturnType<typeof createMemoryStore>; read: string[] } {
   const read: string[] = [];
   const store = createMemoryStore({
+    readPolicy: 'when-followed',
     maxMessages: 100,
     maxSessions: 10,
     // Long enough that no test sees a background read unless it asks for one.
@@ -32,7 +33,7 @@ describe('the memory store', () => {
     expect(new Set(stored.map((m) => m.id)).size).toBe(50);
   });
 
-  it('reads a message when it is first asked for while nobody listens, and once', async () => {
+  it('reads a message when it is first asked for while nobody follows the store, and once', async () => {
     const { store, read } = storeReadingRaw();
     const { id } = await store.addMessage(bytes('quiet', 'nobody was listening'));
     expect(read).toEqual([]);
@@ -52,17 +53,93 @@ describe('the memory store', () => {
     expect(read).toHaveLength(2);
   });
 
-  it('reads a message before announcing it when someone listens', async () => {
+  it('reads a message before announcing it while the store is followed', async () => {
     const { store, read } = storeReadingRaw();
     const announced: [string, string][] = [];
-    store.on('message', (message, text) => announced.push([message.subject, text]));
-    await store.addMessage(bytes('heard', 'somebody listens'));
+    store.on('message', (message, subject) => announced.push([message.subject, subject.text ?? '']));
+    const following = store.follow();
+    await store.addMessage(bytes('heard', 'somebody follows'));
     await store.addMessage(newMessage({ raw: Buffer.from('ignored') }, { subject: 'known', text: 'read already' }));
+    following.close();
     expect(announced).toEqual([
-      ['heard', 'somebody listens'],
+      ['heard', 'somebody follows'],
       ['known', 'read already'],
     ]);
-    expect(read).toEqual(['heard|somebody listens']);
+    expect(read).toEqual(['heard|somebody follows']);
+  });
+
+  describe('read policy', () => {
+    /** What a store does with two messages: which it read on arrival, and which it announced. */
+    async function arrivals(store: ReturnType<typeof createMemoryStore>, read: string[]) {
+      const announced: string[] = [];
+      store.on('message', (message) => announced.push(message.subject));
+      await store.addMessage(bytes('first', 'a'));
+      await store.addMessage(bytes('second', 'b'));
+      return { readOnArrival: [...read], announced };
+    }
+
+    it("'when-followed': a listener for new messages changes nothing; only follow() makes the store read on arrival", async () => {
+      const unheard = storeReadingRaw();
+      const unheardReads: string[] = [];
+      await unheard.store.addMessage(bytes('first', 'a'));
+      await unheard.store.addMessage(bytes('second', 'b'));
+      unheardReads.push(...unheard.read);
+
+      const listened = storeReadingRaw();
+      const withListener = await arrivals(listened.store, listened.read);
+      expect(withListener).toEqual({ readOnArrival: unheardReads, announced: [] });
+      expect(withListener.readOnArrival).toEqual([]);
+
+      const followed = storeReadingRaw();
+      const following = followed.store.follow();
+      expect(await arrivals(followed.store, followed.read)).toEqual({ readOnArrival: ['first|a', 'second|b'], announced: ['first', 'second'] });
+      following.close();
+      following[Symbol.dispose]();
+      await followed.store.addMessage(bytes('third', 'c'));
+      expect(followed.read).toEqual(['first|a', 'second|b']);
+    });
+
+    it('stays followed while any of several followers is', async () => {
+      const { store, read } = storeReadingRaw();
+      const one = store.follow();
+      const two = store.follow();
+      one.close();
+      one.close();
+      await store.addMessage(bytes('still', 'followed'));
+      two.close();
+      await store.addMessage(bytes('now', 'not'));
+      expect(read).toEqual(['still|followed']);
+    });
+
+    it("'on-arrival': every message is read and announced, with or without listeners or followers", async () => {
+      const quiet = storeReadingRaw({ readPolicy: 'on-arrival' });
+      expect(quiet.store.readPolicy).toBe('on-arrival');
+      await quiet.store.addMessage(bytes('alone', 'x'));
+      expect(quiet.read).toEqual(['alone|x']);
+
+      const listened = storeReadingRaw({ readPolicy: 'on-arrival' });
+      expect(await arrivals(listened.store, listened.read)).toEqual({ readOnArrival: ['first|a', 'second|b'], announced: ['first', 'second'] });
+
+      const followed = storeReadingRaw({ readPolicy: 'on-arrival' });
+      followed.store.follow().close();
+      expect(await arrivals(followed.store, followed.read)).toEqual({ readOnArrival: ['first|a', 'second|b'], announced: ['first', 'second'] });
+    });
+
+    it('answers queries the same whatever the policy and whoever listens', async () => {
+      const answers = [];
+      for (const readPolicy of ['on-arrival', 'when-followed'] as const) {
+        for (const listen of [false, true]) {
+          const { store } = storeReadingRaw({ readPolicy });
+          if (listen) store.on('message', () => undefined);
+          await store.addMessage(bytes('one', 'alpha'));
+          await store.addMessage(bytes('two', 'beta'));
+          const { messages, total } = await store.listMessages({ limit: 10, filter: { text: 'beta' } });
+          answers.push({ total, found: messages.map(({ subject, snippet, seq }) => ({ subject, snippet, seq })) });
+        }
+      }
+      expect(answers[0]).toEqual({ total: 1, found: [{ subject: 'two', snippet: 'beta', seq: 2 }] });
+      for (const answer of answers) expect(answer).toEqual(answers[0]);
+    });
   });
 
   it('counts without reading, and reads only the page it returns', async () => {

@@ -1,12 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { compileFilter, isEmptyFilter, type CapturedMessage, type MessageFilter, type MessageMatcher, type SmtpSession } from '@mailwright/core';
 import { readMessageContent, type MessageContent, type MessageSummary } from '../analysis/parse-message.js';
-import type { MessageStore, MessageStoreEvents } from './message-store.js';
-import { storedSummary } from './stored-summary.js';
+import type { Following, MessageStore, MessageStoreEvents, ReadPolicy } from './message-store.js';
+import { fillSummary } from './stored-summary.js';
 import { createIdleQueue } from './idle-queue.js';
-import { messageId } from './message-id.js';
+import { createStoreId } from './store-id.js';
 import { ByteBudgetCache } from './byte-budget-cache.js';
+import { ArrivalQueue } from './arrival-queue.js';
 import { contentBytes } from './content-bytes.js';
+import { sharedString } from './own-string.js';
 
 const MIB = 1024 * 1024;
 const BACKGROUND_READ_QUIET_MS = 100;
@@ -47,6 +49,8 @@ const NONE = Object.freeze([]) as unknown as never[];
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
+  /** When messages are read from their bytes: see {@link ReadPolicy}. */
+  readPolicy: ReadPolicy;
   /** Retention: the oldest messages go once there are more. */
   maxMessages: number;
   /** Retention of SMTP sessions. */
@@ -88,7 +92,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
   const emitter = new EventEmitter<MessageStoreEvents>();
   emitter.setMaxListeners(0);
   /** Ascending by seq. */
-  let entries: Entry[] = [];
+  const entries = new ArrivalQueue<Entry>();
   const byId = new Map<string, Entry>();
   const maxMemory = options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
   const textCacheBytes = options.textCacheBytes ?? Math.min(4 * MIB, Math.floor(maxMemory / 16));
@@ -105,9 +109,12 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
   let messageBytes = 0;
   let sessionBytes = 0;
   let seq = 0;
+  /** Open {@link Following} handles. */
+  let followers = 0;
+  const readsOnArrival = (): boolean => options.readPolicy === 'on-arrival' || followers > 0;
 
   function complete(entry: Entry, summary: MessageSummary): void {
-    Object.assign(entry.message, storedSummary(summary));
+    fillSummary(entry.message, summary);
     entry.read = true;
   }
 
@@ -189,7 +196,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
 
   // Both iterate over a copy: reading summaries awaits, and the store may change meanwhile.
   function* newestFirst(before: number | undefined, after: number | undefined): Generator<Entry> {
-    const list = entries.slice();
+    const list = entries.toArray();
     for (let i = list.length - 1; i >= 0; i--) {
       const entry = list[i] as Entry;
       if (after !== undefined && entry.message.seq <= after) return;
@@ -204,10 +211,10 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
     let high = entries.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if ((entries[mid] as Entry).message.seq <= after) low = mid + 1;
+      if ((entries.at(mid) as Entry).message.seq <= after) low = mid + 1;
       else high = mid;
     }
-    yield* entries.slice(low);
+    yield* entries.toArray(low);
   }
 
   // Messages nobody has asked for yet are read once a burst of mail is over, so that the
@@ -270,7 +277,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
     let session = closed.next();
     let drop = 0;
     while (excess > 0) {
-      const entry = drop < entries.length - 1 ? entries[drop] : undefined;
+      const entry = drop < entries.length - 1 ? entries.at(drop) : undefined;
       const oldSession = session.done ? undefined : session.value;
       if (entry === undefined && oldSession === undefined) break;
       // Both timestamps are ISO 8601 in UTC: they sort as strings.
@@ -284,22 +291,38 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       }
     }
     if (drop === 0) return [];
-    const expired = entries.splice(0, drop).map((old) => old.message.id);
+    const expired = entries.dropOldest(drop).map((old) => old.message.id);
     forget(expired);
     return expired;
   }
 
   const store: MessageStore = {
+    readPolicy: options.readPolicy,
+    follow(): Following {
+      followers += 1;
+      let open = true;
+      const close = (): void => {
+        if (!open) return;
+        open = false;
+        followers -= 1;
+      };
+      return { close, [Symbol.dispose]: close };
+    },
     async addMessage(input) {
       const { raw, summary: known, receivedAt, envelope, size, tls, auth, sessionId, listener, tags } = input;
-      // Read at once only for someone listening; otherwise when the message is first asked for.
-      const summary = known ?? (emitter.listenerCount('message') > 0 ? await options.summarize(raw) : null);
+      const summary = known ?? (readsOnArrival() ? await options.summarize(raw) : null);
       seq += 1;
       const message: CapturedMessage = {
-        id: messageId(seq, Date.now()),
+        id: createStoreId(seq, Date.now()),
         seq,
         receivedAt,
-        envelope,
+        envelope: {
+          mailFrom: sharedString(envelope.mailFrom),
+          rcptTo: envelope.rcptTo.map(sharedString),
+          requireTls: envelope.requireTls,
+          smtpUtf8: envelope.smtpUtf8,
+          body: envelope.body,
+        },
         from: null,
         to: NONE,
         cc: NONE,
@@ -324,11 +347,19 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       else unread.push(entry);
       let expired: string[] = [];
       if (entries.length > options.maxMessages) {
-        expired = entries.splice(0, entries.length - options.maxMessages).map((old) => old.message.id);
+        expired = entries.dropOldest(entries.length - options.maxMessages).map((old) => old.message.id);
         forget(expired);
       }
       if (messageBytes + sessionBytes > retainedBudget) expired = expired.concat(enforceBudget());
-      if (summary) emitter.emit('message', message, summary.text);
+      if (summary) {
+        const read = summary;
+        emitter.emit('message', message, {
+          message,
+          get text() {
+            return read.text;
+          },
+        });
+      }
       if (expired.length > 0) emitter.emit('deleted', expired);
       return { id: message.id, seq };
     },
@@ -392,15 +423,15 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
     },
     async deleteMessage(id) {
       if (!byId.has(id)) return false;
-      entries = entries.filter((entry) => entry.message.id !== id);
+      entries.replace(entries.toArray().filter((entry) => entry.message.id !== id));
       forget([id]);
       emitter.emit('deleted', [id]);
       return true;
     },
     async deleteMessages(filter) {
       if (isEmptyFilter(filter)) {
-        const ids = entries.map((entry) => entry.message.id);
-        entries = [];
+        const ids = entries.toArray().map((entry) => entry.message.id);
+        entries.clear();
         byId.clear();
         messageBytes = 0;
         texts.clear();
@@ -410,7 +441,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
         return ids;
       }
       const removed = new Set<string>();
-      await scan(entries.slice(), compileQuery(filter), (entry) => {
+      await scan(entries.toArray(), compileQuery(filter), (entry) => {
         removed.add(entry.message.id);
         return true;
       });
@@ -418,7 +449,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       const ids = [...removed].filter((id) => byId.has(id));
       if (ids.length === 0) return [];
       const gone = new Set(ids);
-      entries = entries.filter((entry) => !gone.has(entry.message.id));
+      entries.replace(entries.toArray().filter((entry) => !gone.has(entry.message.id)));
       forget(ids);
       emitter.emit('deleted', ids);
       return ids;
@@ -474,9 +505,6 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
     off(event, listener) {
       emitter.off(event, listener as never);
       return store;
-    },
-    listenerCount(event) {
-      return emitter.listenerCount(event);
     },
   };
   return store;

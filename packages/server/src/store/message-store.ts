@@ -1,4 +1,4 @@
-import type { CapturedMessage, MessageFilter, SmtpSession } from '@mailwright/core';
+import type { CapturedMessage, FilterSubject, MessageFilter, SmtpSession } from '@mailwright/core';
 import type { MessageContent, MessageSummary } from '../analysis/parse-message.js';
 
 /** The fields of a CapturedMessage that its own bytes tell: what `summarizeMessage` reads. */
@@ -10,9 +10,34 @@ export interface NewMessage extends Omit<CapturedMessage, 'id' | 'seq' | Summary
   raw: Buffer;
   /**
    * What the message says, when it has been read already. Otherwise the store reads it from
-   * `raw`: at once when someone listens for new messages, else when it is first asked for.
+   * `raw` as its {@link ReadPolicy} says.
    */
   summary?: MessageSummary;
+}
+
+/**
+ * When a store reads what a message says (the summary fields of a CapturedMessage and its text
+ * body) from its bytes. It is the store's own setting, chosen when the store is created; who
+ * listens to its events changes nothing.
+ *
+ * - `'on-arrival'`: every message is read before `addMessage` resolves (before the SMTP side
+ *   answers `250`) and announced with `message`. What a backend that indexes the summary
+ *   (SQLite, PostgreSQL) does.
+ * - `'when-followed'`: a message is read on arrival and announced only while the store is
+ *   followed ({@link MessageStore.follow}), which is how a stream subscription or a waiting
+ *   request states that it needs new messages as they come. Otherwise it is stored with its
+ *   bytes alone, is not announced, and is read when it is first asked for (a query, a filter,
+ *   a replay) or in the background once mail pauses: a burst of mail that nobody follows is
+ *   taken at the speed of storing its bytes.
+ *
+ * Whatever the policy, queries answer the same: a message is read before anyone outside the
+ * store sees it.
+ */
+export type ReadPolicy = 'on-arrival' | 'when-followed';
+
+/** A statement that new messages are needed as they arrive; `close()` withdraws it (once). */
+export interface Following extends Disposable {
+  close(): void;
 }
 
 /** A page query over messages, newest first. */
@@ -63,8 +88,11 @@ export interface MemoryUsage {
 
 /** What the store tells its listeners. */
 export interface MessageStoreEvents {
-  /** A message was stored; `text` is its text body. */
-  message: [message: CapturedMessage, text: string];
+  /**
+   * A message was stored and read on arrival (see {@link ReadPolicy}); `subject` is what filters
+   * match, its text body decoded only when a filter reads it.
+   */
+  message: [message: CapturedMessage, subject: FilterSubject];
   /** Messages were deleted (explicitly or by retention). */
   deleted: [ids: string[]];
   /** Every message was deleted. */
@@ -78,7 +106,12 @@ export interface MessageStoreEvents {
  * and subscribes; neither knows the other.
  */
 export interface MessageStore {
-  /** Stores a message, assigning `id` and `seq`, and emits `message` when anyone listens. */
+  /** How this store reads messages; see {@link ReadPolicy}. */
+  readonly readPolicy: ReadPolicy;
+  /**
+   * Stores a message, assigning `id` and `seq`. When it is read on arrival (see
+   * {@link ReadPolicy}), it is announced with `message` before this resolves.
+   */
   addMessage(message: NewMessage): Promise<{ id: string; seq: number }>;
   getMessage(id: string): Promise<CapturedMessage | null>;
   /** The exact bytes received. */
@@ -102,8 +135,12 @@ export interface MessageStore {
   getContent(id: string): Promise<MessageContent | null>;
   /** The bytes held, against the memory budget. */
   memoryUsage(): MemoryUsage;
+  /**
+   * States that new messages are needed as they arrive, until the returned handle is closed:
+   * with the `'when-followed'` policy each one is then read on arrival and announced with
+   * `message`; with `'on-arrival'` they are anyway. Listening to `message` alone states nothing.
+   */
+  follow(): Following;
   on<E extends keyof MessageStoreEvents>(event: E, listener: (...args: MessageStoreEvents[E]) => void): this;
   off<E extends keyof MessageStoreEvents>(event: E, listener: (...args: MessageStoreEvents[E]) => void): this;
-  /** Number of listeners of an event, so that nobody builds frames for nobody. */
-  listenerCount(event: keyof MessageStoreEvents): number;
 }

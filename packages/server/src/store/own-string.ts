@@ -7,3 +7,23 @@
 export function ownString(value: string): string {
   return value.length === 0 ? value : Buffer.from(value, 'utf8').toString('utf8');
 }
+
+const SHARED_STRINGS = 1024;
+const MAX_SHARED_LENGTH = 256;
+const shared = new Map<string, string>();
+
+/**
+ * {@link ownString}, shared with every other stored message that has the same value while it
+ * is among the last {@link SHARED_STRINGS} different values kept: test mail repeats a few
+ * senders, recipients and subjects thousands of times, and each copy takes ~40 bytes.
+ */
+export function sharedString(value: string): string {
+  if (value.length === 0 || value.length > MAX_SHARED_LENGTH) return ownString(value);
+  let kept = shared.get(value);
+  if (kept === undefined) {
+    kept = ownString(value);
+    if (shared.size >= SHARED_STRINGS) shared.delete(shared.keys().next().value as string);
+    shared.set(kept, kept);
+  }
+  return kept;
+}

@@ -1,24 +1,25 @@
 import type { Address, CapturedMessage } from '@mailwright/core';
 import type { MessageSummary } from '../analysis/parse-message.js';
-import type { SummaryField } from './message-store.js';
-import { ownString } from './own-string.js';
+import { ownString, sharedString } from './own-string.js';
 
-const address = (entry: Address): Address => ({ name: ownString(entry.name), address: ownString(entry.address) });
+const address = (entry: Address): Address => ({ name: sharedString(entry.name), address: sharedString(entry.address) });
+/** Shared by every message with an empty list; frozen so that nobody adds to all of them. */
+const NONE = Object.freeze([]) as unknown as never[];
+const addresses = (list: Address[]): Address[] => (list.length === 0 ? NONE : list.map(address));
 
 /**
- * The summary fields of a message as the store keeps them, for as long as it keeps the
- * message: copies that do not pin the strings they were cut from.
+ * Fills the summary fields of a stored message in place, as the store keeps them for as long
+ * as it keeps the message: copies that do not pin the strings they were cut from. In place, so
+ * that no second object is left behind as garbage among stored ones.
  */
-export function storedSummary(summary: MessageSummary): Pick<CapturedMessage, SummaryField> {
-  return {
-    from: summary.from && address(summary.from),
-    to: summary.to.map(address),
-    cc: summary.cc.map(address),
-    replyTo: summary.replyTo.map(address),
-    subject: ownString(summary.subject),
-    messageId: summary.messageId === null ? null : ownString(summary.messageId),
-    date: summary.date,
-    snippet: ownString(summary.snippet),
-    attachments: summary.attachments,
-  };
+export function fillSummary(message: CapturedMessage, summary: MessageSummary): void {
+  message.from = summary.from && address(summary.from);
+  message.to = addresses(summary.to);
+  message.cc = addresses(summary.cc);
+  message.replyTo = addresses(summary.replyTo);
+  message.subject = sharedString(summary.subject);
+  message.messageId = summary.messageId === null ? null : ownString(summary.messageId);
+  message.date = summary.date;
+  message.snippet = ownString(summary.snippet);
+  message.attachments = summary.attachments.length === 0 ? NONE : summary.attachments;
 }
