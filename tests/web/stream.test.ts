@@ -1,8 +1,8 @@
-import net from 'node:net';
 import nodemailer from 'nodemailer';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createMailwright, type RunningMailwright } from '@mailwright/server';
+import { startTcpProxy, type TcpProxy } from '../../packages/server/src/test-support/tcp-proxy.js';
 import { describeInBrowser, useViewer, WEB_ROOT } from './harness.js';
 
 const subjects = async (page: Page): Promise<string[]> => page.locator('[data-testid=message-row] .subject').allTextContents();
@@ -12,35 +12,20 @@ describeInBrowser("the viewer's stream across a server restart", () => {
   /** The "restarted" server: another process state, an empty store, seq from 0. */
   let restarted: RunningMailwright;
   /** A TCP proxy in front of the HTTP port, so that the page's server can be swapped under it. */
-  let proxy: net.Server;
-  let target: URL;
-  const piped = new Set<net.Socket>();
+  let proxy: TcpProxy;
 
   beforeAll(async () => {
     restarted = await createMailwright({ smtpPort: 0, smtpsPort: 0, httpPort: 0, webRoot: WEB_ROOT });
-    target = new URL(h.server.url);
-    proxy = net.createServer((client) => {
-      const upstream = net.connect(Number(target.port), target.hostname);
-      piped.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
-      const drop = (): void => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', drop).on('close', drop);
-      upstream.on('error', drop).on('close', drop);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    proxy = await startTcpProxy(h.server.url);
   });
 
   afterAll(async () => {
-    for (const socket of piped) socket.destroy();
-    await new Promise((resolve) => proxy?.close(resolve));
+    await proxy?.close();
     await restarted?.close();
   });
 
   it('shows new mail live after the server restarted with an empty store (its seq went back)', async () => {
-    const { port } = proxy.address() as net.AddressInfo;
+    const { port } = proxy;
     const context = await h.browser.newContext({ baseURL: `http://127.0.0.1:${port}` });
     try {
       const page = await context.newPage();
@@ -53,9 +38,8 @@ describeInBrowser("the viewer's stream across a server restart", () => {
       await expect.poll(() => subjects(page)).toEqual(['three', 'two', 'one']);
 
       // "Restart": the page's address now leads to a fresh server.
-      target = new URL(restarted.url);
-      for (const socket of piped) socket.destroy();
-      piped.clear();
+      proxy.target = restarted.url;
+      proxy.cut();
       // The reconnect reloads the list: the new server's inbox is empty.
       await expect.poll(() => subjects(page), { timeout: 10_000 }).toEqual([]);
       await page.locator('[data-testid=stream-status]', { hasText: 'Live' }).waitFor();
@@ -70,7 +54,7 @@ describeInBrowser("the viewer's stream across a server restart", () => {
       await expect.poll(() => subjects(page), { timeout: 5_000 }).toEqual(['after the restart']);
       expect(errors).toEqual([]);
     } finally {
-      target = new URL(h.server.url);
+      proxy.target = h.server.url;
       await context.close();
     }
   });
