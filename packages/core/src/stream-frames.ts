@@ -40,7 +40,12 @@ export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 
 /** Every frame the server sends. */
 export type ServerFrame =
-  | { type: 'hello'; version: 1; seq: number }
+  /**
+   * `epoch` names the numbering `seq` belongs to: it changes when the numbering starts over
+   * (a server restarted with a fresh store), so a client knows its cursors are void even when
+   * the new seq has already passed them.
+   */
+  | { type: 'hello'; version: 1; seq: number; epoch: string }
   /** A subscription's replay is complete; live delivery follows. */
   | { type: 'subscribed'; subscription: string; seq: number }
   /** `message` is a MessageDetail for subscriptions with `detail: true`. */

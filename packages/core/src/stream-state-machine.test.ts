@@ -7,7 +7,7 @@ import { StreamStateMachine, type StreamCommand, type StreamStateMachineOptions 
 const URL = 'ws://127.0.0.1:8025/api/v1/stream';
 
 const frame = (value: ServerFrame): string => JSON.stringify(value);
-const hello = (seq: number): string => frame({ type: 'hello', version: 1, seq });
+const hello = (seq: number, epoch = 'e1'): string => frame({ type: 'hello', version: 1, seq, epoch });
 const subscribed = (subscription: string, seq: number): string => frame({ type: 'subscribed', subscription, seq });
 const message = (subscription: string, seq: number): string =>
   frame({ type: 'message', subscription, message: { id: `m${seq}`, seq, subject: `#${seq}` } as unknown as CapturedMessage });
@@ -233,6 +233,27 @@ describe('a server whose seq went back (restarted with another store)', () => {
     expect(stream.latestSeq).toBe(1);
     // The new server's first message has a seq the old cursor had passed: it is delivered.
     expect(delivered(stream.received(message(subscription, 1)))).toEqual([1]);
+  });
+
+  it('starts over when the epoch changed, even though the new seq has passed the old cursors', () => {
+    const { stream, subscription } = liveWith(0, { since: 0 });
+    for (const seq of [1, 2]) stream.received(message(subscription, seq));
+    stream.closed(1006);
+    stream.elapsed();
+    const back = stream.received(hello(7, 'e2'));
+    expect(back).toContainEqual({ type: 'reset', seq: 7, previousSeq: 2 });
+    expect(sent(back)).toEqual([{ type: 'subscribe', id: subscription, since: 0 }]);
+    expect(delivered(stream.received(message(subscription, 1)))).toEqual([1]);
+  });
+
+  it('keeps the cursors when the same epoch says hello again with a higher seq', () => {
+    const { stream, subscription } = liveWith(0, { since: 0 });
+    stream.received(message(subscription, 2));
+    stream.closed(1006);
+    stream.elapsed();
+    const back = stream.received(hello(9));
+    expect(types(back)).not.toContain('reset');
+    expect(sent(back)).toEqual([{ type: 'subscribe', id: subscription, since: 2 }]);
   });
 
   it('leaves a subscription that never had a cursor live-only', () => {

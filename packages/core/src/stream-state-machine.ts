@@ -104,6 +104,8 @@ export class StreamStateMachine {
   #wasLive = false;
   #attempt = 0;
   #latestSeq = 0;
+  /** The epoch of the seq numbering heard in the last hello. */
+  #epoch: string | undefined;
   #nextId = 0;
   #lastError: string | null = null;
 
@@ -188,7 +190,7 @@ export class StreamStateMachine {
     if (typeof frame !== 'object' || frame === null) return [];
     switch (frame.type) {
       case 'hello':
-        return this.#hello(frame.seq);
+        return this.#hello(frame.seq, frame.epoch);
       case 'subscribed': {
         const subscription = this.#subscriptions.get(frame.subscription);
         if (!subscription) return [];
@@ -275,11 +277,13 @@ export class StreamStateMachine {
     return commands;
   }
 
-  #hello(seq: number): StreamCommand[] {
+  #hello(seq: number, epoch: string | undefined): StreamCommand[] {
     const commands = this.#setStatus('live');
     this.#phase = 'live';
     this.#attempt = 0;
-    if (seq < this.#latestSeq) {
+    const renumbered = this.#epoch !== undefined && epoch !== undefined && epoch !== this.#epoch;
+    this.#epoch = epoch;
+    if (seq < this.#latestSeq || renumbered) {
       // Cursors from before would skip the new server's messages (or wait for a seq that
       // may never come), so every subscription starts over.
       commands.push({ type: 'reset', seq, previousSeq: this.#latestSeq });

@@ -98,6 +98,36 @@ it("a subscription that was live before a server restart gets the new server's m
   }
 });
 
+it('a subscription gets the mail of a restarted server whose seq has already passed the old cursor (its epoch changed)', async () => {
+  proxy.target = server.url;
+  const stream = new StreamClient(`http://127.0.0.1:${proxy.port}`, {});
+  const restarted = await Mailwright.start();
+  try {
+    const address = uniqueAddress();
+    const seen: string[] = [];
+    const subscription = stream.subscribe({ filter: { to: address }, since: 0 }, { onMessage: (message) => seen.push(message.subject) });
+    await subscription.ready;
+    const send = (to: Mailwright, subject: string) =>
+      nodemailer
+        .createTransport({ host: to.smtp.host, port: to.smtp.port, ignoreTLS: true })
+        .sendMail({ from: 'a@example.test', to: address, subject, text: 'x' });
+    await send(server, 'before');
+    await expect.poll(() => seen).toEqual(['before']);
+    // The new server has already numbered more messages than the old cursor when the client comes back.
+    const cursorBefore = subscription.cursor ?? 0;
+    for (let i = 0; i <= cursorBefore; i++) await send(restarted, `after ${i}`);
+    proxy.target = restarted.url;
+    proxy.cut();
+    const expected = ['before', ...Array.from({ length: cursorBefore + 1 }, (_, i) => `after ${i}`)];
+    await expect.poll(() => seen).toEqual(expected);
+    expect(stream.latestSeq).toBeGreaterThan(cursorBefore);
+  } finally {
+    proxy.target = server.url;
+    stream.close();
+    await restarted.close();
+  }
+});
+
 it('keeps retrying while the server is down, reports why a wait failed, and resumes once it is back', async () => {
   proxy.target = server.url;
   const { port } = proxy;

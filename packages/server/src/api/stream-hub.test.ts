@@ -110,7 +110,7 @@ describe('the WebSocket stream', () => {
     const client = connect(server);
     await client.opened;
     await client.until(() => client.frames.length >= 1);
-    expect(client.frames[0]).toEqual({ type: 'hello', version: 1, seq: 0 });
+    expect(client.frames[0]).toEqual({ type: 'hello', version: 1, seq: 0, epoch: expect.any(String) });
     expect(client.socket.protocol).toBe('mailwright.v1');
     client.socket.send('not json');
     client.send({ type: 'subscribe', id: 'bad', filter: { subject: 're:(' } });

@@ -273,7 +273,7 @@ export function attachStreamHub(
       listenForMessages();
     });
     socket.on('error', (error) => logger.debug({ err: error }, 'stream client error'));
-    sendFrame(client, { type: 'hello', version: 1, seq: store.latestSeq() });
+    sendFrame(client, { type: 'hello', version: 1, seq: store.latestSeq(), epoch: store.epoch });
   }
 
   const onMessage = (message: CapturedMessage, subject: FilterSubject): void => {

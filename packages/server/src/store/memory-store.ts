@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { compileFilter, isEmptyFilter, type CapturedMessage, type MessageFilter, type MessageMatcher, type SmtpSession } from '@mailwright/core';
 import { readMessageContent, type MessageContent, type MessageSummary } from '../analysis/parse-message.js';
@@ -298,6 +299,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
 
   const store: MessageStore = {
     readPolicy: options.readPolicy,
+    epoch: randomUUID(),
     follow(): Following {
       followers += 1;
       let open = true;

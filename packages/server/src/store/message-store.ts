@@ -126,6 +126,8 @@ export interface MessageStore {
   deleteMessages(filter: MessageFilter): Promise<string[]>;
   /** The seq of the latest message stored so far (0 before the first). */
   latestSeq(): number;
+  /** Names this store's seq numbering; a store whose numbering starts over has another. */
+  readonly epoch: string;
   /** Records a new or changed session and emits `session`. */
   saveSession(session: SmtpSession): Promise<void>;
   getSession(id: string): Promise<SmtpSession | null>;
