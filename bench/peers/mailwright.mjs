@@ -3,8 +3,12 @@
 // listens for new messages in the process, as a stream subscription or a waiting test does:
 // the store then reads every message as it arrives instead of when it is first asked for.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createMailwright } from '@mailwright/server';
+import { boundYoungGeneration } from '../../apps/server/dist/bound-young-generation.js';
 import { failStart, serveRequests, settledMemoryUsage } from './ipc-peer.mjs';
+
+// The process is set up as the `mailwright` CLI sets up its own, before the server is loaded.
+boundYoungGeneration();
+const { createMailwright } = await import('@mailwright/server');
 
 const { options = {}, watched = false } = JSON.parse(process.argv[2] ?? '{}');
 

@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { CliContext } from './cli-context.js';
 import { formatProblems } from './cli-problem.js';
+import { boundYoungGeneration } from './bound-young-generation.js';
 import { EXIT_FAILURE, EXIT_INVALID_CONFIG, EXIT_OK } from './exit-codes.js';
 import { checkHealth } from './healthcheck.js';
 import { resolveHealthcheckConfig } from './healthcheck-config.js';
@@ -29,6 +30,8 @@ const context: CliContext = {
 
 /** Runs the command; `exitNow` when sockets or timers may linger and must not hold the exit. */
 async function main(argv: readonly string[]): Promise<{ code: number; exitNow: boolean }> {
+  // Before anything is loaded: the young generation would grow for the modules alone.
+  boundYoungGeneration();
   // The health check runs every few seconds in containers: keep it off the engine's imports.
   const result =
     argv[0] === 'healthcheck' ? resolveHealthcheckConfig(argv.slice(1), context) : (await import('./cli-config.js')).resolveCliConfig(argv, context);
