@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { domainToUnicode } from 'node:url';
+import { MessageReader } from './message-reader.js';
 
 // Mailwright's SMTP protocol engine: one object per connection, reading command lines from the
 // socket's 'data' events and writing replies straight to the socket. It speaks what a capturing
@@ -27,7 +28,6 @@ const MAIL_VALUE_PARAMS = ['BODY', 'SIZE', 'RET', 'ENVID'];
 const RCPT_VALUE_PARAMS = ['NOTIFY', 'ORCPT'];
 const LF = 0x0a;
 const CR = 0x0d;
-const DOT = 0x2e;
 
 /** Receives the protocol log, per connection. */
 export interface SmtpTranscriptSink {
@@ -198,26 +198,7 @@ export function verifyClientCertificate(socket: tls.TLSSocket, options: { reques
 
 type Continuation = (line: string) => void;
 
-/** Where the DATA reader is in its input, between two chunks too. */
-const enum DataState {
-  /** Inside a line. */
-  Text,
-  /** After a CR inside a line. */
-  Cr,
-  /** At the start of a line that follows CRLF (or at the start of the message). */
-  LineStart,
-  /** At the start of a line that follows a bare LF. */
-  BareLineStart,
-  /** After a dot that starts a line following CRLF: held back. */
-  Dot,
-  /** After a dot that starts a line following a bare LF: held back. */
-  BareDot,
-  /** After CRLF "." CR: held back, the end of the message if LF follows. */
-  DotCr,
-}
 
-const DOT_BYTES = Buffer.from('.');
-const DOT_CR_BYTES = Buffer.from('.\r');
 
 function replyError(responseCode: number, message: string): SmtpReplyError {
   return Object.assign(new Error(message), { responseCode });
@@ -339,12 +320,8 @@ class EngineConnection implements SmtpConnection {
   #closing = false;
   #closed = false;
   #closeTimer: NodeJS.Timeout | null = null;
-  // DATA phase: the message so far, its size, and the state of the dot/end detection.
-  #dataMode = false;
-  #dataChunks: Buffer[] = [];
-  #dataSize = 0;
-  #dataExceeded = false;
-  #dataState = DataState.LineStart;
+  /** The message being received after DATA, or null outside the DATA phase. */
+  #message: MessageReader | null = null;
   readonly #onData = (chunk: Buffer): void => this.#received(chunk);
   readonly #onSocketError = (error: Error): void => this.#error(error);
   readonly #onSocketClose = (): void => this.#onClose();
@@ -445,8 +422,8 @@ class EngineConnection implements SmtpConnection {
   /** Handles what is pending until it runs out, a handler has to be waited for, or the connection ends. */
   #process(): void {
     while (this.#pending !== null && !this.#busy && !this.#closing && !this.#upgrading) {
-      if (this.#dataMode) {
-        this.#readData();
+      if (this.#message) {
+        this.#readMessage(this.#message);
         continue;
       }
       const pending = this.#pending;
@@ -713,96 +690,21 @@ class EngineConnection implements SmtpConnection {
 
   #data(): void {
     if (this.#envelope.rcptTo.length === 0) return this.#send(503, 'Error: need RCPT command');
-    this.#dataMode = true;
-    this.#dataChunks = [];
-    this.#dataSize = 0;
-    this.#dataExceeded = false;
-    // The first line of the message starts right after the DATA line's CRLF.
-    this.#dataState = DataState.LineStart;
+    this.#message = new MessageReader(this.#options.size);
     this.#options.onDataStart?.(this.#session);
     this.#send(354, 'End data with <CR><LF>.<CR><LF>');
   }
 
-  /**
-   * Reads message bytes from the pending input: a doubled dot at the start of a line loses one
-   * dot, CRLF.CRLF ends the message, wherever the chunks were cut. `#dataState` carries what was
-   * matched at the end of the previous chunk (see {@link DataState}); a dot (and CR) that may
-   * belong to the end marker is held back until the next byte decides.
-   */
-  #readData(): void {
+  #readMessage(reader: MessageReader): void {
     const chunk = this.#pending as Buffer;
-    this.#pending = null;
-    let state = this.#dataState;
-    let start = 0;
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i] as number;
-      switch (state) {
-        case DataState.LineStart:
-        case DataState.BareLineStart:
-          if (byte === DOT) {
-            this.#keep(chunk, start, i);
-            start = i + 1;
-            state = state === DataState.LineStart ? DataState.Dot : DataState.BareDot;
-            continue;
-          }
-          break;
-        case DataState.Dot:
-        case DataState.BareDot:
-          if (byte === DOT) {
-            // A stuffed dot: the held one is dropped, this one is data.
-            state = DataState.Text;
-            continue;
-          }
-          if (byte === CR && state === DataState.Dot) {
-            state = DataState.DotCr;
-            continue;
-          }
-          // A dot that starts a line and is not doubled is kept as data.
-          this.#keep(DOT_BYTES, 0, 1);
-          break;
-        case DataState.DotCr:
-          if (byte === LF) {
-            this.#dataState = DataState.LineStart;
-            this.#dataMode = false;
-            this.#pending = i + 1 < chunk.length ? chunk.subarray(i + 1) : null;
-            this.#endData();
-            return;
-          }
-          this.#keep(DOT_CR_BYTES, 0, 2);
-          state = DataState.Cr;
-          break;
-      }
-      if (byte === CR) state = DataState.Cr;
-      else if (byte === LF) state = state === DataState.Cr ? DataState.LineStart : DataState.BareLineStart;
-      else state = DataState.Text;
-    }
-    // A held dot, or the dot and CR, are kept (or end the message) with the next chunk.
-    const end = state === DataState.DotCr ? chunk.length - 1 : chunk.length;
-    this.#keep(chunk, start, end);
-    this.#dataState = state;
-  }
-
-  #keep(chunk: Buffer, start: number, end: number): void {
-    if (end <= start) return;
-    const length = end - start;
-    this.#dataSize += length;
-    if (this.#dataExceeded) return;
-    if (this.#dataSize > this.#options.size) {
-      this.#dataExceeded = true;
-      this.#dataChunks = [];
+    const end = reader.read(chunk);
+    if (end < 0) {
+      this.#pending = null;
       return;
     }
-    this.#dataChunks.push(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
-  }
-
-  #endData(): void {
-    const chunks = this.#dataChunks;
-    this.#dataChunks = [];
-    const message: SmtpReceivedMessage = {
-      raw: this.#dataExceeded ? Buffer.alloc(0) : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.#dataSize),
-      size: this.#dataSize,
-      sizeExceeded: this.#dataExceeded,
-    };
+    this.#pending = end < chunk.length ? chunk.subarray(end) : null;
+    this.#message = null;
+    const message: SmtpReceivedMessage = { raw: reader.message(), size: reader.size, sizeExceeded: reader.sizeExceeded };
     this.#ask((done) =>
       this.#options.onData(message, this.#session, (error, text) => {
         if (error) this.#send(error.responseCode ?? 450, error.message);
@@ -1001,7 +903,7 @@ class EngineConnection implements SmtpConnection {
     if (this.#closed) return;
     this.#closed = true;
     this.#closing = true;
-    this.#dataChunks = [];
+    this.#message = null;
     this.#pending = null;
     setImmediate(() => this.#options.onClose(this.#session));
   }
