@@ -40,7 +40,12 @@ const CASES: { name: string; wire: string; message: string; rest: string }[] = [
   { name: 'an undoubled dot starting a line is kept', wire: 'a\r\n.x\r\n.\r\n', message: 'a\r\n.x\r\n', rest: '' },
   { name: 'a dot after a bare LF is unstuffed but does not end', wire: 'a\n..b\n.\r\nc\r\n.\r\n', message: 'a\n.b\n.\r\nc\r\n', rest: '' },
   { name: 'a dot inside a line is data', wire: 'a.b\r\n x.\r\n.\r\n', message: 'a.b\r\n x.\r\n', rest: '' },
-  { name: 'pipelined commands after the end', wire: 'x\r\n.\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\n', message: 'x\r\n', rest: 'MAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\n' },
+  {
+    name: 'pipelined commands after the end',
+    wire: 'x\r\n.\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\n',
+    message: 'x\r\n',
+    rest: 'MAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\n',
+  },
   { name: 'binary bytes', wire: '\x00\xff\r\r\n\n\n.\r\n', message: '\x00\xff\r\r\n\n\n.\r\n', rest: '' },
 ];
 

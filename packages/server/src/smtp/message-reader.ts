@@ -60,6 +60,18 @@ export class MessageReader {
     let state = this.#state;
     let start = 0;
     for (let i = 0; i < chunk.length; i++) {
+      if (state === ReaderState.Text || state === ReaderState.Cr) {
+        // Inside a line only its end matters: skip to the next LF natively.
+        const lineEnd = chunk.indexOf(LF, i);
+        if (lineEnd < 0) {
+          state = chunk[chunk.length - 1] === CR ? ReaderState.Cr : ReaderState.Text;
+          break;
+        }
+        const afterCr = lineEnd > i ? chunk[lineEnd - 1] === CR : state === ReaderState.Cr;
+        state = afterCr ? ReaderState.LineStart : ReaderState.BareLineStart;
+        i = lineEnd;
+        continue;
+      }
       const byte = chunk[i] as number;
       switch (state) {
         case ReaderState.LineStart:

@@ -20,7 +20,9 @@ const MAX_COMMAND_LENGTH = 16 * 1024;
 /** Unknown commands (and unauthenticated ones where AUTH is required) before the connection is closed. */
 const MAX_BAD_COMMANDS = 10;
 const MAX_HELO_HOSTNAME_LENGTH = 300;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARS = /[\x00-\x1F\x7F-\x9F]/;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const ADDRESS_UNSAFE_CHARS = /[\x00-\x1F\x7F-\x9F\u200B\u2060\uFEFF]/;
 const HTTP_REQUEST = /^(OPTIONS|GET|HEAD|POST|PUT|DELETE|TRACE|CONNECT) \/.* HTTP\/\d\.\d$/i;
 const QUIET_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -198,8 +200,6 @@ export function verifyClientCertificate(socket: tls.TLSSocket, options: { reques
 
 type Continuation = (line: string) => void;
 
-
-
 function replyError(responseCode: number, message: string): SmtpReplyError {
   return Object.assign(new Error(message), { responseCode });
 }
@@ -335,19 +335,13 @@ class EngineConnection implements SmtpConnection {
     this.#secure = options.secure;
     this.#name = options.name;
     this.#clientHostname = `[${normalizeAddress(socket.remoteAddress ?? '')}]`;
-    const connection = this;
-    this.#session = {
-      id,
-      get secure() {
-        return connection.#secure;
-      },
-      get user() {
-        return connection.#user;
-      },
-      get envelope() {
-        return connection.#envelope;
-      },
-    };
+    const session = { id } as SmtpSessionState;
+    Object.defineProperties(session, {
+      secure: { get: () => this.#secure, enumerable: true },
+      user: { get: () => this.#user, enumerable: true },
+      envelope: { get: () => this.#envelope, enumerable: true },
+    });
+    this.#session = session;
   }
 
   get secure(): boolean {
@@ -386,9 +380,12 @@ class EngineConnection implements SmtpConnection {
     this.#pending = null;
     if (!this.#upgrading && !socket.destroyed) socket.resume();
     // A client that never closes its side cannot keep the descriptor: this deadline does not move.
-    this.#closeTimer = setTimeout(() => {
-      if (!this.#socket.destroyed) this.#socket.destroy();
-    }, Math.min(this.#options.socketTimeoutMs, HALF_CLOSE_TIMEOUT_MS));
+    this.#closeTimer = setTimeout(
+      () => {
+        if (!this.#socket.destroyed) this.#socket.destroy();
+      },
+      Math.min(this.#options.socketTimeoutMs, HALF_CLOSE_TIMEOUT_MS),
+    );
     this.#closeTimer.unref();
   }
 
