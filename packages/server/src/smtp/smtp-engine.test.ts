@@ -170,6 +170,16 @@ describe('the SMTP engine', () => {
     expect(received?.smtpUtf8).toBe(true);
   });
 
+  it('answers a thousand commands pipelined in one write, in order, none lost', async () => {
+    const client = await connect();
+    await client.ehlo();
+    client.write(`${Array.from({ length: 1000 }, (_, index) => `VRFY user${index}`).join('\r\n')}\r\nQUIT\r\n`);
+    for (let index = 0; index < 1000; index++) expect((await client.readReply()).code).toBe(252);
+    expect((await client.readReply()).code).toBe(221);
+    expect(observed.commands.slice(1, 4)).toEqual(['VRFY user0', 'VRFY user1', 'VRFY user2']);
+    expect(observed.commands.at(-2)).toBe('VRFY user999');
+  });
+
   it('answers a message over the size limit with the handler reply and stays usable', async () => {
     const client = await connect();
     await client.ehlo();

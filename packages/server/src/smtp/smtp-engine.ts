@@ -19,6 +19,8 @@ const HALF_CLOSE_TIMEOUT_MS = 5_000;
 const MAX_COMMAND_LENGTH = 16 * 1024;
 /** Unknown commands (and unauthenticated ones where AUTH is required) before the connection is closed. */
 const MAX_BAD_COMMANDS = 10;
+/** Pipelined commands handled in one go before other work gets the event loop. */
+const MAX_COMMANDS_PER_TURN = 100;
 const MAX_HELO_HOSTNAME_LENGTH = 300;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARS = /[\x00-\x1F\x7F-\x9F]/;
@@ -418,6 +420,7 @@ class EngineConnection implements SmtpConnection {
 
   /** Handles what is pending until it runs out, a handler has to be waited for, or the connection ends. */
   #process(): void {
+    let commands = 0;
     while (this.#pending !== null && !this.#busy && !this.#closing && !this.#upgrading) {
       if (this.#message) {
         this.#readMessage(this.#message);
@@ -436,6 +439,15 @@ class EngineConnection implements SmtpConnection {
         return;
       }
       this.#command(pending.toString('utf8', 0, end));
+      if (this.#busy || this.#closing || this.#upgrading) break;
+      // A client that pipelines without reading its replies is read no further until they are flushed.
+      if (this.#socket.writableNeedDrain) return this.#waitForDrain();
+      // A chunk full of pipelined commands does not hold the event loop for long.
+      if (++commands >= MAX_COMMANDS_PER_TURN && this.#pending !== null) {
+        this.#suspend();
+        setImmediate(this.#resume);
+        return;
+      }
     }
     // The replies to pipelined commands are written before more commands are read.
     if (this.#pending === null && !this.#busy && !this.#closing && !this.#upgrading && this.#socket.writableNeedDrain) this.#waitForDrain();
