@@ -1,6 +1,5 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type { SMTPServerAuthentication, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { KeyType, ListenerInfo } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 import type { CertificateAndKey, TestAuthority } from '../tls/test-authority.js';
@@ -11,7 +10,15 @@ import { acceptImplicitTls } from './implicit-tls.js';
 import { assertTlsCapabilities, effectiveCipherList, sessionIdContextOf } from './tls-capabilities.js';
 import { peekClientHello } from './client-hello.js';
 import { starttlsPolicyInterceptors, MUST_STARTTLS_REPLY } from './connection-policy.js';
-import { createSmtpServer, openSmtpConnection, type SmtpConnection, type SmtpTranscriptSink } from './smtp-server-adapter.js';
+import {
+  createSmtpEngine,
+  openSmtpConnection,
+  type SmtpConnection,
+  type SmtpEngineOptions,
+  type SmtpReplyError,
+  type SmtpSessionState,
+  type SmtpTranscriptSink,
+} from './smtp-engine.js';
 import { checkCredentials } from './check-credentials.js';
 import { toNewMessage } from './new-message.js';
 import type { ConnectionLimits, ConnectionRefusal } from './connection-limits.js';
@@ -44,7 +51,7 @@ export interface CaptureContext {
   logger: Logger;
 }
 
-/** A connection handed to smtp-server, with its record, its deadlines and its place under the connection limits. */
+/** A connection handed to the SMTP engine, with its record, its deadlines and its place under the connection limits. */
 interface LiveSession {
   connection: SmtpConnection;
   recorder: SessionRecorder;
@@ -61,15 +68,15 @@ export interface StartedCaptureListener {
   close(): Promise<void>;
 }
 
-/** An error smtp-server turns into a reply: `responseCode` plus the text. */
-function smtpReply(responseCode: number, text: string): Error & { responseCode: number } {
+/** An error the SMTP engine turns into a reply: `responseCode` plus the text. */
+function smtpReply(responseCode: number, text: string): SmtpReplyError {
   return Object.assign(new Error(text), { responseCode });
 }
 
 /**
  * Starts one SMTP listener that captures every message with the record of its delivery.
- * smtp-server speaks the protocol; the listening socket (and the implicit TLS handshake)
- * is ours, so that failed handshakes become sessions too.
+ * The SMTP engine speaks the protocol on the sockets this listener accepts (and, for
+ * implicit TLS, secures), so that failed handshakes become sessions too.
  */
 export async function startCaptureListener(
   info: Omit<ListenerInfo, 'port' | 'keyType'> & { port: number; keyType: KeyType },
@@ -100,7 +107,7 @@ export async function startCaptureListener(
   const usesTls = implicit || (info.tls === 'starttls' && (info.starttls === 'offer' || info.starttls === 'require'));
   const verifiedContext = await assertTlsCapabilities(info, secureContextOptions, usesTls);
 
-  /** Live smtp-server connections by session id, with what belongs to each. */
+  /** Live SMTP connections by session id, with what belongs to each. */
   const live = new Map<string, LiveSession>();
   let closing = false;
   const shutDown = (id: string): void => live.get(id)?.connection.reply(421, `${context.hostname} Service shutting down`);
@@ -119,49 +126,45 @@ export async function startCaptureListener(
     reply: (id, payload) => live.get(id)?.recorder.server(payload),
     error: (id, error) => live.get(id)?.recorder.connectionError(error),
   };
-  const options: Omit<SMTPServerOptions, 'logger'> = {
+  // STARTTLS prefers the server's cipher order, as it always has.
+  const starttlsContext =
+    disabledCommands.includes('STARTTLS') || policy === 'fail' ? null : tls.createSecureContext({ honorCipherOrder: true, ...secureContextOptions });
+  const options: SmtpEngineOptions = {
     name: context.hostname,
     banner: 'Mailwright',
     secure: implicit,
-    // Implicit TLS is terminated by our own socket handling below.
-    secured: implicit,
-    ...tlsOptions,
     disabledCommands,
     authMethods: context.users.size > 0 ? ['PLAIN', 'LOGIN', 'CRAM-MD5'] : ['PLAIN', 'LOGIN'],
     authOptional: info.auth !== 'required',
-    // Credentials sent in plaintext are accepted and recorded (authBeforeTls): catching
-    // that is the point of a test harness.
-    allowInsecureAuth: true,
     size: context.maxMessageSize,
-    hideREQUIRETLS: false,
-    disableReverseLookup: true,
-    socketTimeout: SOCKET_TIMEOUT_MS,
-
-    onConnect(session, callback) {
-      callback();
-    },
+    socketTimeoutMs: SOCKET_TIMEOUT_MS,
+    starttls: starttlsContext
+      ? { secureContext: starttlsContext, requestCert: tlsOptions.requestCert, rejectUnauthorized: tlsOptions.rejectUnauthorized }
+      : null,
+    transcript,
 
     onSecure(socket, session, callback) {
       const current = live.get(session.id);
       const recorder = current?.recorder;
       // After STARTTLS the commands arrive on the TLS socket.
-      if (!implicit) current?.deadline.watch(socket as net.Socket);
-      if (recorder && socket instanceof tls.TLSSocket) {
+      if (!implicit) current?.deadline.watch(socket);
+      if (recorder) {
         recorder.secured(socket, implicit ? 'implicit' : 'starttls');
         save(recorder);
       }
       callback();
     },
 
-    onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback) {
+    onAuth(auth, session, callback) {
       const recorder = live.get(session.id)?.recorder;
       const secure = session.secure;
+      // Credentials sent in plaintext are accepted and recorded (authBeforeTls): catching
+      // that is the point of a test harness.
       recorder?.credentialsSent(secure);
       if (requireTls && !secure) return callback(smtpReply(530, MUST_STARTTLS_REPLY));
       if (!checkCredentials(auth, context.users)) return callback(smtpReply(535, '5.7.8 Authentication credentials invalid'));
-      const username = auth.username ?? '';
-      recorder?.authenticated({ mechanism: auth.method, username });
-      callback(null, { user: username });
+      recorder?.authenticated({ mechanism: auth.method, username: auth.username });
+      callback(null, auth.username);
     },
 
     onMailFrom(address, session, callback) {
@@ -177,47 +180,40 @@ export async function startCaptureListener(
       callback();
     },
 
-    onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
-      const chunks: Buffer[] = [];
-      let size = 0;
+    onDataStart(session) {
+      live.get(session.id)?.deadline.dataStarted();
+    },
+
+    onData(message, session, callback) {
       const current = live.get(session.id);
-      const deadline = current?.deadline;
-      deadline?.dataStarted();
-      stream.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= context.maxMessageSize) chunks.push(chunk);
-      });
-      stream.once('end', () => {
-        deadline?.dataEnded();
-        if (stream.sizeExceeded || size > context.maxMessageSize) {
-          callback(smtpReply(552, `5.3.4 Message exceeds the maximum size of ${context.maxMessageSize} bytes`));
-          return;
-        }
-        const recorder = current?.recorder;
-        captureMessage(Buffer.concat(chunks, size), session, recorder).then(
-          (id) => {
-            callback(null, `2.0.0 Ok: queued as ${id}`);
-            // The session record is updated once the reply is written: the client does not wait for it.
-            if (recorder) {
-              recorder.messageStored(id);
-              save(recorder);
-            }
-            // Shutting down: the transaction that was allowed to finish has finished.
-            if (closing) setImmediate(() => shutDown(session.id));
-          },
-          (error: unknown) => {
-            logger.error({ err: error, listener: info.name }, 'could not store message');
-            callback(smtpReply(451, '4.3.0 Could not store the message, try again'));
-          },
-        );
-      });
+      current?.deadline.dataEnded();
+      if (message.sizeExceeded) {
+        callback(smtpReply(552, `5.3.4 Message exceeds the maximum size of ${context.maxMessageSize} bytes`));
+        return;
+      }
+      const recorder = current?.recorder;
+      captureMessage(message.raw, session, recorder).then(
+        (id) => {
+          callback(null, `2.0.0 Ok: queued as ${id}`);
+          // The session record is updated once the reply is written: the client does not wait for it.
+          if (recorder) {
+            recorder.messageStored(id);
+            save(recorder);
+          }
+          // Shutting down: the transaction that was allowed to finish has finished.
+          if (closing) setImmediate(() => shutDown(session.id));
+        },
+        (error: unknown) => {
+          logger.error({ err: error, listener: info.name }, 'could not store message');
+          callback(smtpReply(451, '4.3.0 Could not store the message, try again'));
+        },
+      );
     },
 
     onClose(session) {
       const current = live.get(session.id);
       if (!current) return;
       live.delete(session.id);
-      // smtp-server's STARTTLS upgrade removes the listeners of the plain socket: its close is not seen.
       current.release();
       current.deadline.stop();
       current.recorder.closed();
@@ -225,15 +221,14 @@ export async function startCaptureListener(
     },
   };
 
-  async function captureMessage(raw: Buffer, session: SMTPServerSession, recorder: SessionRecorder | undefined): Promise<string> {
+  async function captureMessage(raw: Buffer, session: SmtpSessionState, recorder: SessionRecorder | undefined): Promise<string> {
     const message = await store.addMessage(toNewMessage(raw, session, recorder, info.name));
     return message.id;
   }
 
-  const smtp = createSmtpServer(options, transcript);
-  smtp.on('error', (error: Error) => logger.debug({ err: error, listener: info.name }, 'smtp error'));
+  const engine = createSmtpEngine(options);
 
-  /** Hands an (already secured, for implicit TLS) socket to smtp-server. */
+  /** Hands an (already secured, for implicit TLS) socket to the SMTP engine. */
   function startSession(socket: net.Socket, recorder: SessionRecorder, release: () => void): void {
     const deadline = new CommandDeadlines({
       commandTimeoutMs: context.commandTimeoutMs,
@@ -251,11 +246,10 @@ export async function startCaptureListener(
       },
       onDataTimeout: () => cutOff(connection, recorder, 451, 'data_timeout', `the message was not completed within ${context.dataTimeoutMs} ms`),
     });
-    const connection = openSmtpConnection(smtp, socket, recorder.session.id, {
+    const connection = openSmtpConnection(engine, socket, recorder.session.id, {
       intercept: starttlsPolicyInterceptors(policy, recorder),
-      // The handshake deadline starts from the 220 to STARTTLS, not from what the client sends:
-      // the upgrade takes the plain socket's listeners away after its first TLS bytes. The
-      // ClientHello is read before OpenSSL gets it, for the SNI of handshakes that fail.
+      // The handshake deadline starts from the 220 to STARTTLS, not from what the client sends.
+      // The ClientHello is read before OpenSSL gets it, for the SNI of handshakes that fail.
       onStarttls: implicit
         ? undefined
         : (plain, proceed) => {
@@ -274,7 +268,6 @@ export async function startCaptureListener(
     });
     live.set(connection.id, { connection, recorder, deadline, release });
     connection.start();
-    // Watched once smtp-server reads the socket: a 'data' listener added before would start the flow itself.
     deadline.watch(socket);
     save(recorder);
   }
@@ -337,8 +330,7 @@ export async function startCaptureListener(
     }
     socket.setNoDelay(true);
     sockets.add(socket);
-    // Once, from whichever close is seen: smtp-server's STARTTLS upgrade removes every
-    // listener of the plain socket, and a TLS socket's close may be the only one.
+    // Once, from whichever close is seen: the plain socket's or, after STARTTLS, the TLS socket's.
     let released = false;
     const release = (): void => {
       if (released) return;

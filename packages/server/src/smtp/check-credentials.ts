@@ -1,12 +1,12 @@
-import type { SMTPServerAuthentication } from 'smtp-server';
+import type { SmtpAuthentication } from './smtp-engine.js';
 
 /**
  * Whether AUTH credentials are accepted: any username and password when no users are
  * configured (CRAM-MD5 then has nothing to check against), else the listed ones.
  */
-export function checkCredentials(auth: SMTPServerAuthentication, users: ReadonlyMap<string, string>): boolean {
+export function checkCredentials(auth: SmtpAuthentication, users: ReadonlyMap<string, string>): boolean {
   if (users.size === 0) return auth.method !== 'CRAM-MD5';
-  const known = users.get(auth.username ?? '');
+  const known = users.get(auth.username);
   if (known === undefined) return false;
-  return auth.method === 'CRAM-MD5' ? auth.validatePassword(known) : auth.password === known;
+  return auth.validatePassword(known);
 }

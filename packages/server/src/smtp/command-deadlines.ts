@@ -18,7 +18,7 @@ export interface CommandDeadlinesOptions {
 }
 
 /**
- * Absolute time limits per SMTP command line and per DATA phase. An idle timeout (smtp-server's
+ * Absolute time limits per SMTP command line and per DATA phase. An idle timeout (the engine's
  * `socketTimeout`) restarts on every byte, so a client sending one byte every few seconds would
  * hold a connection for ever; these deadlines do not move once started.
  */

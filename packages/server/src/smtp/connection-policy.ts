@@ -1,11 +1,11 @@
 import type { SessionRecorder } from './session-recorder.js';
-import type { SmtpConnectionHooks } from './smtp-server-adapter.js';
+import type { SmtpConnectionHooks } from './smtp-engine.js';
 
 /** The reply to MAIL, RCPT and AUTH before STARTTLS under `starttls: 'require'`. */
 export const MUST_STARTTLS_REPLY = '5.7.0 Must issue a STARTTLS command first';
 
 /**
- * The parts of a STARTTLS policy smtp-server has no option for, as command interceptors:
+ * The parts of a STARTTLS policy the engine has no option for, as command interceptors:
  * `fail` advertises STARTTLS and answers it with 454; `require` refuses AUTH before
  * STARTTLS at once instead of prompting (334) for a password in plaintext first.
  */

@@ -209,3 +209,71 @@ describe('openssl s_client', () => {
     }
   });
 });
+
+/** A message whose body has lines that a client must dot-stuff, and one that is only a dot. */
+function messageWithDots(subject: string): string {
+  return `From: sender@app.test\r\nTo: inbox@receiver.test\r\nSubject: ${subject}\r\n\r\nfirst\r\n.leading dot\r\n..two dots\r\n.\r\nlast\r\n`;
+}
+
+async function expectDotsKept(subject: string): Promise<CapturedMessage> {
+  const message = await stored(subject);
+  const raw = (await t.raw(message.id)).toString();
+  expect(raw).toContain('\r\nfirst\r\n.leading dot\r\n..two dots\r\n.\r\nlast\r\n');
+  return message;
+}
+
+describe("Python's smtplib", () => {
+  // smtplib prefers CRAM-MD5 when offered, which it is with users configured; the body is dot-stuffed by sendmail().
+  const SCRIPT = `
+import smtplib, ssl, sys
+port, cafile, user, password, message = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.stdin.read()
+with smtplib.SMTP('127.0.0.1', port, local_hostname='python.client.test') as smtp:
+    smtp.starttls(context=ssl.create_default_context(cafile=cafile))
+    smtp.login(user, password)
+    smtp.sendmail('sender@app.test', ['inbox@receiver.test'], message.encode())
+`;
+
+  it('sends over STARTTLS with CRAM-MD5; the message is stored byte for byte', async (context) => {
+    const python = requireExecutable('python3', context);
+    const subject = uniqueSubject('smtplib');
+    const result = await runProcess(python, ['-c', SCRIPT, String(t.server.smtp.port), caFile, USER.username, USER.password], {
+      input: messageWithDots(subject),
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const message = await expectDotsKept(subject);
+    expect(message.tls.mode).toBe('starttls');
+    expect(message.auth).toEqual({ mechanism: 'CRAM-MD5', username: USER.username });
+    const session = await t.closedSession(message.sessionId);
+    expect(session.clientName).toBe('python.client.test');
+  });
+});
+
+describe('msmtp', () => {
+  it('sends over STARTTLS with AUTH LOGIN; the message is stored byte for byte', async (context) => {
+    const msmtp = requireExecutable('msmtp', context);
+    const subject = uniqueSubject('msmtp');
+    const result = await runProcess(
+      msmtp,
+      [
+        '--file=/dev/null',
+        '--host=127.0.0.1',
+        `--port=${t.server.smtp.port}`,
+        '--tls=on',
+        '--tls-starttls=on',
+        `--tls-trust-file=${caFile}`,
+        '--auth=login',
+        `--user=${USER.username}`,
+        `--passwordeval=echo ${USER.password}`,
+        '--from=sender@app.test',
+        '--',
+        'inbox@receiver.test',
+      ],
+      { input: messageWithDots(subject) },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const message = await expectDotsKept(subject);
+    expect(message.tls.mode).toBe('starttls');
+    expect(message.tls.protocol).toBe('TLSv1.3');
+    expect(message.auth).toEqual({ mechanism: 'LOGIN', username: USER.username });
+  });
+});

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import tls from 'node:tls';
 import { peekClientHello, type ClientHelloInfo } from './client-hello.js';
-import { verifyClientCertificate } from './smtp-server-adapter.js';
+import { verifyClientCertificate } from './smtp-engine.js';
 
 /** How to run the server side of an implicit TLS handshake. */
 export interface ImplicitTlsOptions {

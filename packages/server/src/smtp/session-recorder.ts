@@ -2,7 +2,7 @@ import type { TLSSocket } from 'node:tls';
 import { readTlsInfo, tlsFailureCode } from './tls-info.js';
 import { plaintextTlsInfo, type AuthInfo, type SessionError, type SmtpSession } from '@mailwright/core';
 import type { ClientHelloInfo } from './client-hello.js';
-import { REDACTED_CREDENTIALS } from './smtp-server-adapter.js';
+import { REDACTED_CREDENTIALS } from './smtp-engine.js';
 
 const MAX_TRANSCRIPT_LINES = 500;
 /** Characters of transcript kept per session: a client cannot make one session take more. */
@@ -10,7 +10,7 @@ export const MAX_TRANSCRIPT_CHARS = 64 * 1024;
 const MAX_MESSAGE_IDS = 1000;
 const MAX_LINE_LENGTH = 512;
 const GREETING = /^(HELO|EHLO|LHLO)(?:\s+(\S+))?/i;
-/** An AUTH initial response or continuation line, as smtp-server logs it: redacted. */
+/** An AUTH initial response or continuation line, as the engine logs it: redacted. */
 const SECRET_LINE = new RegExp(`^(?:AUTH\\s+\\S+\\s+)?${REDACTED_CREDENTIALS.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'i');
 const STARTTLS_FEATURE = /^250[ -]STARTTLS\s*$/im;
 /** Command verbs that end an AUTH exchange; any other line right after AUTH is taken for credentials. */
@@ -100,9 +100,9 @@ export class SessionRecorder {
     transcript.push({ at, dir, line: clipped });
   }
 
-  /** A command line from the client (already redacted by smtp-server). */
+  /** A command line from the client (already redacted by the engine). */
   client(received: string): void {
-    // smtp-server redacts continuation lines only inside an AUTH exchange it accepted; after a
+    // The engine redacts continuation lines only inside an AUTH exchange it accepted; after a
     // refused AUTH (auth off, 538 before STARTTLS) a client still sends its credentials.
     const verb = /^\S*/.exec(received)?.[0].toUpperCase() ?? '';
     let line = received;
