@@ -53,3 +53,6 @@ export { ArcVerdictSchema, AuthenticationSchema, DkimVerdictSchema, DmarcVerdict
 export type { ArcVerdict, Authentication, DkimVerdict, DmarcVerdict, SpfVerdict, Verdict } from './authentication.js';
 export { DNS_RECORD_TYPES, DnsRecordSchema, DnsRecordTypeSchema } from './dns-record.js';
 export type { DnsRecord, DnsRecordType } from './dns-record.js';
+export { nameAndAncestors, normalizeDnsName } from './dns-name.js';
+export { dmarcRecord, spfAllowRecord } from './policy-records.js';
+export type { DmarcPolicy, DmarcRecordOptions, SpfAllowOptions } from './policy-records.js';
