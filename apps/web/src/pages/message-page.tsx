@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { CapturedMessage, MessageDetail } from '@mailwright/core';
 import { api } from '../api/client';
+import { AuthenticationPanel } from '../components/authentication-panel';
 import { DeliveryPanel } from '../components/delivery-panel';
 import { Alert } from '../components/delivery';
 import { HtmlView } from '../components/html-view';
@@ -230,7 +231,10 @@ export function MessagePage({ id, tab, inboxHref, previous, next, onDelete, onTi
                 <TabPanel tab={current} message={message} />
               </div>
             </section>
-            <DeliveryPanel message={message} />
+            <div className="side-panels">
+              <DeliveryPanel message={message} />
+              <AuthenticationPanel message={message} />
+            </div>
           </div>
         </>
       )}
