@@ -1,4 +1,5 @@
 import { AssertionError } from 'node:assert';
+import { ErrorCode, MailwrightError } from '@mailwright/core';
 import type { AttachmentSummary, AuthInfo, Authentication, CapturedMessage, DkimVerdict, Envelope, SmtpSession, TlsInfo, Verdict } from '@mailwright/core';
 
 const TLS_ORDER = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -347,29 +348,27 @@ function isComplete(authentication: AuthenticatedMessage['authentication']): aut
   return authentication !== null && authentication !== undefined && authentication.status === 'done' && Array.isArray((authentication as Authentication).dkim);
 }
 
-/** The message's computed verdicts, waiting (bounded) for them when they are still pending. */
+/**
+ * The message's computed verdicts, waiting (bounded) for them when they are still pending. When
+ * there is nothing to judge it throws a `MailwrightError`, not an `AssertionError`, so that a
+ * negated matcher (`.not.toPassDkim()`) cannot pass for want of verdicts.
+ */
 async function verdictsOf(message: AuthenticatedMessage, check: string, options: VerdictWaitOptions): Promise<Authentication> {
-  if (isComplete(message.authentication)) return message.authentication;
-  if (message.authentication !== null && message.authentication !== undefined && message.authentication.status === 'done')
-    fail(
-      `Cannot check ${check} of ${label(message)}: it carries verdicts only (use a message from waitForMessage or messages.get).`,
-      check,
-      message.authentication,
-      check,
-    );
-  if (!message.waitForAuthentication)
-    fail(
-      `Cannot check ${check} of ${label(message)}: ${
-        message.authentication ? 'its verdicts are still pending' : 'it carries no authentication record'
-      } (use a message from waitForMessage or messages.get, which waits for them).`,
-      { status: 'done' },
-      message.authentication ?? null,
-      check,
+  const { authentication } = message;
+  if (isComplete(authentication)) return authentication;
+  const cannot = (why: string, code: ErrorCode = ErrorCode.INVALID_REQUEST, cause?: unknown): never => {
+    throw new MailwrightError(code, `Cannot check ${check} of ${label(message)}: ${why}.`, { cause });
+  };
+  if (authentication?.status === 'done') cannot('it carries verdicts only (use a message from waitForMessage or messages.get)');
+  const wait = message.waitForAuthentication;
+  if (!wait)
+    return cannot(
+      `${authentication ? 'its verdicts are still pending' : 'it carries no authentication record'} (use a message from waitForMessage or messages.get, which waits for them)`,
     );
   try {
-    return await message.waitForAuthentication({ timeout: options.timeout });
+    return await wait({ timeout: options.timeout });
   } catch (error) {
-    return fail(`Cannot check ${check} of ${label(message)}: ${(error as Error).message}.`, { status: 'done' }, { status: 'pending' }, check);
+    return cannot((error as Error).message, ErrorCode.WAIT_TIMEOUT, error);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { CapturedMessage, DmarcPolicy, DmarcRecordOptions, DnsRecord, ListenerConfig, ListenerInfo, MessageFilter, ServerInfo, SmtpSession, SpfAllowOptions } from '@mailwright/core';
+import type { Authentication, CapturedMessage, DmarcPolicy, DmarcRecordOptions, DnsRecord, ListenerConfig, ListenerInfo, MessageFilter, ServerInfo, SmtpSession, SpfAllowOptions } from '@mailwright/core';
 import { ApiClient, ErrorCode, MailwrightError, connectHost, dmarcRecord, spfAllowRecord } from '@mailwright/core';
 import { DnsClient, type DnsChange } from './dns-client.js';
 import type { MailwrightOptions } from '@mailwright/core/options';
@@ -156,6 +156,11 @@ export class Mailwright implements AsyncDisposable {
     get: (id: string): Promise<ReceivedMessage> => receiveMessage(this.#http, id),
     /** The first message matching the filter, stored or still to come. */
     waitFor: async (options: WaitOptions = {}): Promise<ReceivedMessage> => (await waitForMessages(this.#http, this.#stream, 1, options))[0] as ReceivedMessage,
+    /**
+     * Computes a message's SPF, DKIM, DMARC and ARC verdicts anew (after a change to the mock
+     * zone) and returns them; the message carries them from then on.
+     */
+    recomputeAuthentication: (id: string): Promise<Authentication> => this.#http.json('POST', `/messages/${encodeURIComponent(id)}/authentication`),
     /** Deletes one message. */
     delete: async (id: string): Promise<void> => {
       await this.#http.json('DELETE', `/messages/${encodeURIComponent(id)}`);
