@@ -39,7 +39,7 @@ export {
 export type { FilterSubject, MessageFilter, MessageMatcher } from './message-filter.js';
 export { ErrorCode, MailwrightError, isMailwrightError } from './error-codes.js';
 export type { ErrorBody, MailwrightErrorOptions } from './error-codes.js';
-export { CERTIFICATE_PROFILES, KEY_TYPES, ListenerConfigSchema, TLS_VERSIONS } from './listener-config.js';
+export { CERTIFICATE_PROFILES, IpAddressSchema, KEY_TYPES, ListenerConfigSchema, TLS_VERSIONS } from './listener-config.js';
 export type { CertificateProfile, KeyType, ListenerConfig, ListenerInfo, TlsVersion } from './listener-config.js';
 export type { ServerInfo } from './server-info.js';
 export { ClientFrameSchema, STREAM_CLOSE_SLOW_CLIENT, STREAM_PROTOCOL, SubscribeFrameSchema, UnsubscribeFrameSchema } from './stream-frames.js';

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { connectHost, urlHost, type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
+import { ErrorCode, MailwrightError, connectHost, isMailwrightError, urlHost, type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
 import { resolveMailwrightOptions, type MailwrightOptions, type ResolvedMailwrightOptions } from './options.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createMemoryStore } from './store/memory-store.js';
@@ -25,6 +25,12 @@ import { allowedHostNames, apiCors, apiHeaders, requireAllowedHost, requireToken
 import { attachStreamHub } from './api/stream-hub.js';
 import { readMessageDetail } from './api/message-detail.js';
 import { VERSION } from './version.js';
+import { createDnsRouter } from './api/dns-api.js';
+import { DnsZone } from './dns/dns-zone.js';
+import { loadZoneFile } from './dns/zone-file.js';
+import { createZoneResolver } from './dns/zone-resolver.js';
+import { createLiveResolver } from './dns/live-resolver.js';
+import type { DnsResolver } from './dns/dns-resolver.js';
 
 const HTTP_CLOSE_TIMEOUT_MS = 2_000;
 
@@ -44,6 +50,8 @@ export interface RunningMailwright extends AsyncDisposable {
   readonly ca: string;
   /** The message store. */
   readonly store: MessageStore;
+  /** The mock DNS zone (consulted unless `dns` is `live`). */
+  readonly dnsZone: DnsZone;
   /** What `GET /api/v1/info` serves. */
   info(): ServerInfo;
   /** Every listener with its real port. */
@@ -69,6 +77,12 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
   };
 
   try {
+    // A zone file with mistakes is a configuration problem: each one listed, with its line.
+    const dnsZone = options.dnsZone === undefined ? new DnsZone() : await loadZoneFile(options.dnsZone).catch((error: unknown) => {
+      throw zoneFileOptionsError(error, options.dnsZone as string);
+    });
+    const dnsResolver: DnsResolver =
+      options.dns === 'live' ? createLiveResolver({ timeoutMs: options.dnsTimeoutMs, servers: options.dnsServers }) : createZoneResolver(dnsZone);
     const authority: TestAuthority = await loadTestAuthority({ dataDir, hostnames: [options.hostname, ...options.tlsNames] });
     const customCertificate = options.tlsCert !== undefined && options.tlsKey !== undefined ? { cert: options.tlsCert, key: options.tlsKey } : null;
     // Message views parse in worker threads: a large message must not stall SMTP and /health.
@@ -102,8 +116,8 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
     const listeners = createListenerRegistry(options, captureContext, logger);
     cleanups.push(() => listeners.closeAll());
 
-    await listeners.start({ name: 'smtp', port: options.smtpPort, tls: 'starttls', starttls: options.starttls });
-    await listeners.start({ name: 'smtps', port: options.smtpsPort, tls: 'implicit' });
+    await listeners.start({ name: 'smtp', port: options.smtpPort, tls: 'starttls', starttls: options.starttls, clientIp: options.clientIp });
+    await listeners.start({ name: 'smtps', port: options.smtpsPort, tls: 'implicit', clientIp: options.clientIp });
     for (const listener of options.listeners) await listeners.start(listener);
 
     const app = express();
@@ -141,6 +155,15 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
     app.use('/api/v1', apiHeaders());
     app.use(requireAllowedHost(accessPolicy));
     app.use('/api/v1', apiCors(accessPolicy), requireToken(accessPolicy));
+    app.use(
+      '/api/v1',
+      createDnsRouter({
+        mode: options.dns,
+        zone: dnsZone,
+        authenticationEnabled: options.authentication === 'on',
+        recompute: async () => null,
+      }),
+    );
     app.use(
       '/api/v1',
       createApiRouter({
@@ -211,6 +234,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       smtps: endpoint('smtps'),
       ca: authority.caPem,
       store,
+      dnsZone,
       info,
       listeners: () => listeners.list(),
       addListener: (config) => listeners.start(config),
@@ -222,4 +246,17 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
     await cleanup();
     throw error;
   }
+}
+
+/** The `INVALID_OPTIONS` error for a zone file that cannot be loaded: one problem per line at fault. */
+function zoneFileOptionsError(error: unknown, file: string): MailwrightError {
+  const details = isMailwrightError(error) && Array.isArray(error.details) ? (error.details as { line?: unknown; message?: unknown }[]) : [];
+  const problems =
+    details.length > 0 && details.every((detail) => typeof detail.line === 'number')
+      ? details.map((detail) => ({ path: 'dnsZone', message: `${file}:${String(detail.line)}: ${String(detail.message)}` }))
+      : [{ path: 'dnsZone', message: error instanceof Error ? error.message : String(error) }];
+  return new MailwrightError(ErrorCode.INVALID_OPTIONS, `Invalid options:\n  ${problems.map((problem) => problem.message).join('\n  ')}`, {
+    cause: error,
+    details: problems,
+  });
 }
