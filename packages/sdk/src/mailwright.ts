@@ -237,14 +237,14 @@ export class Mailwright implements AsyncDisposable {
      * Publishes `domain TXT "v=spf1 ip4:… -all"`, letting `ips` (addresses or networks) send for
      * the domain; `all: '~all'` softfails the rest, `also` adds mechanisms. Disposable.
      */
-    allow: (domain: string, ips: string | readonly string[], options?: SpfAllowOptions): Promise<DnsChange> =>
+    allow: async (domain: string, ips: string | readonly string[], options?: SpfAllowOptions): Promise<DnsChange> =>
       this.dns.publish([spfAllowRecord(domain, ips, options)]),
   };
 
   /** DMARC records in the mock zone. */
   readonly dmarc = {
     /** Publishes `_dmarc.domain TXT "v=DMARC1; p=…"` (`sp=`, `adkim=`, `aspf=`, `rua=` from the options). Disposable. */
-    publish: (domain: string, policy: DmarcPolicy, options?: DmarcRecordOptions): Promise<DnsChange> =>
+    publish: async (domain: string, policy: DmarcPolicy, options?: DmarcRecordOptions): Promise<DnsChange> =>
       this.dns.publish([dmarcRecord(domain, policy, options)]),
   };
 
