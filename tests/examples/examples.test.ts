@@ -29,13 +29,13 @@ describe('the examples', () => {
 
   it('the vitest suite passes against an in-process server', async () => {
     const { code, output } = await run('npx', ['vitest', 'run', '--config', 'examples/vitest.config.ts']);
-    expect(output).toMatch(/Tests\s+.*2 passed/);
+    expect(output).toMatch(/Tests\s+.*6 passed/);
     expect(code).toBe(0);
   });
 
   it('the same vitest suite passes against a running server (MAILWRIGHT_URL)', async () => {
     const { code, output } = await run('npx', ['vitest', 'run', '--config', 'examples/vitest.config.ts'], { MAILWRIGHT_URL: server.url });
-    expect(output).toMatch(/Tests\s+.*2 passed/);
+    expect(output).toMatch(/Tests\s+.*6 passed/);
     expect(code).toBe(0);
     expect((await server.store.listMessages({ limit: 10, filter: { subject: 'Reset your password' } })).total).toBe(2);
   });

@@ -12,7 +12,11 @@ describeInBrowser('authentication', () => {
   let key: DkimKey;
 
   const publish = async (records: DnsRecord[]): Promise<void> => {
-    const response = await fetch(`${h.server.url}/api/v1/dns/records`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(records) });
+    const response = await fetch(`${h.server.url}/api/v1/dns/records`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(records),
+    });
     expect(response.status).toBe(200);
   };
 
@@ -64,7 +68,11 @@ describeInBrowser('authentication', () => {
     await page.getByRole('link', { name: /Inbox/ }).click();
     const badge = page.getByTestId('message-row').first().getByTestId('auth-badge');
     await badge.waitFor();
-    expect([await badge.getAttribute('data-dkim'), await badge.getAttribute('data-spf'), await badge.getAttribute('data-dmarc')]).toEqual(['pass', 'pass', 'pass']);
+    expect([await badge.getAttribute('data-dkim'), await badge.getAttribute('data-spf'), await badge.getAttribute('data-dmarc')]).toEqual([
+      'pass',
+      'pass',
+      'pass',
+    ]);
     expect(errors).toEqual([]);
   });
 

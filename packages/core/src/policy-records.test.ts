@@ -23,7 +23,9 @@ describe('spfAllowRecord', () => {
 
 describe('dmarcRecord', () => {
   it('writes the tags at _dmarc', () => {
-    expect(dmarcRecord('example.com', 'reject', { subdomainPolicy: 'none', dkimAlignment: 'strict', spfAlignment: 'relaxed', reportTo: ['d@example.com'] })).toEqual({
+    expect(
+      dmarcRecord('example.com', 'reject', { subdomainPolicy: 'none', dkimAlignment: 'strict', spfAlignment: 'relaxed', reportTo: ['d@example.com'] }),
+    ).toEqual({
       name: '_dmarc.example.com',
       type: 'TXT',
       value: 'v=DMARC1; p=reject; sp=none; adkim=s; aspf=r; rua=mailto:d@example.com',

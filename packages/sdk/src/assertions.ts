@@ -429,7 +429,8 @@ export async function assertFailsDkim(message: AuthenticatedMessage, expected: D
       signature.result !== 'pass' &&
       (expected.result === undefined || signature.result === expected.result) &&
       (expected.reason === undefined ||
-        (signature.reason !== null && (typeof expected.reason === 'string' ? signature.reason.includes(expected.reason) : testPattern(expected.reason, signature.reason)))),
+        (signature.reason !== null &&
+          (typeof expected.reason === 'string' ? signature.reason.includes(expected.reason) : testPattern(expected.reason, signature.reason)))),
   );
   if (passing.length === 0 && matching.length > 0) return;
   const wanted = [
@@ -463,7 +464,15 @@ export async function assertPassesSpf(message: AuthenticatedMessage, expected: S
   fail(
     `Expected ${label(message)} to pass SPF${expected.domain === undefined ? '' : ` for ${expected.domain}`}, but ${why}.`,
     { result: 'pass', domain: expected.domain ?? 'any' },
-    { result: spf.result, domain: spf.domain, clientIp: spf.clientIp, clientIpSource: clientIp.source, mechanism: spf.mechanism, record: spf.record, reason: spf.reason },
+    {
+      result: spf.result,
+      domain: spf.domain,
+      clientIp: spf.clientIp,
+      clientIpSource: clientIp.source,
+      mechanism: spf.mechanism,
+      record: spf.record,
+      reason: spf.reason,
+    },
     'passesSpf',
   );
 }

@@ -38,9 +38,16 @@ beforeAll(async () => {
   relay = await mail.listeners.create({ clientIp: '203.0.113.7' });
 
   const inbox = mail.inbox();
-  await sendRaw(relay.endpoint, 'alice@example.com', inbox.address, await signed({ from: 'alice@example.com', to: inbox.address, subject: 'Good', text: 'hello' }));
+  await sendRaw(
+    relay.endpoint,
+    'alice@example.com',
+    inbox.address,
+    await signed({ from: 'alice@example.com', to: inbox.address, subject: 'Good', text: 'hello' }),
+  );
   good = await inbox.waitForMessage({ subject: 'Good' });
-  const raw = (await signed({ from: 'alice@example.com', to: inbox.address, subject: 'Tampered', text: 'pay 10 EUR' })).toString().replace('pay 10 EUR', 'pay 99 EUR');
+  const raw = (await signed({ from: 'alice@example.com', to: inbox.address, subject: 'Tampered', text: 'pay 10 EUR' }))
+    .toString()
+    .replace('pay 10 EUR', 'pay 99 EUR');
   await sendRaw(mail.smtp, 'alice@example.com', inbox.address, raw);
   tampered = await inbox.waitForMessage({ subject: 'Tampered' });
   await sendRaw(mail.smtp, 'bob@nowhere.example', inbox.address, `From: bob@nowhere.example\r\nTo: ${inbox.address}\r\nSubject: Unsigned\r\n\r\nhi\r\n`);
@@ -71,7 +78,9 @@ describe('assertPassesDkim / toPassDkim', () => {
 
   it('fails naming the verdict and the reason of a signature that does not verify', async () => {
     const error = await failure(() => assertPassesDkim(tampered, { domain: 'example.com' }));
-    expect(error.message).toMatch(/^Expected message #\d+ "Tampered" to pass DKIM with a signature d=example.com, but its signature d=example.com s=s1 fail \(body hash did not verify/);
+    expect(error.message).toMatch(
+      /^Expected message #\d+ "Tampered" to pass DKIM with a signature d=example.com, but its signature d=example.com s=s1 fail \(body hash did not verify/,
+    );
     expect(error.actual).toEqual([expect.objectContaining({ result: 'fail', domain: 'example.com', selector: 's1' })]);
   });
 
@@ -96,7 +105,9 @@ describe('assertFailsDkim / toFailDkim', () => {
     expect((await failure(() => assertFailsDkim(good))).message).toMatch(/"Good" to fail DKIM, but its signature d=example.com s=s1 pass\./);
     const error = await failure(() => assertFailsDkim(tampered, { result: 'permerror' }));
     expect(error.message).toMatch(/"Tampered" to fail DKIM with permerror, but its signature is d=example.com s=s1 fail \(body hash did not verify/);
-    expect((await failure(() => assertFailsDkim(tampered, { reason: 'no key' }))).message).toMatch(/to fail DKIM because no key, but its signature is d=example.com s=s1 fail/);
+    expect((await failure(() => assertFailsDkim(tampered, { reason: 'no key' }))).message).toMatch(
+      /to fail DKIM because no key, but its signature is d=example.com s=s1 fail/,
+    );
     expect((await failure(() => assertFailsDkim(unsigned))).message).toMatch(/"Unsigned" to fail DKIM, but it carries no DKIM signature\./);
     await expect(expect(good).toFailDkim()).rejects.toThrow(/to fail DKIM, but its signature d=example.com s=s1 pass/);
   });

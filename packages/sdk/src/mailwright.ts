@@ -1,4 +1,16 @@
-import type { Authentication, CapturedMessage, DmarcPolicy, DmarcRecordOptions, DnsRecord, ListenerConfig, ListenerInfo, MessageFilter, ServerInfo, SmtpSession, SpfAllowOptions } from '@mailwright/core';
+import type {
+  Authentication,
+  CapturedMessage,
+  DmarcPolicy,
+  DmarcRecordOptions,
+  DnsRecord,
+  ListenerConfig,
+  ListenerInfo,
+  MessageFilter,
+  ServerInfo,
+  SmtpSession,
+  SpfAllowOptions,
+} from '@mailwright/core';
 import { ApiClient, ErrorCode, MailwrightError, connectHost, dmarcRecord, spfAllowRecord } from '@mailwright/core';
 import { DnsClient, type DnsChange } from './dns-client.js';
 import type { MailwrightOptions } from '@mailwright/core/options';
