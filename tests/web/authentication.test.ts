@@ -64,8 +64,12 @@ describeInBrowser('authentication', () => {
     expect(await panel.locator('.auth-badge').getAttribute('title')).toBe('DKIM pass, SPF pass, DMARC pass');
     // Beside the Delivery panel, not in place of it.
     await page.getByTestId('delivery-panel').getByTestId('transcript').waitFor();
+    // The verdicts beside the subject bring the panel into view.
+    expect(await page.getByTestId('auth-jump').getAttribute('aria-label')).toBe('Show the authentication verdicts');
+    await page.getByTestId('auth-jump').click();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('authentication');
 
-    await page.getByRole('link', { name: /Inbox/ }).click();
+    await page.getByTestId('message-page').getByRole('link', { name: 'Inbox' }).click();
     const badge = page.getByTestId('message-row').first().getByTestId('auth-badge');
     await badge.waitFor();
     expect([await badge.getAttribute('data-dkim'), await badge.getAttribute('data-spf'), await badge.getAttribute('data-dmarc')]).toEqual([
@@ -99,6 +103,13 @@ describeInBrowser('authentication', () => {
     const badge = page.getByTestId('message-row').first().getByTestId('auth-badge');
     await badge.waitFor();
     expect(await badge.getAttribute('title')).toBe('DKIM fail, SPF fail, DMARC fail');
+    // The search takes the verdicts too: the failing mail is found by dkim:fail, not by dkim:pass.
+    await page.goto('/?dkim=fail');
+    await page.getByTestId('message-row').first().waitFor();
+    expect(await page.getByTestId('message-row').count()).toBe(1);
+    await page.goto('/?dkim=pass');
+    await page.getByTestId('no-match').waitFor();
+    expect(await page.getByTestId('message-row').count()).toBe(0);
     expect(errors).toEqual([]);
   });
 });

@@ -28,28 +28,33 @@ function authenticationOf(message: MessageDetail): Authentication | null {
   return (message as MessageDetail & { authentication?: Authentication | null }).authentication ?? null;
 }
 
-/** The message's authentication record, read again (bounded) while its verdicts are pending. */
-function useSettledAuthentication(message: MessageDetail): { authentication: Authentication | null; gaveUp: boolean } {
-  const [state, setState] = useState({ id: message.id, authentication: authenticationOf(message), gaveUp: false });
-  const current = state.id === message.id ? state : { id: message.id, authentication: authenticationOf(message), gaveUp: false };
-  const pending = current.authentication?.status === 'pending' && !current.gaveUp;
+/**
+ * The message's authentication record, read again (bounded) while its verdicts are pending;
+ * null without a message or a record.
+ */
+export function useSettledAuthentication(message: MessageDetail | null): { authentication: Authentication | null; gaveUp: boolean } {
+  const id = message?.id ?? null;
+  const initial = message ? authenticationOf(message) : null;
+  const [state, setState] = useState({ id, authentication: initial, gaveUp: false });
+  const current = state.id === id ? state : { id, authentication: initial, gaveUp: false };
+  const pending = id !== null && current.authentication?.status === 'pending' && !current.gaveUp;
   useEffect(() => {
-    if (!pending) return;
+    if (!pending || id === null) return;
     let active = true;
     let polls = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const poll = (): void => {
       timer = setTimeout(() => {
         polls += 1;
-        api.getMessage(message.id).then(
+        api.getMessage(id).then(
           (detail) => {
             if (!active) return;
             const authentication = authenticationOf(detail);
-            if (authentication?.status === 'done') setState({ id: message.id, authentication, gaveUp: false });
-            else if (polls >= PENDING_POLLS) setState({ id: message.id, authentication, gaveUp: true });
+            if (authentication?.status === 'done') setState({ id, authentication, gaveUp: false });
+            else if (polls >= PENDING_POLLS) setState({ id, authentication, gaveUp: true });
             else poll();
           },
-          () => active && setState((previous) => ({ ...previous, id: message.id, gaveUp: true })),
+          () => active && setState((previous) => ({ ...previous, id, gaveUp: true })),
         );
       }, PENDING_POLL_MS);
     };
@@ -58,7 +63,7 @@ function useSettledAuthentication(message: MessageDetail): { authentication: Aut
       active = false;
       clearTimeout(timer);
     };
-  }, [message.id, pending]);
+  }, [id, pending]);
   return current;
 }
 
@@ -108,10 +113,15 @@ function Check({ verdict, reason, detail, testId }: { verdict: Verdict; reason: 
  * Who really sent the message: each DKIM signature, SPF for MAIL FROM and HELO, DMARC and ARC,
  * with verdict and reason, and the Authentication-Results header a receiving MTA would add.
  */
-export function AuthenticationPanel({ message }: { message: MessageDetail }) {
-  const { authentication, gaveUp } = useSettledAuthentication(message);
+export function AuthenticationPanel({ authentication, gaveUp }: { authentication: Authentication | null; gaveUp: boolean }) {
   return (
-    <aside className="side-panel authentication-panel" id="authentication" aria-labelledby="authentication-title" data-testid="authentication-panel">
+    <aside
+      className="side-panel authentication-panel"
+      id="authentication"
+      aria-labelledby="authentication-title"
+      data-testid="authentication-panel"
+      tabIndex={-1}
+    >
       <div className="panel-heading">
         <h2 id="authentication-title">Authentication</h2>
         {authentication?.status === 'done' && <AuthenticationBadge verdicts={authentication} large />}
@@ -223,5 +233,25 @@ export function AuthenticationBadge({ verdicts, large = false }: { verdicts: Bad
         </span>
       ))}
     </span>
+  );
+}
+
+/** The verdicts in the message header: a button that brings the Authentication panel into view. */
+export function AuthenticationJump({ authentication }: { authentication: Authentication | null }) {
+  if (authentication?.status !== 'done') return null;
+  return (
+    <button
+      type="button"
+      className="auth-jump"
+      data-testid="auth-jump"
+      aria-label="Show the authentication verdicts"
+      onClick={() => {
+        const panel = document.getElementById('authentication');
+        panel?.scrollIntoView({ block: 'start' });
+        panel?.focus({ preventScroll: true });
+      }}
+    >
+      <AuthenticationBadge verdicts={authentication} />
+    </button>
   );
 }

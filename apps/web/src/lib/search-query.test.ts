@@ -24,6 +24,16 @@ describe('parseSearch', () => {
   });
 });
 
+describe('verdict filters', () => {
+  it('reads dkim:, spf: and dmarc: verdicts in any case, and leaves an unknown verdict out', () => {
+    expect(parseSearch('dkim:FAIL spf:softfail dmarc:pass reset')).toEqual({ dkim: 'fail', spf: 'softfail', dmarc: 'pass', text: 'reset' });
+    expect(parseSearch('dkim:broken')).toEqual({});
+    expect(formatSearch({ dkim: 'permerror', text: 'x' })).toBe('dkim:permerror x');
+    expect(inboxHref({ dmarc: 'fail' })).toBe('/?dmarc=fail');
+    expect(filterFromQuery(new URLSearchParams('dkim=fail&spf=maybe'))).toEqual({ dkim: 'fail' });
+  });
+});
+
 describe('formatSearch', () => {
   it('writes tag: and listener: back, so that a line and its filter agree', () => {
     const line = 'to:alice tag:signup listener:"lab 2" hello';

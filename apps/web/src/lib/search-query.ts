@@ -1,7 +1,18 @@
-import type { MessageFilter } from '@mailwright/core';
+import type { MessageFilter, Verdict } from '@mailwright/core';
 
 /** The filter fields the search understands, as the API names them: every field of the filter. */
-export const SEARCH_FIELDS = ['to', 'from', 'subject', 'text', 'tls', 'tag', 'listener'] as const satisfies readonly (keyof MessageFilter)[];
+export const SEARCH_FIELDS = [
+  'to',
+  'from',
+  'subject',
+  'text',
+  'tls',
+  'tag',
+  'listener',
+  'dkim',
+  'spf',
+  'dmarc',
+] as const satisfies readonly (keyof MessageFilter)[];
 type SearchField = (typeof SEARCH_FIELDS)[number];
 // A field the API's filter gains and the search does not know fails the type check here.
 const _everyFilterField: Record<Exclude<keyof MessageFilter, SearchField>, never> = {};
@@ -11,6 +22,18 @@ export const TLS_FILTERS = ['any', 'starttls', 'implicit', 'none'] as const;
 type TlsFilter = (typeof TLS_FILTERS)[number];
 
 const isTlsFilter = (value: string): value is TlsFilter => (TLS_FILTERS as readonly string[]).includes(value);
+/** The fields whose value is a verdict (`dkim:fail`). */
+const VERDICT_FIELDS: readonly string[] = ['dkim', 'spf', 'dmarc'];
+/** The verdicts, spelled out here so that the bundle leaves core's zod schemas out. */
+const VERDICTS = ['pass', 'fail', 'neutral', 'softfail', 'policy', 'none', 'temperror', 'permerror'] as const satisfies readonly Verdict[];
+// A verdict core gains and this list lacks fails the type check here.
+const _everyVerdict: Record<Exclude<Verdict, (typeof VERDICTS)[number]>, never> = {};
+const isVerdict = (value: string): boolean => (VERDICTS as readonly string[]).includes(value);
+/** Whether a field's value is one it can take: a known `tls` mode or verdict, or anything for the text fields. */
+const isValidValue = (field: SearchField, value: string): boolean =>
+  field === 'tls' ? isTlsFilter(value) : VERDICT_FIELDS.includes(field) ? isVerdict(value) : true;
+/** The fields whose value is one of a few words, read in any case. */
+const isKeyword = (field: SearchField): boolean => field === 'tls' || VERDICT_FIELDS.includes(field);
 const isField = (value: string): value is SearchField => (SEARCH_FIELDS as readonly string[]).includes(value);
 
 const TOKEN = /(?:(\w+):)?(?:"((?:[^"\\]|\\.)*)"|(\S+))/g;
@@ -27,8 +50,9 @@ export function parseSearch(input: string): MessageFilter {
     const value = quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : (bare ?? '');
     const field = key?.toLowerCase();
     if (field !== undefined && isField(field)) {
+      const normalized = isKeyword(field) ? value.toLowerCase() : value;
       if (field === 'text') words.push(value);
-      else if (field !== 'tls' || isTlsFilter(value.toLowerCase())) filter[field] = field === 'tls' ? value.toLowerCase() : value;
+      else if (isValidValue(field, normalized)) filter[field] = normalized;
     } else words.push(key !== undefined ? `${key}:${value}` : value);
   }
   const text = words.filter(Boolean).join(' ');
@@ -43,7 +67,7 @@ function quote(value: string): string {
 /** The search line of a filter (its `tls` field is shown by the delivery picker instead). */
 export function formatSearch(filter: MessageFilter): string {
   const parts: string[] = [];
-  for (const field of ['to', 'from', 'subject', 'tag', 'listener'] as const) {
+  for (const field of ['to', 'from', 'subject', 'tag', 'listener', 'dkim', 'spf', 'dmarc'] as const) {
     const value = filter[field];
     if (value) parts.push(`${field}:${quote(value)}`);
   }
@@ -56,7 +80,7 @@ export function filterFromQuery(query: URLSearchParams): MessageFilter {
   const filter: Record<string, string> = {};
   for (const field of SEARCH_FIELDS) {
     const value = query.get(field);
-    if (value && (field !== 'tls' || isTlsFilter(value))) filter[field] = value;
+    if (value && isValidValue(field, value)) filter[field] = value;
   }
   return filter as MessageFilter;
 }
