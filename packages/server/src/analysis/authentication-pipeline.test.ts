@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
+import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Authentication, CapturedMessage, MessageDetail } from '@mailwright/core';
 import { createMailwright, type RunningMailwright } from '../mailwright.js';
@@ -212,5 +213,50 @@ describe('the 250 never waits for verdicts', () => {
     expect(authentication.dkim[0]?.result).toBe('temperror');
     expect(authentication.spf.result).toBe('temperror');
     expect(questions).toBeGreaterThan(0);
+  });
+});
+
+describe('waiting for verdicts', () => {
+  it('tells stream clients when verdicts are done, delivers to verdict filters once, and lets REST waits wait for them', async () => {
+    const key = (
+      await api<{ dkim: { domainName: string; keySelector: string; privateKey: string } }>('POST', '/dkim/keys', { domain: 'example.com', selector: 'w1' })
+    ).body;
+    const after = server.store.latestSeq();
+    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/stream`, 'mailwright.v1');
+    const frames: { type: string; subscription?: string; id?: string; message?: CapturedMessage; authentication?: unknown }[] = [];
+    socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'subscribe', id: 'all', since: after }));
+    socket.send(JSON.stringify({ type: 'subscribe', id: 'passing', since: after, filter: { dkim: 'pass' } }));
+    await expect.poll(() => frames.filter((frame) => frame.type === 'subscribed').length).toBe(2);
+    const wait = api<CapturedMessage>('GET', `/messages/wait?dkim=pass&after=${after}&timeout=10000`);
+
+    const transport = nodemailer.createTransport({ host: server.smtp.host, port: server.smtp.port, secure: false, ignoreTLS: true, dkim: key.dkim });
+    const info = await transport.sendMail({ from: 'alice@example.com', to: 'bob@example.test', subject: 'wait for it', text: 'hi\n' });
+    transport.close();
+    const waited = await wait;
+    expect(waited.status).toBe(200);
+    expect(waited.body).toMatchObject({ messageId: info.messageId, authentication: { status: 'done', dkim: 'pass' } });
+
+    await expect.poll(() => frames.some((frame) => frame.type === 'authentication' && frame.id === waited.body.id)).toBe(true);
+    const arrivals = frames.filter((frame) => frame.type === 'message' && frame.message?.id === waited.body.id);
+    await expect.poll(() => frames.filter((frame) => frame.type === 'message' && frame.subscription === 'passing').length).toBe(1);
+    expect(arrivals.find((frame) => frame.subscription === 'all')?.message?.authentication).toEqual({ status: 'pending', dkim: null, spf: null, dmarc: null });
+    expect(frames.find((frame) => frame.type === 'message' && frame.subscription === 'passing')?.message?.authentication).toMatchObject({
+      status: 'done',
+      dkim: 'pass',
+    });
+    expect(frames.find((frame) => frame.type === 'authentication')).toEqual({
+      type: 'authentication',
+      id: waited.body.id,
+      seq: waited.body.seq,
+      authentication: { status: 'done', dkim: 'pass', spf: expect.any(String), dmarc: expect.any(String) },
+    });
+
+    // A recompute tells clients again, and delivers nothing twice.
+    await api('POST', `/messages/${waited.body.id}/authentication`);
+    await expect.poll(() => frames.filter((frame) => frame.type === 'authentication' && frame.id === waited.body.id).length).toBe(2);
+    expect(frames.filter((frame) => frame.type === 'message' && frame.subscription === 'passing')).toHaveLength(1);
+    socket.close();
   });
 });
