@@ -34,6 +34,7 @@ export {
   compileFilter,
   isEmptyFilter,
   matchesFilter,
+  hasVerdictFilter,
   pickFilter,
 } from './message-filter.js';
 export type { FilterSubject, MessageFilter, MessageMatcher } from './message-filter.js';
@@ -49,8 +50,17 @@ export type { StreamCommand, StreamStateMachineOptions, StreamStatus, StreamSubs
 export { ApiClient } from './api-client.js';
 export type { ApiClientOptions, ApiQuery, ApiRequestOptions, QueryValue } from './api-client.js';
 export { connectHost, urlHost } from './connect-host.js';
-export { ArcVerdictSchema, AuthenticationSchema, DkimVerdictSchema, DmarcVerdictSchema, SpfVerdictSchema, VerdictSchema } from './authentication.js';
-export type { ArcVerdict, Authentication, DkimVerdict, DmarcVerdict, SpfVerdict, Verdict } from './authentication.js';
+export {
+  ArcVerdictSchema,
+  AuthenticationSchema,
+  AuthenticationSummarySchema,
+  summarizeAuthentication,
+  DkimVerdictSchema,
+  DmarcVerdictSchema,
+  SpfVerdictSchema,
+  VerdictSchema,
+} from './authentication.js';
+export type { ArcVerdict, Authentication, AuthenticationSummary, DkimVerdict, DmarcVerdict, SpfVerdict, Verdict } from './authentication.js';
 export { DNS_RECORD_TYPES, DnsRecordSchema, DnsRecordTypeSchema } from './dns-record.js';
 export type { DnsRecord, DnsRecordType } from './dns-record.js';
 export { nameAndAncestors, normalizeDnsName } from './dns-name.js';

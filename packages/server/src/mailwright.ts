@@ -31,6 +31,8 @@ import { loadZoneFile } from './dns/zone-file.js';
 import { createZoneResolver } from './dns/zone-resolver.js';
 import { createLiveResolver } from './dns/live-resolver.js';
 import type { DnsResolver } from './dns/dns-resolver.js';
+import { AUTHENTICATION_TIMEOUT_MS } from './analysis/compute-authentication.js';
+import { PENDING_AUTHENTICATION, createAuthenticationJobs, type AuthenticationJobs } from './analysis/authentication-jobs.js';
 
 const HTTP_CLOSE_TIMEOUT_MS = 2_000;
 
@@ -78,9 +80,12 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
 
   try {
     // A zone file with mistakes is a configuration problem: each one listed, with its line.
-    const dnsZone = options.dnsZone === undefined ? new DnsZone() : await loadZoneFile(options.dnsZone).catch((error: unknown) => {
-      throw zoneFileOptionsError(error, options.dnsZone as string);
-    });
+    const dnsZone =
+      options.dnsZone === undefined
+        ? new DnsZone()
+        : await loadZoneFile(options.dnsZone).catch((error: unknown) => {
+            throw zoneFileOptionsError(error, options.dnsZone as string);
+          });
     const dnsResolver: DnsResolver =
       options.dns === 'live' ? createLiveResolver({ timeoutMs: options.dnsTimeoutMs, servers: options.dnsServers }) : createZoneResolver(dnsZone);
     const authority: TestAuthority = await loadTestAuthority({ dataDir, hostnames: [options.hostname, ...options.tlsNames] });
@@ -99,8 +104,38 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       // A parse that failed in its worker (it ran out of time or memory) is shown like any unparsable message; a full queue is a 503.
       readContent: contentReader(parsePool, (error) => logger.warn({ err: error }, 'a message could not be parsed')),
     });
+    // Verdicts are computed after the 250, in the parse workers: the SMTP side stores the
+    // message (pending) and goes on; the job reads its inputs when its turn comes.
+    let listenersRef: { get(name: string): StartedCaptureListener | undefined } | null = null;
+    const authentication: AuthenticationJobs | null =
+      options.authentication === 'on'
+        ? createAuthenticationJobs({
+            store,
+            pool: parsePool,
+            resolver: dnsResolver,
+            authservId: options.hostname,
+            listener: (name) => {
+              const info = listenersRef?.get(name)?.info;
+              return info ? { clientIp: info.clientIp ?? null } : undefined;
+            },
+            timeoutMs: AUTHENTICATION_TIMEOUT_MS,
+            // Live DNS may keep a check waiting for seconds: one worker then always stays free for message views.
+            concurrency: options.dns === 'live' ? 1 : 2,
+            maxQueue: options.maxMessages,
+            logger,
+          })
+        : null;
+    const captureStore: MessageStore = authentication
+      ? Object.assign(Object.create(store) as MessageStore, {
+          async addMessage(message: Parameters<MessageStore['addMessage']>[0]) {
+            const added = await store.addMessage({ ...message, authentication: PENDING_AUTHENTICATION });
+            authentication.schedule({ id: added.id, mailFrom: message.envelope.mailFrom, sessionId: message.sessionId, listener: message.listener });
+            return added;
+          },
+        })
+      : store;
     const captureContext: CaptureContext = {
-      store,
+      store: captureStore,
       authority,
       customCertificate,
       hostname: options.hostname,
@@ -114,6 +149,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
     };
 
     const listeners = createListenerRegistry(options, captureContext, logger);
+    listenersRef = listeners;
     cleanups.push(() => listeners.closeAll());
 
     await listeners.start({ name: 'smtp', port: options.smtpPort, tls: 'starttls', starttls: options.starttls, clientIp: options.clientIp });
@@ -161,7 +197,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
         mode: options.dns,
         zone: dnsZone,
         authenticationEnabled: options.authentication === 'on',
-        recompute: async () => null,
+        recompute: async (id) => (authentication ? authentication.recompute(id) : null),
       }),
     );
     app.use(

@@ -50,7 +50,11 @@ export function createDnsRouter(context: DnsApiContext): Router {
   router.put('/dns/records', (request, response) => {
     requireMockZone(context);
     const body: unknown = request.body;
-    const list = Array.isArray(body) ? body : Array.isArray((body as { records?: unknown } | null)?.records) ? (body as { records: unknown[] }).records : [body];
+    const list = Array.isArray(body)
+      ? body
+      : Array.isArray((body as { records?: unknown } | null)?.records)
+        ? (body as { records: unknown[] }).records
+        : [body];
     if (list.length === 0) throw httpError(400, ErrorCode.INVALID_REQUEST, 'Give a record { name, type, value } or a list of them');
     if (list.length > MAX_RECORDS_PER_PUT) throw httpError(400, ErrorCode.INVALID_REQUEST, `At most ${MAX_RECORDS_PER_PUT} records per request`);
     // put() checks every record first and lists every problem (400 INVALID_DNS_RECORD); nothing changes unless all are valid.

@@ -1,5 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { compileFilter, isEmptyFilter, type CapturedMessage, type MessageFilter, type MessageMatcher, type SmtpSession } from '@mailwright/core';
+import {
+  compileFilter,
+  isEmptyFilter,
+  summarizeAuthentication,
+  type Authentication,
+  type CapturedMessage,
+  type MessageFilter,
+  type MessageMatcher,
+  type SmtpSession,
+} from '@mailwright/core';
 import { readMessageContent, type MessageContent, type MessageSummary } from '../analysis/parse-message.js';
 import type { Following, MessageStore, MessageStoreEvents, ReadPolicy } from './message-store.js';
 import { fillSummary } from './stored-summary.js';
@@ -43,6 +52,8 @@ interface Entry {
   read: boolean;
   /** The summary being read. */
   reading: Promise<MessageSummary> | null;
+  /** The whole authentication record, once computed. */
+  authentication?: Authentication;
 }
 
 const NONE = Object.freeze([]) as unknown as never[];
@@ -338,6 +349,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
         sessionId,
         listener,
         tags,
+        ...(input.authentication ? { authentication: input.authentication } : {}),
       };
       const entry: Entry = { message, raw, bytes: raw.length + MESSAGE_RECORD_BYTES, read: false, reading: null };
       entries.push(entry);
@@ -362,6 +374,22 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       }
       if (expired.length > 0) emitter.emit('deleted', expired);
       return { id: message.id, seq };
+    },
+    async setAuthentication(id, authentication) {
+      const entry = byId.get(id);
+      if (!entry) return false;
+      const first = entry.authentication === undefined;
+      entry.authentication = authentication;
+      // In place, like the summary: the record is never replaced.
+      entry.message.authentication = summarizeAuthentication(authentication);
+      // Announced like `message`: a message nobody has seen and nobody follows is read when asked for.
+      if (!entry.read && followers === 0) return true;
+      const message = await messageOf(entry);
+      if (byId.get(id) === entry) emitter.emit('authentication', message, first);
+      return true;
+    },
+    async getAuthentication(id) {
+      return byId.get(id)?.authentication ?? null;
     },
     async getMessage(id) {
       const entry = byId.get(id);
