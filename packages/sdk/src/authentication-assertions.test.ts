@@ -148,6 +148,16 @@ describe('assertPassesDmarc / toPassDmarc', () => {
   });
 });
 
+describe('verdict filters', () => {
+  it('list and wait by dkim, spf and dmarc verdicts', async () => {
+    expect((await mail.messages.list({ dkim: 'fail' })).messages.map((message) => message.subject)).toEqual(['Tampered']);
+    expect((await mail.messages.list({ dkim: 'none', spf: 'none' })).messages.map((message) => message.subject)).toEqual(['Unsigned']);
+    const [summary] = (await mail.messages.list({ dmarc: 'pass' })).messages;
+    expect(summary).toMatchObject({ subject: 'Good', authentication: { status: 'done', dkim: 'pass', spf: 'pass', dmarc: 'pass' } });
+    expect((await mail.messages.waitFor({ spf: 'fail', timeout: 5_000 })).subject).toBe('Tampered');
+  });
+});
+
 describe('pending and missing verdicts', () => {
   it('waits for verdicts still being computed, reading the message again', async () => {
     const message = await mail.messages.get(good.id);
