@@ -37,7 +37,8 @@ describe('the examples', () => {
     const { code, output } = await run('npx', ['vitest', 'run', '--config', 'examples/vitest.config.ts'], { MAILWRIGHT_URL: server.url });
     expect(output).toMatch(/Tests\s+.*6 passed/);
     expect(code).toBe(0);
-    expect((await server.store.listMessages({ limit: 10, filter: { subject: 'Reset your password' } })).total).toBe(2);
+    // Two from the password-reset suite, five from the authentication recipes.
+    expect((await server.store.listMessages({ limit: 10, filter: { subject: 'Reset your password' } })).total).toBe(7);
   });
 
   it('the node:test suite passes with the plain assertions', async () => {
