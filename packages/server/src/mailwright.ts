@@ -113,6 +113,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
             store,
             pool: parsePool,
             resolver: dnsResolver,
+            dnsCacheKey: () => (options.dns === 'mock' ? `zone@${dnsZone.revision}` : null),
             authservId: options.hostname,
             listener: (name) => {
               const info = listenersRef?.get(name)?.info;

@@ -16,6 +16,11 @@ export interface AuthenticationJobsOptions {
   pool: Pick<ParsePool, 'authenticate'>;
   /** Where DNS answers come from (the mock zone, or live DNS). Read for each message. */
   resolver: DnsResolver;
+  /**
+   * While this returns the same key, a worker may reuse answers it got before (the mock zone's
+   * revision: a change to the zone changes it); null: ask every time (live DNS).
+   */
+  dnsCacheKey(): string | null;
   /** The authserv-id of `Authentication-Results`: the server's host name. */
   authservId: string;
   /** The settings of a listener by name; undefined when it is gone (the connection's address is used). */
@@ -120,6 +125,7 @@ export function createAuthenticationJobs(options: AuthenticationJobsOptions): Au
         },
         options.resolver,
         options.timeoutMs,
+        options.dnsCacheKey(),
       );
     } catch (error) {
       options.logger.warn({ err: error, id }, 'authentication verdicts could not be computed');

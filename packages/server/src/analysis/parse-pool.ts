@@ -41,7 +41,7 @@ export interface ParsePool {
    * Computes a message's authentication verdicts in a worker (hashing a large body never
    * blocks the event loop); its DNS questions are answered here, by `resolver`.
    */
-  authenticate(input: AuthenticationInput, resolver: DnsResolver, timeoutMs: number): Promise<Authentication>;
+  authenticate(input: AuthenticationInput, resolver: DnsResolver, timeoutMs: number, dnsCacheKey?: string | null): Promise<Authentication>;
   /** Ends the workers; parses in flight fail. */
   close(): Promise<void>;
 }
@@ -61,7 +61,7 @@ interface Job {
   id: number;
   kind: 'content' | 'summary' | 'authentication';
   raw: Buffer;
-  authentication?: { input: Omit<AuthenticationInput, 'raw'>; resolver: DnsResolver; timeoutMs: number };
+  authentication?: { input: Omit<AuthenticationInput, 'raw'>; resolver: DnsResolver; timeoutMs: number; dnsCacheKey: string | null };
   resolve(result: Result): void;
   reject(error: Error): void;
 }
@@ -199,7 +199,14 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     const raw = new Uint8Array(job.raw);
     const request: ParseRequest =
       job.kind === 'authentication' && job.authentication
-        ? { id: job.id, kind: 'authentication', raw, input: job.authentication.input, timeoutMs: job.authentication.timeoutMs }
+        ? {
+            id: job.id,
+            kind: 'authentication',
+            raw,
+            input: job.authentication.input,
+            timeoutMs: job.authentication.timeoutMs,
+            dnsCacheKey: job.authentication.dnsCacheKey,
+          }
         : { id: job.id, kind: job.kind === 'authentication' ? 'summary' : job.kind, raw };
     slot.worker.ref();
     slot.worker.postMessage(request, [raw.buffer]);
@@ -229,7 +236,8 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
   return {
     readContent: (raw) => submit<MessageContent>('content', raw),
     summarize: (raw) => submit<MessageSummary>('summary', raw),
-    authenticate: ({ raw, ...input }, resolver, timeoutMs) => submit<Authentication>('authentication', raw, { input, resolver, timeoutMs }),
+    authenticate: ({ raw, ...input }, resolver, timeoutMs, dnsCacheKey = null) =>
+      submit<Authentication>('authentication', raw, { input, resolver, timeoutMs, dnsCacheKey }),
     async close() {
       closed = true;
       for (const job of queue.splice(0)) job.reject(new MailwrightError(ErrorCode.INTERNAL, 'The parse pool is closed', { statusCode: 503 }));
