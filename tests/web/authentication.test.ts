@@ -112,4 +112,22 @@ describeInBrowser('authentication', () => {
     expect(await page.getByTestId('message-row').count()).toBe(0);
     expect(errors).toEqual([]);
   });
+
+  it("updates a row's badge live when the verdicts are computed anew", async () => {
+    key = await createDkimKey({ domain: 'example.com', selector: 's1' });
+    await publish([key.record, spfAllowRecord('example.com', '127.0.0.1'), dmarcRecord('example.com', 'none')]);
+    const { page, errors } = await h.open('/');
+    await page.getByTestId('empty-inbox').waitFor();
+    const sent = await h.send({ from: 'alice@example.com', to: 'bob@example.test', subject: 'Live', text: 'hello', dkim: key.nodemailer ?? undefined });
+    const badge = page.getByTestId('message-row').first().getByTestId('auth-badge');
+    await expect.poll(() => badge.getAttribute('title'), { timeout: 10_000 }).toBe('DKIM pass, SPF pass, DMARC pass');
+
+    // The key goes from the zone; recomputing tells every viewer, and the row follows.
+    const removed = await fetch(`${h.server.url}/api/v1/dns/records?name=${key.record.name}&type=TXT`, { method: 'DELETE' });
+    expect(removed.status).toBe(204);
+    const recomputed = await fetch(`${h.server.url}/api/v1/messages/${sent.id}/authentication`, { method: 'POST' });
+    expect(recomputed.status).toBe(200);
+    await expect.poll(() => badge.getAttribute('data-dkim'), { timeout: 10_000 }).toBe('permerror');
+    expect(errors).toEqual([]);
+  });
 });

@@ -117,6 +117,10 @@ describe('delivery', () => {
     expect(stream.received(frame({ type: 'session', subscription, session }))).toEqual([{ type: 'session', subscription, session }]);
     expect(stream.received(frame({ type: 'deleted', ids: ['a', 'b'] }))).toEqual([{ type: 'deleted', ids: ['a', 'b'] }]);
     expect(stream.received(frame({ type: 'cleared' }))).toEqual([{ type: 'cleared' }]);
+    const authentication = { status: 'done', dkim: 'pass', spf: 'fail', dmarc: 'none' } as const;
+    expect(stream.received(frame({ type: 'authentication', id: 'm1', seq: 3, authentication }))).toEqual([
+      { type: 'authentication', id: 'm1', seq: 3, authentication },
+    ]);
     expect(stream.received(frame({ type: 'error', subscription, code: 'INVALID_FILTER', message: 'bad' }))).toEqual([
       { type: 'subscription-error', subscription, code: 'INVALID_FILTER', message: 'bad' },
     ]);

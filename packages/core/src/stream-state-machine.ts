@@ -1,3 +1,4 @@
+import type { AuthenticationSummary } from './authentication.js';
 import type { CapturedMessage, MessageDetail } from './captured-message.js';
 import { ErrorCode, MailwrightError } from './error-codes.js';
 import type { MessageFilter } from './message-filter.js';
@@ -61,6 +62,8 @@ export type StreamCommand =
   /** The client was disposed while the subscription was active. */
   | { type: 'subscription-closed'; subscription: string }
   | { type: 'deleted'; ids: string[] }
+  /** A message's verdicts were computed (or recomputed): its list summary of them. */
+  | { type: 'authentication'; id: string; seq: number; authentication: AuthenticationSummary }
   | { type: 'cleared' }
   | { type: 'status'; status: StreamStatus }
   /** The connection came back after having been live; deletions missed meanwhile are not replayed. */
@@ -210,6 +213,8 @@ export class StreamStateMachine {
         return [{ type: 'deleted', ids: frame.ids }];
       case 'cleared':
         return [{ type: 'cleared' }];
+      case 'authentication':
+        return [{ type: 'authentication', id: frame.id, seq: frame.seq, authentication: frame.authentication }];
       case 'error':
         if (frame.subscription === undefined) {
           this.#lastError = `${frame.code}: ${frame.message}`;
