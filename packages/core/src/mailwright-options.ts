@@ -157,8 +157,8 @@ export const MailwrightOptionsSchema = z
     clientIp: withFlag(IpAddressSchema.optional(), {
       kind: 'text',
       value: '<address>',
-      description: 'Client address SPF judges the default listeners\' connections for',
-      defaultText: 'the connection\'s address',
+      description: "Client address SPF judges the default listeners' connections for",
+      defaultText: "the connection's address",
     }),
     /** More listeners (the TLS lab). */
     listeners: withFlag(z.array(z.unknown()).default([]), {

@@ -1,4 +1,4 @@
-import type { MessageFilter, Verdict } from '@mailwright/core';
+import type { MessageFilter } from '@mailwright/core';
 
 /** The filter fields the search understands, as the API names them: every field of the filter. */
 export const SEARCH_FIELDS = [
@@ -19,21 +19,11 @@ const _everyFilterField: Record<Exclude<keyof MessageFilter, SearchField>, never
 
 /** The values of the `tls` filter. */
 export const TLS_FILTERS = ['any', 'starttls', 'implicit', 'none'] as const;
-type TlsFilter = (typeof TLS_FILTERS)[number];
 
-const isTlsFilter = (value: string): value is TlsFilter => (TLS_FILTERS as readonly string[]).includes(value);
-/** The fields whose value is a verdict (`dkim:fail`). */
-const VERDICT_FIELDS: readonly string[] = ['dkim', 'spf', 'dmarc'];
-/** The verdicts, spelled out here so that the bundle leaves core's zod schemas out. */
-const VERDICTS = ['pass', 'fail', 'neutral', 'softfail', 'policy', 'none', 'temperror', 'permerror'] as const satisfies readonly Verdict[];
-// A verdict core gains and this list lacks fails the type check here.
-const _everyVerdict: Record<Exclude<Verdict, (typeof VERDICTS)[number]>, never> = {};
-const isVerdict = (value: string): boolean => (VERDICTS as readonly string[]).includes(value);
-/** Whether a field's value is one it can take: a known `tls` mode or verdict, or anything for the text fields. */
-const isValidValue = (field: SearchField, value: string): boolean =>
-  field === 'tls' ? isTlsFilter(value) : VERDICT_FIELDS.includes(field) ? isVerdict(value) : true;
-/** The fields whose value is one of a few words, read in any case. */
-const isKeyword = (field: SearchField): boolean => field === 'tls' || VERDICT_FIELDS.includes(field);
+/** The verdicts the `dkim`, `spf` and `dmarc` filters take. */
+const VERDICTS: readonly string[] = ['pass', 'fail', 'neutral', 'softfail', 'policy', 'none', 'temperror', 'permerror'];
+/** Fields whose value must be one of a few words (lower-cased); others are dropped, not sent. */
+const CHOICES: Partial<Record<SearchField, readonly string[]>> = { tls: TLS_FILTERS, dkim: VERDICTS, spf: VERDICTS, dmarc: VERDICTS };
 const isField = (value: string): value is SearchField => (SEARCH_FIELDS as readonly string[]).includes(value);
 
 const TOKEN = /(?:(\w+):)?(?:"((?:[^"\\]|\\.)*)"|(\S+))/g;
@@ -50,9 +40,12 @@ export function parseSearch(input: string): MessageFilter {
     const value = quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : (bare ?? '');
     const field = key?.toLowerCase();
     if (field !== undefined && isField(field)) {
-      const normalized = isKeyword(field) ? value.toLowerCase() : value;
       if (field === 'text') words.push(value);
-      else if (isValidValue(field, normalized)) filter[field] = normalized;
+      else {
+        const choices = CHOICES[field];
+        if (!choices) filter[field] = value;
+        else if (choices.includes(value.toLowerCase())) filter[field] = value.toLowerCase();
+      }
     } else words.push(key !== undefined ? `${key}:${value}` : value);
   }
   const text = words.filter(Boolean).join(' ');
@@ -80,7 +73,7 @@ export function filterFromQuery(query: URLSearchParams): MessageFilter {
   const filter: Record<string, string> = {};
   for (const field of SEARCH_FIELDS) {
     const value = query.get(field);
-    if (value && isValidValue(field, value)) filter[field] = value;
+    if (value && (CHOICES[field]?.includes(value) ?? true)) filter[field] = value;
   }
   return filter as MessageFilter;
 }
