@@ -80,6 +80,11 @@ interface Subscription {
   readonly input: StreamSubscribeInput;
   /** The highest seq delivered or confirmed; where a reconnect resumes. */
   cursor: number | undefined;
+  /**
+   * The filter asks for a verdict (`dkim`, `spf`, `dmarc`): the server delivers a message when
+   * its verdicts are done, once, and so possibly below the cursor (out of seq order).
+   */
+  readonly outOfOrder: boolean;
 }
 
 const DEFAULT_RECONNECT_MIN_MS = 50;
@@ -161,7 +166,10 @@ export class StreamStateMachine {
     this.#nextId += 1;
     const id = `s${this.#nextId}`;
     if (this.#phase === 'disposed') return { subscription: id, commands: [{ type: 'subscription-closed', subscription: id }] };
-    const subscription: Subscription = { input, cursor: input.since };
+    // As message-filter's hasVerdictFilter, which this module leaves out to keep zod out of browser bundles.
+    const { filter } = input;
+    const outOfOrder = filter !== undefined && (filter.dkim !== undefined || filter.spf !== undefined || filter.dmarc !== undefined);
+    const subscription: Subscription = { input, cursor: input.since, outOfOrder };
     this.#subscriptions.set(id, subscription);
     if (this.#phase === 'live') return { subscription: id, commands: [{ type: 'send', frame: this.#subscribeFrame(id, subscription) }] };
     return { subscription: id, commands: this.#phase === 'idle' ? this.#connect() : [] };
@@ -202,7 +210,10 @@ export class StreamStateMachine {
       case 'message': {
         const subscription = this.#subscriptions.get(frame.subscription);
         const seq = frame.message.seq;
-        if (!subscription || (subscription.cursor !== undefined && seq <= subscription.cursor)) return [];
+        if (!subscription) return [];
+        if (subscription.cursor !== undefined && seq <= subscription.cursor) {
+          return subscription.outOfOrder ? [{ type: 'message', subscription: frame.subscription, message: frame.message }] : [];
+        }
         subscription.cursor = seq;
         if (seq > this.#latestSeq) this.#latestSeq = seq;
         return [{ type: 'message', subscription: frame.subscription, message: frame.message }];

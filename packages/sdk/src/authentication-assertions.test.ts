@@ -158,6 +158,19 @@ describe('verdict filters', () => {
   });
 });
 
+describe('waiting on a verdict', () => {
+  it('resolves for mail that arrived before the wait, its verdicts still pending', async () => {
+    // Sent (the 250 received) first: the wait subscribes while the verdicts are being computed,
+    // so the message comes out of seq order, after the subscription's cursor.
+    for (let round = 0; round < 5; round += 1) {
+      const inbox = mail.inbox();
+      const raw = await signed({ from: 'alice@example.com', to: inbox.address, subject: `Round ${round}`, text: 'x'.repeat(200_000) });
+      await sendRaw(relay.endpoint, 'alice@example.com', inbox.address, raw);
+      expect((await inbox.waitForMessage({ dkim: 'pass', timeout: 5_000 })).subject).toBe(`Round ${round}`);
+    }
+  });
+});
+
 describe('pending and missing verdicts', () => {
   it('waits for verdicts still being computed, reading the message again', async () => {
     const message = await mail.messages.get(good.id);
