@@ -4,6 +4,7 @@ import {
   isEmptyFilter,
   summarizeAuthentication,
   type Authentication,
+  type AuthenticationSummary,
   type CapturedMessage,
   type MessageFilter,
   type MessageMatcher,
@@ -52,11 +53,20 @@ interface Entry {
   read: boolean;
   /** The summary being read. */
   reading: Promise<MessageSummary> | null;
-  /** The whole authentication record, once computed. */
-  authentication?: Authentication;
+  /** The whole authentication record, once computed, as JSON: one flat string weighs a fraction of the objects. */
+  authentication?: string;
 }
 
 const NONE = Object.freeze([]) as unknown as never[];
+
+/** One frozen object per combination of verdicts (at most 8³ + 1), shared by every message that has it. */
+const VERDICTS = new Map<string, AuthenticationSummary>();
+function sharedVerdicts(summary: AuthenticationSummary): AuthenticationSummary {
+  const key = `${summary.status} ${summary.dkim} ${summary.spf} ${summary.dmarc}`;
+  let shared = VERDICTS.get(key);
+  if (!shared) VERDICTS.set(key, (shared = Object.freeze(summary)));
+  return shared;
+}
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
@@ -379,9 +389,9 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       const entry = byId.get(id);
       if (!entry) return false;
       const first = entry.authentication === undefined;
-      entry.authentication = authentication;
+      entry.authentication = JSON.stringify(authentication);
       // In place, like the summary: the record is never replaced.
-      entry.message.authentication = summarizeAuthentication(authentication);
+      entry.message.authentication = sharedVerdicts(summarizeAuthentication(authentication));
       // Announced like `message`: a message nobody has seen and nobody follows is read when asked for.
       if (!entry.read && followers === 0) return true;
       const message = await messageOf(entry);
@@ -389,7 +399,8 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       return true;
     },
     async getAuthentication(id) {
-      return byId.get(id)?.authentication ?? null;
+      const json = byId.get(id)?.authentication;
+      return json === undefined ? null : (JSON.parse(json) as Authentication);
     },
     async getMessage(id) {
       const entry = byId.get(id);
