@@ -2,7 +2,7 @@
 // process, with every listener on a free loopback port. `watched` follows the store and
 // listens for new messages in the process, as a stream subscription or a waiting test does:
 // the store then reads every message as it arrives instead of when it is first asked for.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { boundYoungGeneration } from '../../apps/server/dist/bound-young-generation.js';
 import { failStart, serveRequests, settledMemoryUsage } from './ipc-peer.mjs';
 
@@ -19,6 +19,25 @@ try {
     store.follow();
     store.on('message', () => undefined);
   }
+  // Time from the 250 (the message stored) to its verdicts being recorded, per message. The
+  // SMTP side and the verdict jobs call the store's methods by name, so wrapping them here sees both.
+  const storedAt = new Map();
+  const verdictMs = [];
+  const addMessage = store.addMessage.bind(store);
+  const setAuthentication = store.setAuthentication.bind(store);
+  store.addMessage = async (message) => {
+    const added = await addMessage(message);
+    storedAt.set(added.id, performance.now());
+    return added;
+  };
+  store.setAuthentication = (id, authentication) => {
+    const at = storedAt.get(id);
+    if (at !== undefined && authentication.status === 'done') {
+      storedAt.delete(id);
+      verdictMs.push({ ms: performance.now() - at, dkim: authentication.dkim[0]?.result ?? 'none' });
+    }
+    return setAuthentication(id, authentication);
+  };
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
 
@@ -41,6 +60,15 @@ try {
         return { deleted: (await store.deleteMessages({})).length };
       },
       memory: () => settledMemoryUsage(),
+      /** Verdict times (ms from 250 to verdicts recorded) since the last reset, and how many messages still wait. */
+      verdicts({ reset = false } = {}) {
+        const result = { times: verdictMs.map((entry) => entry.ms), dkim: verdictMs.map((entry) => entry.dkim), waiting: storedAt.size };
+        if (reset) {
+          verdictMs.length = 0;
+          storedAt.clear();
+        }
+        return result;
+      },
       /** The event loop's delay since the start or the last reset (ms): how long the server stalled. */
       'loop-delay'({ reset = false } = {}) {
         const ms = (ns) => ns / 1e6;

@@ -10,5 +10,6 @@ import fanout from './fanout.mjs';
 import ingest from './ingest.mjs';
 import memory from './memory.mjs';
 import load from './load.mjs';
+import authentication from './authentication.mjs';
 
-export const scenarios = [latency, waitLatency, fanout, ingest, memory, load];
+export const scenarios = [latency, waitLatency, fanout, ingest, authentication, memory, load];

@@ -3,7 +3,9 @@
 import nodemailer from 'nodemailer';
 
 /**
- * @param {{ host: string, port: number, ca: string, secure?: boolean }} smtp
+ * @param {{ host: string, port: number, ca: string, secure?: boolean,
+ *   dkim?: { domainName: string, keySelector: string, privateKey: string } }} smtp
+ *   `dkim`: the app's DKIM signing key, as production configures it.
  */
 export function createMailer(smtp) {
   const transport = nodemailer.createTransport({
@@ -12,6 +14,7 @@ export function createMailer(smtp) {
     secure: smtp.secure ?? false,
     requireTLS: !smtp.secure,
     tls: { ca: smtp.ca, servername: 'localhost', minVersion: 'TLSv1.2' },
+    ...(smtp.dkim ? { dkim: smtp.dkim } : {}),
   });
   return {
     /** @param {string} to */

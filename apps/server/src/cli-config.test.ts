@@ -4,7 +4,13 @@ import { SERVE_FLAGS } from './flags.js';
 
 const CERT_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const KEY_PEM = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
-const FILES: Record<string, string> = { '/certs/cert.pem': CERT_PEM, '/certs/key.pem': KEY_PEM, '/certs/notes.txt': 'hello' };
+const FILES: Record<string, string> = {
+  '/certs/cert.pem': CERT_PEM,
+  '/certs/key.pem': KEY_PEM,
+  '/certs/notes.txt': 'hello',
+  '/zones/good.zone': 'example.com TXT v=spf1 -all\n',
+  '/zones/bad.zone': '# two mistakes\nmx.example.com A nope\nexample.com TXT v=spf1 -all\n-bad-.example.com MX 10 mx.example.com\n',
+};
 const DIRECTORIES = new Set(['/srv/web', '/work/site']);
 
 function context(env: Record<string, string> = {}, overrides: Partial<CliContext> = {}): CliContext {
@@ -62,6 +68,11 @@ const SCALAR_CASES: { flag: string; value: string; expected: Record<string, unkn
   { flag: 'stream-ping-interval', value: '5000', expected: { streamPingIntervalMs: 5000 } },
   { flag: 'api-token', value: 'sesame-open-42', expected: { apiToken: 'sesame-open-42' } },
   { flag: 'web-root', value: '/srv/web', expected: { webRoot: '/srv/web' } },
+  { flag: 'dns', value: 'live', expected: { dns: 'live' } },
+  { flag: 'dns-zone', value: '/zones/good.zone', expected: { dnsZone: '/zones/good.zone' } },
+  { flag: 'dns-timeout', value: '500', expected: { dnsTimeoutMs: 500 } },
+  { flag: 'authentication', value: 'off', expected: { authentication: 'off' } },
+  { flag: 'client-ip', value: '203.0.113.7', expected: { clientIp: '203.0.113.7' } },
 ];
 
 const envOf = (flag: string): string => SERVE_FLAGS.find((spec) => spec.name === flag)?.env as string;
@@ -81,9 +92,27 @@ describe('resolveCliConfig: serve flags', () => {
       'allowed-host',
       'insecure-no-token',
       'allow-privileged-ports',
+      'dns-server',
     ]);
     const withEnv = SERVE_FLAGS.filter((spec) => spec.env !== null).map((spec) => spec.name);
     expect(withEnv.filter((flag) => !covered.has(flag))).toEqual([]);
+  });
+
+  it('refuses a zone file with mistakes, listing each with its line', () => {
+    expect(problems(['--dns-zone', '/zones/bad.zone', '--client-ip', '203.0.113.300'])).toEqual([
+      { source: '--dns-zone', message: '/zones/bad.zone:2: value: "nope" is not an IPv4 address' },
+      { source: '--dns-zone', message: expect.stringMatching(/^\/zones\/bad\.zone:4: name: the label "-bad-"/) },
+      { source: '--client-ip', message: 'must be an IPv4 or IPv6 address' },
+    ]);
+    expect(problems(['--dns-zone', 'missing.zone'])).toEqual([{ source: '--dns-zone', message: 'cannot read /work/missing.zone: no such file' }]);
+  });
+
+  it('reads name servers for live DNS, with optional ports', () => {
+    expect(serve(['--dns-server', '192.0.2.53', '--dns-server', '[2001:db8::53]:5353']).options.dnsServers).toEqual(['192.0.2.53', '[2001:db8::53]:5353']);
+    expect(serve([], { MAILWRIGHT_DNS_SERVERS: '127.0.0.1:5353,2001:db8::53' }).options.dnsServers).toEqual(['127.0.0.1:5353', '2001:db8::53']);
+    expect(problems(['--dns-server', 'ns.example.com'])).toEqual([
+      { source: '--dns-server', message: '"ns.example.com" is not an IP address with an optional port (192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:5353)' },
+    ]);
   });
 
   it('names every environment twin MAILWRIGHT_<FLAG>', () => {

@@ -1,7 +1,8 @@
+import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ErrorCode, ListenerConfigSchema, isMailwrightError, type ListenerConfig } from '@mailwright/core';
 import { CliOptionsSchema, ENV_PREFIX, type LogFormat, type LogLevel, type MailwrightOptions, type OptionKind } from '@mailwright/core/options';
-import { resolveMailwrightOptions, type OptionsProblem } from '@mailwright/server';
+import { parseZoneFile, resolveMailwrightOptions, type OptionsProblem } from '@mailwright/server';
 import { closestName } from './closest-name.js';
 import { HEALTHCHECK_FLAGS, SERVE_FLAGS, SUBCOMMANDS } from './flags.js';
 import { parseListener } from './parse-listener.js';
@@ -68,19 +69,23 @@ export function defaultDataDir(context: Pick<CliContext, 'env' | 'homedir'>): st
   return xdg && isAbsolute(xdg) ? join(xdg, 'mailwright') : join(context.homedir, '.local', 'share', 'mailwright');
 }
 
-function readPem(raw: string, context: CliContext): Parsed<string> {
-  const path = resolvePath(raw, context);
-  let text: string;
+function readText(path: string, context: CliContext): Parsed<string> {
   try {
-    text = context.readTextFile(path);
+    return { ok: true, value: context.readTextFile(path) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException | null)?.code;
     const reason =
       code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (error as Error).message;
     return { ok: false, message: `cannot read ${path}: ${reason}` };
   }
-  if (!text.includes('-----BEGIN ')) return { ok: false, message: `${path} is not a PEM file (no "-----BEGIN" line)` };
-  return { ok: true, value: text };
+}
+
+function readPem(raw: string, context: CliContext): Parsed<string> {
+  const path = resolvePath(raw, context);
+  const text = readText(path, context);
+  if (!text.ok) return text;
+  if (!text.value.includes('-----BEGIN ')) return { ok: false, message: `${path} is not a PEM file (no "-----BEGIN" line)` };
+  return text;
 }
 
 const nonEmpty = (raw: string): Parsed<string> => (raw === '' ? { ok: false, message: 'must not be empty' } : { ok: true, value: raw });
@@ -97,7 +102,18 @@ const LIST_ITEM_RULES: Partial<Record<OptionKind, { isValid(value: string): bool
   'host-name': { isValid: isHostName, reason: 'is not a host name or IP address' },
   origin: { isValid: isOrigin, reason: 'is not an origin (scheme://host[:port], no path), nor *' },
   'host-pattern': { isValid: isHostPattern, reason: 'is not a host name (.example.test allows subdomains, * any name)' },
+  'name-server': { isValid: isNameServer, reason: 'is not an IP address with an optional port (192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:5353)' },
 };
+
+/** An IP address with an optional port, as node:dns's setServers() takes it. */
+function isNameServer(value: string): boolean {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)|([^[\]]*:[^[\]]*))(?::(\d{1,5}))?$/.exec(value);
+  if (!match) return false;
+  const port = match[4];
+  if (match[3] !== undefined) return port === undefined && isIP(match[3]) === 6;
+  const address = match[1] ?? match[2] ?? '';
+  return isIP(address) !== 0 && (port === undefined || (Number(port) > 0 && Number(port) <= 65535));
+}
 
 const CLI_OPTION_KEYS = new Set(Object.keys(CliOptionsSchema.shape));
 
@@ -152,6 +168,19 @@ function resolveServe(argv: readonly string[], context: CliContext): CliConfigRe
       case 'pem-file':
         set(readPem(value, context));
         break;
+      case 'zone-file': {
+        // Every mistake of the file is listed, one per line at fault, with the other problems.
+        const path = resolvePath(value, context);
+        const text = readText(path, context);
+        if (!text.ok) set(text);
+        else {
+          const zoneProblems = parseZoneFile(text.value).problems;
+          for (const problem of zoneProblems) problems.push({ source: raw.source, message: `${path}:${problem.line}: ${problem.message}` });
+          if (zoneProblems.length > 0) refused.add(option);
+          else given[option] = path;
+        }
+        break;
+      }
       case 'path': {
         const parsed = nonEmpty(value);
         set(parsed.ok ? { ok: true, value: resolvePath(parsed.value, context) } : parsed);
@@ -163,6 +192,7 @@ function resolveServe(argv: readonly string[], context: CliContext): CliConfigRe
         break;
       }
       case 'host-name':
+      case 'name-server':
       case 'origin':
       case 'host-pattern': {
         const rule = LIST_ITEM_RULES[kind] as { isValid(value: string): boolean; reason: string };

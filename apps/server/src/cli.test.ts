@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -282,6 +282,17 @@ describe('mailwright (process)', () => {
     ]);
     expect(lines.at(-1)).toBe('Run `mailwright --help` to see every flag.');
     expect(cli.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('exits 2 listing every mistake of a --dns-zone file with its line', async () => {
+    const zone = join(await tempDir(), 'bad.zone');
+    await writeFile(zone, '# mistakes\nmx.example.com A 999.1.1.1\nexample.com TXT v=spf1 -all\nexample.com MX ten mx.example.com\n');
+    const cli = runCli(['--dns-zone', zone, '--smtp-port', '0', '--smtps-port', '0', '--http-port', '0', '--data-dir', await tempDir()]);
+    expect((await cli.exitWithin(WAIT_MS)).code).toBe(2);
+    const lines = cli.stderr.trim().split('\n');
+    expect(lines[0]).toBe('mailwright: invalid configuration (2 problems):');
+    expect(lines[1]).toBe(`  - --dns-zone: ${zone}:2: value: "999.1.1.1" is not an IPv4 address`);
+    expect(lines[2]).toMatch(new RegExp(`^ {2}- --dns-zone: ${zone.replace(/[.]/g, '\\.')}:4: value: `));
   });
 
   it('refuses to listen beyond loopback without a token (exit 2), and warns when told to anyway', async () => {

@@ -114,3 +114,31 @@ export const AuthenticationSchema = z.object({
   computedAt: z.string().nullable(),
 });
 export type Authentication = z.infer<typeof AuthenticationSchema>;
+
+/**
+ * What a message list carries of its verdicts: one each (DKIM: the best signature's, `none`
+ * for an unsigned message); null while `pending`.
+ */
+export const AuthenticationSummarySchema = z.object({
+  status: z.enum(['pending', 'done']),
+  dkim: VerdictSchema.nullable(),
+  spf: VerdictSchema.nullable(),
+  dmarc: VerdictSchema.nullable(),
+});
+export type AuthenticationSummary = z.infer<typeof AuthenticationSummarySchema>;
+
+/** Best first: the DKIM verdict a message is summarized by is its best signature's. */
+const DKIM_RANK: readonly Verdict[] = ['pass', 'fail', 'policy', 'neutral', 'softfail', 'temperror', 'permerror', 'none'];
+
+/**
+ * The verdicts of a record, one each, as lists and filters use them (a summary is returned as
+ * it is: a message from the list carries one, a detail the whole record).
+ */
+export function summarizeAuthentication(authentication: Authentication | AuthenticationSummary): AuthenticationSummary {
+  if (!Array.isArray(authentication.dkim)) return authentication as AuthenticationSummary;
+  if (authentication.status === 'pending') return { status: 'pending', dkim: null, spf: null, dmarc: null };
+  let dkim: Verdict = 'none';
+  const record = authentication as Authentication;
+  for (const signature of record.dkim) if (DKIM_RANK.indexOf(signature.result) < DKIM_RANK.indexOf(dkim)) dkim = signature.result;
+  return { status: 'done', dkim, spf: record.spf.result, dmarc: record.dmarc.result };
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AuthenticationSchema, AuthenticationSummarySchema } from './authentication.js';
 
 /** A mailbox as it appears in a header: display name (may be empty) and address. */
 export const AddressSchema = z.object({
@@ -128,6 +129,11 @@ export const CapturedMessageSchema = z.object({
   /** Name of the listener that accepted it (`smtp`, `smtps` or a custom one). */
   listener: z.string(),
   tags: z.array(z.string()),
+  /**
+   * SPF, DKIM and DMARC verdicts: one each in a list (a summary), the whole record in the detail
+   * of `GET /messages/:id`; absent when the server does not compute them (`--authentication off`).
+   */
+  authentication: z.union([AuthenticationSummarySchema, AuthenticationSchema]).optional(),
 });
 export type CapturedMessage = z.infer<typeof CapturedMessageSchema>;
 
@@ -158,5 +164,7 @@ export const MessageDetailSchema = CapturedMessageSchema.extend({
   parseError: z.string().nullable(),
   /** What is shown incompletely, and why; empty when everything is shown. */
   truncated: z.array(TruncatedPartSchema),
+  /** The whole record of SPF, DKIM, DMARC and ARC verdicts; absent when the server does not compute them. */
+  authentication: AuthenticationSchema.optional(),
 });
 export type MessageDetail = z.infer<typeof MessageDetailSchema>;

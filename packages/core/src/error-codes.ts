@@ -16,6 +16,10 @@ export const ErrorCode = {
   FILTER_REQUIRED: 'FILTER_REQUIRED',
   /** A DNS record (or a zone file) for the mock zone is invalid; `details` lists every problem. */
   INVALID_DNS_RECORD: 'INVALID_DNS_RECORD',
+  /** The server asks live DNS (`--dns live`): there is no mock zone to change. */
+  DNS_LIVE: 'DNS_LIVE',
+  /** Verdicts are not computed on this server (`--authentication off`). */
+  AUTHENTICATION_OFF: 'AUTHENTICATION_OFF',
   WAIT_TIMEOUT: 'WAIT_TIMEOUT',
   CLIENT_CLOSED: 'CLIENT_CLOSED',
   /** A bounded queue is full (e.g. messages waiting to be parsed); try again shortly. */

@@ -34,12 +34,13 @@ export {
   compileFilter,
   isEmptyFilter,
   matchesFilter,
+  hasVerdictFilter,
   pickFilter,
 } from './message-filter.js';
 export type { FilterSubject, MessageFilter, MessageMatcher } from './message-filter.js';
 export { ErrorCode, MailwrightError, isMailwrightError } from './error-codes.js';
 export type { ErrorBody, MailwrightErrorOptions } from './error-codes.js';
-export { CERTIFICATE_PROFILES, KEY_TYPES, ListenerConfigSchema, TLS_VERSIONS } from './listener-config.js';
+export { CERTIFICATE_PROFILES, IpAddressSchema, KEY_TYPES, ListenerConfigSchema, TLS_VERSIONS } from './listener-config.js';
 export type { CertificateProfile, KeyType, ListenerConfig, ListenerInfo, TlsVersion } from './listener-config.js';
 export type { ServerInfo } from './server-info.js';
 export { ClientFrameSchema, STREAM_CLOSE_SLOW_CLIENT, STREAM_PROTOCOL, SubscribeFrameSchema, UnsubscribeFrameSchema } from './stream-frames.js';
@@ -49,7 +50,19 @@ export type { StreamCommand, StreamStateMachineOptions, StreamStatus, StreamSubs
 export { ApiClient } from './api-client.js';
 export type { ApiClientOptions, ApiQuery, ApiRequestOptions, QueryValue } from './api-client.js';
 export { connectHost, urlHost } from './connect-host.js';
-export { ArcVerdictSchema, AuthenticationSchema, DkimVerdictSchema, DmarcVerdictSchema, SpfVerdictSchema, VerdictSchema } from './authentication.js';
-export type { ArcVerdict, Authentication, DkimVerdict, DmarcVerdict, SpfVerdict, Verdict } from './authentication.js';
+export {
+  ArcVerdictSchema,
+  AuthenticationSchema,
+  AuthenticationSummarySchema,
+  summarizeAuthentication,
+  DkimVerdictSchema,
+  DmarcVerdictSchema,
+  SpfVerdictSchema,
+  VerdictSchema,
+} from './authentication.js';
+export type { ArcVerdict, Authentication, AuthenticationSummary, DkimVerdict, DmarcVerdict, SpfVerdict, Verdict } from './authentication.js';
 export { DNS_RECORD_TYPES, DnsRecordSchema, DnsRecordTypeSchema } from './dns-record.js';
 export type { DnsRecord, DnsRecordType } from './dns-record.js';
+export { nameAndAncestors, normalizeDnsName } from './dns-name.js';
+export { dmarcRecord, spfAllowRecord } from './policy-records.js';
+export type { DmarcPolicy, DmarcRecordOptions, SpfAllowOptions } from './policy-records.js';

@@ -6,6 +6,9 @@ export type TlsVersion = (typeof TLS_VERSIONS)[number];
 
 const TlsVersionSchema = z.enum(TLS_VERSIONS);
 
+/** An IPv4 or IPv6 address (no brackets, no zone): the client address SPF is judged for. */
+export const IpAddressSchema = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
+
 /**
  * The server certificate profiles of the TLS lab: `valid` (issued by the test CA for the
  * server's names), the ones a client must refuse — `self-signed`, `expired`, `not-yet-valid`,
@@ -73,6 +76,11 @@ export const ListenerConfigSchema = z
     clientCertificate: z.enum(['off', 'request', 'require']).default('off'),
     /** AUTH policy; default: the server's `auth` option. */
     auth: z.enum(['off', 'optional', 'required']).optional(),
+    /**
+     * The client address SPF judges this listener's connections for (every local connection
+     * comes from 127.0.0.1). Default: the server's `clientIp`, else the connection's address.
+     */
+    clientIp: IpAddressSchema.optional(),
   })
   .strict()
   .superRefine((listener, ctx) => {
@@ -128,4 +136,6 @@ export interface ListenerInfo {
   ciphers: string | null;
   clientCertificate: 'off' | 'request' | 'require';
   auth: 'off' | 'optional' | 'required';
+  /** The client address SPF judges its connections for; null = the connection's own. */
+  clientIp?: string | null;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TLS_VERSIONS, type ListenerConfig, type ListenerConfigSchema } from './listener-config.js';
+import { IpAddressSchema, TLS_VERSIONS, type ListenerConfig, type ListenerConfigSchema } from './listener-config.js';
 import { withFlag } from './option-flags.js';
 
 const MIB = 1024 * 1024;
@@ -123,6 +123,42 @@ export const MailwrightOptionsSchema = z
     dataTimeoutMs: withFlag(z.number().int().positive().default(600_000), {
       kind: 'milliseconds',
       description: 'Time to send a whole message after DATA, in milliseconds; then 451 and close',
+    }),
+    /**
+     * Where DNS answers for the authentication checks come from: `mock` (the zone of `dnsZone`
+     * and `/api/v1/dns/records`; nothing is sent to the network) or `live`. Default `mock`.
+     */
+    dns: withFlag(z.enum(['mock', 'live']).default('mock'), {
+      kind: 'choice',
+      description: 'DNS for SPF, DKIM and DMARC checks: the mock zone, or the network',
+    }),
+    /** A zone file (`name TYPE value` per line) loaded into the mock zone at start. */
+    dnsZone: withFlag(z.string().min(1).optional(), {
+      kind: 'zone-file',
+      description: 'Zone file loaded into the mock DNS zone (name TYPE value per line)',
+    }),
+    /** Timeout of one live DNS query, in milliseconds. Default 2000. */
+    dnsTimeoutMs: withFlag(z.number().int().positive().default(2_000), {
+      kind: 'milliseconds',
+      description: 'Timeout of one live DNS query, in milliseconds',
+    }),
+    /** Name servers live DNS asks (`'192.0.2.53'`, `'127.0.0.1:5353'`). Default: the system's. */
+    dnsServers: withFlag(z.array(z.string().min(1)).optional(), {
+      kind: 'name-server',
+      description: 'A name server live DNS asks, address[:port] (repeatable)',
+      defaultText: "the system's",
+    }),
+    /** Whether SPF, DKIM, DMARC and ARC verdicts are computed for every message. Default `on`. */
+    authentication: withFlag(z.enum(['on', 'off']).default('on'), {
+      kind: 'choice',
+      description: 'Compute SPF, DKIM, DMARC and ARC verdicts for every message',
+    }),
+    /** The client address SPF judges the default listeners' connections for. Default: the connection's address. */
+    clientIp: withFlag(IpAddressSchema.optional(), {
+      kind: 'text',
+      value: '<address>',
+      description: "Client address SPF judges the default listeners' connections for",
+      defaultText: "the connection's address",
     }),
     /** More listeners (the TLS lab). */
     listeners: withFlag(z.array(z.unknown()).default([]), {

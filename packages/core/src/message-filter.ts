@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RE2JS } from 're2js';
 import type { CapturedMessage } from './captured-message.js';
+import { VerdictSchema, summarizeAuthentication } from './authentication.js';
 import { ErrorCode, MailwrightError } from './error-codes.js';
 
 /** Longest filter value, in characters. */
@@ -43,6 +44,12 @@ export const MessageFilterSchema = z
     tls: z.enum(['none', 'starttls', 'implicit', 'any']).optional(),
     tag: z.string().min(1).optional(),
     listener: z.string().min(1).optional(),
+    /** The message's DKIM verdict (its best signature's; `none` when unsigned). A message whose verdicts are pending matches no verdict. */
+    dkim: VerdictSchema.optional(),
+    /** The SPF verdict of the MAIL FROM identity. */
+    spf: VerdictSchema.optional(),
+    /** The DMARC verdict. */
+    dmarc: VerdictSchema.optional(),
   })
   .strict();
 export type MessageFilter = z.infer<typeof MessageFilterSchema>;
@@ -183,7 +190,17 @@ export function compileFilter(input: MessageFilter): MessageMatcher {
     const listener = filter.listener;
     tests.push(({ message }) => message.listener === listener);
   }
+  for (const field of ['dkim', 'spf', 'dmarc'] as const) {
+    const verdict = filter[field];
+    if (verdict !== undefined)
+      tests.push(({ message }) => message.authentication?.status === 'done' && summarizeAuthentication(message.authentication)[field] === verdict);
+  }
   return (subject) => tests.every((test) => test(subject));
+}
+
+/** Whether a filter asks for a verdict (`dkim`, `spf`, `dmarc`): such a filter matches a message only once its verdicts are done. */
+export function hasVerdictFilter(filter: MessageFilter | undefined): boolean {
+  return filter !== undefined && (filter.dkim !== undefined || filter.spf !== undefined || filter.dmarc !== undefined);
 }
 
 /** Whether one message matches a filter (compiles it each call; use {@link compileFilter} for many). */

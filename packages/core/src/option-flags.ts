@@ -23,6 +23,8 @@ export const OPTION_KINDS = {
   choice: { placeholder: undefined, list: false },
   /** A PEM file, read by the CLI; the option holds its text. */
   'pem-file': { placeholder: '<file>', list: false },
+  /** A DNS zone file, read and checked by the CLI; the option holds its path. */
+  'zone-file': { placeholder: '<file>', list: false },
   /** A directory path, resolved against the working directory (it need not exist). */
   path: { placeholder: '<dir>', list: false },
   /** An existing directory. */
@@ -35,6 +37,8 @@ export const OPTION_KINDS = {
   origin: { placeholder: '<origin>', list: true },
   /** Repeatable: host names, `.domain` for subdomains, or `*`. */
   'host-pattern': { placeholder: '<name>', list: true },
+  /** Repeatable: a name server, an IP address with an optional port (`192.0.2.53`, `[2001:db8::53]:5353`). */
+  'name-server': { placeholder: '<address[:port]>', list: true },
   /** Repeatable: `user:password`. */
   credentials: { placeholder: '<user:pass>', list: true },
   /** Repeatable: a listener profile, `key=value,…`; the environment separates them with `;`. */

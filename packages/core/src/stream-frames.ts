@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CapturedMessage, MessageDetail } from './captured-message.js';
 import { MessageFilterSchema } from './message-filter.js';
 import type { SmtpSession } from './smtp-session.js';
+import type { AuthenticationSummary } from './authentication.js';
 
 // The constants live apart from the zod schemas, so that a browser bundle that needs only
 // them (the stream client) leaves zod out.
@@ -52,5 +53,7 @@ export type ServerFrame =
   | { type: 'message'; subscription: string; message: CapturedMessage | MessageDetail }
   | { type: 'session'; subscription: string; session: SmtpSession }
   | { type: 'deleted'; ids: string[] }
+  /** A message's verdicts were computed (or recomputed); sent to every client with a message subscription. */
+  | { type: 'authentication'; id: string; seq: number; authentication: AuthenticationSummary }
   | { type: 'cleared' }
   | { type: 'error'; code: string; message: string; subscription?: string };

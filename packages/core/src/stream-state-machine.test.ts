@@ -111,12 +111,27 @@ describe('delivery', () => {
     expect(stream.cursorOf(subscription)).toBe(15);
   });
 
+  it('delivers messages of a verdict filter below the cursor (the server sends them when their verdicts are done), others not', () => {
+    const verdicts = liveWith(10, { filter: { dkim: 'pass' }, since: 2 });
+    // Messages 4 and 12 arrived pending; 12's verdicts were done first.
+    expect(delivered(verdicts.stream.received(message(verdicts.subscription, 12)))).toEqual([12]);
+    expect(delivered(verdicts.stream.received(message(verdicts.subscription, 4)))).toEqual([4]);
+    expect(verdicts.stream.cursorOf(verdicts.subscription)).toBe(12);
+    const plain = liveWith(10, { filter: { to: 'a@example.test' }, since: 2 });
+    expect(delivered(plain.stream.received(message(plain.subscription, 12)))).toEqual([12]);
+    expect(delivered(plain.stream.received(message(plain.subscription, 4)))).toEqual([]);
+  });
+
   it('hands over sessions, deletions, clears and errors; drops frames of ended subscriptions and garbage', () => {
     const { stream, subscription } = liveWith(1);
     const session = { id: 'x1' } as never;
     expect(stream.received(frame({ type: 'session', subscription, session }))).toEqual([{ type: 'session', subscription, session }]);
     expect(stream.received(frame({ type: 'deleted', ids: ['a', 'b'] }))).toEqual([{ type: 'deleted', ids: ['a', 'b'] }]);
     expect(stream.received(frame({ type: 'cleared' }))).toEqual([{ type: 'cleared' }]);
+    const authentication = { status: 'done', dkim: 'pass', spf: 'fail', dmarc: 'none' } as const;
+    expect(stream.received(frame({ type: 'authentication', id: 'm1', seq: 3, authentication }))).toEqual([
+      { type: 'authentication', id: 'm1', seq: 3, authentication },
+    ]);
     expect(stream.received(frame({ type: 'error', subscription, code: 'INVALID_FILTER', message: 'bad' }))).toEqual([
       { type: 'subscription-error', subscription, code: 'INVALID_FILTER', message: 'bad' },
     ]);

@@ -1,3 +1,4 @@
+import type { AuthenticationSummary } from './authentication.js';
 import type { CapturedMessage, MessageDetail } from './captured-message.js';
 import { ErrorCode, MailwrightError } from './error-codes.js';
 import type { MessageFilter } from './message-filter.js';
@@ -61,6 +62,8 @@ export type StreamCommand =
   /** The client was disposed while the subscription was active. */
   | { type: 'subscription-closed'; subscription: string }
   | { type: 'deleted'; ids: string[] }
+  /** A message's verdicts were computed (or recomputed): its list summary of them. */
+  | { type: 'authentication'; id: string; seq: number; authentication: AuthenticationSummary }
   | { type: 'cleared' }
   | { type: 'status'; status: StreamStatus }
   /** The connection came back after having been live; deletions missed meanwhile are not replayed. */
@@ -77,6 +80,11 @@ interface Subscription {
   readonly input: StreamSubscribeInput;
   /** The highest seq delivered or confirmed; where a reconnect resumes. */
   cursor: number | undefined;
+  /**
+   * The filter asks for a verdict (`dkim`, `spf`, `dmarc`): the server delivers a message when
+   * its verdicts are done, once, and so possibly below the cursor (out of seq order).
+   */
+  readonly outOfOrder: boolean;
 }
 
 const DEFAULT_RECONNECT_MIN_MS = 50;
@@ -160,7 +168,10 @@ export class StreamStateMachine {
     this.#nextId += 1;
     const id = `s${this.#nextId}`;
     if (this.#phase === 'disposed') return { subscription: id, commands: [{ type: 'subscription-closed', subscription: id }] };
-    const subscription: Subscription = { input, cursor: input.since };
+    // As message-filter's hasVerdictFilter, which this module leaves out to keep zod out of browser bundles.
+    const { filter } = input;
+    const outOfOrder = filter !== undefined && (filter.dkim !== undefined || filter.spf !== undefined || filter.dmarc !== undefined);
+    const subscription: Subscription = { input, cursor: input.since, outOfOrder };
     this.#subscriptions.set(id, subscription);
     if (this.#phase === 'live') return { subscription: id, commands: [{ type: 'send', frame: this.#subscribeFrame(id, subscription) }] };
     return { subscription: id, commands: this.#phase === 'idle' ? this.#connect() : [] };
@@ -201,7 +212,10 @@ export class StreamStateMachine {
       case 'message': {
         const subscription = this.#subscriptions.get(frame.subscription);
         const seq = frame.message.seq;
-        if (!subscription || (subscription.cursor !== undefined && seq <= subscription.cursor)) return [];
+        if (!subscription) return [];
+        if (subscription.cursor !== undefined && seq <= subscription.cursor) {
+          return subscription.outOfOrder ? [{ type: 'message', subscription: frame.subscription, message: frame.message }] : [];
+        }
         subscription.cursor = seq;
         if (seq > this.#latestSeq) this.#latestSeq = seq;
         return [{ type: 'message', subscription: frame.subscription, message: frame.message }];
@@ -212,6 +226,8 @@ export class StreamStateMachine {
         return [{ type: 'deleted', ids: frame.ids }];
       case 'cleared':
         return [{ type: 'cleared' }];
+      case 'authentication':
+        return [{ type: 'authentication', id: frame.id, seq: frame.seq, authentication: frame.authentication }];
       case 'error':
         if (frame.subscription === undefined) {
           this.#lastError = `${frame.code}: ${frame.message}`;

@@ -1,5 +1,6 @@
 import { AssertionError } from 'node:assert';
-import type { AttachmentSummary, AuthInfo, CapturedMessage, Envelope, SmtpSession, TlsInfo } from '@mailwright/core';
+import { ErrorCode, MailwrightError } from '@mailwright/core';
+import type { AttachmentSummary, AuthInfo, Authentication, CapturedMessage, DkimVerdict, Envelope, SmtpSession, TlsInfo, Verdict } from '@mailwright/core';
 
 const TLS_ORDER = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
@@ -34,7 +35,7 @@ export interface TlsExpectation {
   cipher?: string | RegExp;
 }
 
-function label(message: DeliveredMessage): string {
+function label(message: { seq?: number; subject: string }): string {
   return `message${message.seq === undefined ? '' : ` #${message.seq}`} "${message.subject}"`;
 }
 
@@ -293,4 +294,210 @@ export interface DeliveryTarget {
 /** Asserts nothing was delivered to a listener (or inbox). */
 export async function assertNoDelivery(target: DeliveryTarget): Promise<void> {
   assertNoMessages(await target.messages(), target.name !== undefined ? `listener ${target.name}` : `inbox ${target.address ?? ''}`);
+}
+
+/**
+ * What an authentication assertion looks at: a message detail with its `authentication` record
+ * (from `waitForMessage` or `messages.get`). While the verdicts are still being computed, a
+ * received message's `waitForAuthentication()` is used to wait for them.
+ */
+export interface AuthenticatedMessage {
+  seq?: number;
+  subject: string;
+  authentication?: Authentication | { status: Authentication['status'] } | null;
+  waitForAuthentication?: (options?: { timeout?: number }) => Promise<Authentication>;
+}
+
+/** Options common to the authentication assertions. */
+export interface VerdictWaitOptions {
+  /** How long to wait for verdicts still being computed, in ms. Default 5000. */
+  timeout?: number;
+}
+
+/** Expectations of `assertPassesDkim`: a passing signature, optionally of this domain (`d=`) and selector (`s=`). */
+export interface DkimPassExpectation extends VerdictWaitOptions {
+  domain?: string;
+  selector?: string;
+}
+
+/** Expectations of `assertFailsDkim`: signatures that do not verify, optionally with this result and reason. */
+export interface DkimFailExpectation extends VerdictWaitOptions {
+  /** Only the signatures of this domain (`d=`). */
+  domain?: string;
+  /** Only the signatures with this selector (`s=`). */
+  selector?: string;
+  /** The result, e.g. `fail`, `permerror`; default: anything but `pass`. */
+  result?: Exclude<Verdict, 'pass'>;
+  /** A substring of (or a pattern for) the reason of a failing signature. */
+  reason?: string | RegExp;
+}
+
+/** Expectations of `assertPassesSpf`. */
+export interface SpfPassExpectation extends VerdictWaitOptions {
+  /** The MAIL FROM domain SPF was evaluated for. */
+  domain?: string;
+}
+
+/** Expectations of `assertPassesDmarc`. */
+export interface DmarcPassExpectation extends VerdictWaitOptions {
+  /** The From domain. */
+  domain?: string;
+}
+
+function isComplete(authentication: AuthenticatedMessage['authentication']): authentication is Authentication {
+  return authentication !== null && authentication !== undefined && authentication.status === 'done' && Array.isArray((authentication as Authentication).dkim);
+}
+
+/**
+ * The message's computed verdicts, waiting (bounded) for them when they are still pending. When
+ * there is nothing to judge it throws a `MailwrightError`, not an `AssertionError`, so that a
+ * negated matcher (`.not.toPassDkim()`) cannot pass for want of verdicts.
+ */
+async function verdictsOf(message: AuthenticatedMessage, check: string, options: VerdictWaitOptions): Promise<Authentication> {
+  const { authentication } = message;
+  if (isComplete(authentication)) return authentication;
+  const cannot = (why: string, code: ErrorCode = ErrorCode.INVALID_REQUEST, cause?: unknown): never => {
+    throw new MailwrightError(code, `Cannot check ${check} of ${label(message)}: ${why}.`, { cause });
+  };
+  if (authentication?.status === 'done') cannot('it carries verdicts only (use a message from waitForMessage or messages.get)');
+  const wait = message.waitForAuthentication;
+  if (!wait)
+    return cannot(
+      `${authentication ? 'its verdicts are still pending' : 'it carries no authentication record'} (use a message from waitForMessage or messages.get, which waits for them)`,
+    );
+  try {
+    return await wait({ timeout: options.timeout });
+  } catch (error) {
+    return cannot((error as Error).message, ErrorCode.WAIT_TIMEOUT, error);
+  }
+}
+
+function describeSignature(signature: DkimVerdict): string {
+  return `d=${signature.domain || '(none)'} s=${signature.selector || '(none)'} ${signature.result}${signature.reason ? ` (${signature.reason})` : ''}`;
+}
+
+function signatureRecord(signature: DkimVerdict): Record<string, unknown> {
+  return { result: signature.result, domain: signature.domain, selector: signature.selector, algorithm: signature.algorithm, reason: signature.reason };
+}
+
+function sameName(actual: string, expected: string | undefined): boolean {
+  return expected === undefined || actual.toLowerCase() === expected.toLowerCase().replace(/\.$/, '');
+}
+
+function selected(dkim: DkimVerdict[], expected: { domain?: string; selector?: string }): DkimVerdict[] {
+  return dkim.filter((signature) => sameName(signature.domain, expected.domain) && sameName(signature.selector, expected.selector));
+}
+
+function whose(expected: { domain?: string; selector?: string }): string {
+  return [expected.domain === undefined ? '' : ` d=${expected.domain}`, expected.selector === undefined ? '' : ` s=${expected.selector}`].join('');
+}
+
+/**
+ * Asserts the message carries a DKIM signature that verifies (`pass`), optionally of the given
+ * domain and selector. Waits for verdicts still being computed.
+ */
+export async function assertPassesDkim(message: AuthenticatedMessage, expected: DkimPassExpectation = {}): Promise<void> {
+  const { dkim } = await verdictsOf(message, 'DKIM', expected);
+  const candidates = selected(dkim, expected);
+  if (candidates.some((signature) => signature.result === 'pass')) return;
+  const why =
+    dkim.length === 0
+      ? 'it carries no DKIM signature'
+      : candidates.length === 0
+        ? `it carries no signature${whose(expected)}, only ${dkim.map(describeSignature).join('; ')}`
+        : candidates.length === 1
+          ? `its signature ${describeSignature(candidates[0] as DkimVerdict)}`
+          : `its signatures are ${candidates.map(describeSignature).join('; ')}`;
+  fail(
+    `Expected ${label(message)} to pass DKIM${whose(expected) === '' ? '' : ` with a signature${whose(expected)}`}, but ${why}.`,
+    { result: 'pass', domain: expected.domain ?? 'any', selector: expected.selector ?? 'any' },
+    dkim.map(signatureRecord),
+    'passesDkim',
+  );
+}
+
+/**
+ * Asserts the message carries DKIM signatures (optionally of a domain and selector) and none of
+ * them verifies; with `result` and `reason`, one of them failed that way.
+ */
+export async function assertFailsDkim(message: AuthenticatedMessage, expected: DkimFailExpectation = {}): Promise<void> {
+  const { dkim } = await verdictsOf(message, 'DKIM', expected);
+  const candidates = selected(dkim, expected);
+  const passing = candidates.filter((signature) => signature.result === 'pass');
+  const matching = candidates.filter(
+    (signature) =>
+      signature.result !== 'pass' &&
+      (expected.result === undefined || signature.result === expected.result) &&
+      (expected.reason === undefined ||
+        (signature.reason !== null &&
+          (typeof expected.reason === 'string' ? signature.reason.includes(expected.reason) : testPattern(expected.reason, signature.reason)))),
+  );
+  if (passing.length === 0 && matching.length > 0) return;
+  const wanted = [
+    expected.result === undefined ? '' : ` with ${expected.result}`,
+    expected.reason === undefined ? '' : ` because ${String(expected.reason)}`,
+  ].join('');
+  const why =
+    dkim.length === 0
+      ? 'it carries no DKIM signature'
+      : candidates.length === 0
+        ? `it carries no signature${whose(expected)}, only ${dkim.map(describeSignature).join('; ')}`
+        : passing.length > 0
+          ? `${passing.length === 1 ? 'its signature' : 'signatures'} ${passing.map(describeSignature).join('; ')}`
+          : `${candidates.length === 1 ? 'its signature is' : 'its signatures are'} ${candidates.map(describeSignature).join('; ')}`;
+  fail(
+    `Expected ${label(message)} to fail DKIM${whose(expected) === '' ? '' : ` for${whose(expected)}`}${wanted}, but ${why}.`,
+    { result: expected.result ?? 'not pass', reason: expected.reason ?? 'any', domain: expected.domain ?? 'any', selector: expected.selector ?? 'any' },
+    dkim.map(signatureRecord),
+    'failsDkim',
+  );
+}
+
+/** Asserts SPF passes for the MAIL FROM identity (optionally of the given domain). Waits for verdicts still being computed. */
+export async function assertPassesSpf(message: AuthenticatedMessage, expected: SpfPassExpectation = {}): Promise<void> {
+  const { spf, clientIp } = await verdictsOf(message, 'SPF', expected);
+  if (spf.result === 'pass' && sameName(spf.domain, expected.domain)) return;
+  const why =
+    spf.result === 'pass'
+      ? `SPF was evaluated for ${spf.domain}`
+      : `SPF for ${spf.domain || '(no domain)'} from ${spf.clientIp} is ${spf.result}${spf.mechanism ? ` (matched ${spf.mechanism})` : ''}${spf.reason ? `: ${spf.reason}` : ''}`;
+  fail(
+    `Expected ${label(message)} to pass SPF${expected.domain === undefined ? '' : ` for ${expected.domain}`}, but ${why}.`,
+    { result: 'pass', domain: expected.domain ?? 'any' },
+    {
+      result: spf.result,
+      domain: spf.domain,
+      clientIp: spf.clientIp,
+      clientIpSource: clientIp.source,
+      mechanism: spf.mechanism,
+      record: spf.record,
+      reason: spf.reason,
+    },
+    'passesSpf',
+  );
+}
+
+/** Asserts DMARC passes for the From domain (optionally the given one). Waits for verdicts still being computed. */
+export async function assertPassesDmarc(message: AuthenticatedMessage, expected: DmarcPassExpectation = {}): Promise<void> {
+  const { dmarc } = await verdictsOf(message, 'DMARC', expected);
+  if (dmarc.result === 'pass' && sameName(dmarc.domain, expected.domain)) return;
+  const alignment = `SPF ${dmarc.spfAligned ? 'aligned' : 'not aligned'}, DKIM ${dmarc.dkimAligned ? 'aligned' : 'not aligned'}`;
+  const why =
+    dmarc.result === 'pass'
+      ? `DMARC was evaluated for ${dmarc.domain}`
+      : `DMARC for ${dmarc.domain || '(no From domain)'} is ${dmarc.result}${dmarc.policy ? ` (p=${dmarc.policy}, ${alignment})` : ''}${dmarc.reason ? `: ${dmarc.reason}` : ''}`;
+  fail(
+    `Expected ${label(message)} to pass DMARC${expected.domain === undefined ? '' : ` for ${expected.domain}`}, but ${why}.`,
+    { result: 'pass', domain: expected.domain ?? 'any' },
+    {
+      result: dmarc.result,
+      domain: dmarc.domain,
+      policy: dmarc.policy,
+      spfAligned: dmarc.spfAligned,
+      dkimAligned: dmarc.dkimAligned,
+      record: dmarc.record,
+      reason: dmarc.reason,
+    },
+    'passesDmarc',
+  );
 }

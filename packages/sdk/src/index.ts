@@ -1,5 +1,6 @@
 export { Mailwright } from './mailwright.js';
-export type { ConnectOptions, RuntimeListener, SmtpEndpoint } from './mailwright.js';
+export type { ConnectOptions, DkimKey, DkimKeyAlgorithm, RuntimeListener, SmtpEndpoint } from './mailwright.js';
+export type { DnsChange, DnsClient } from './dns-client.js';
 export { Inbox, INBOX_DOMAIN, uniqueAddress } from './inbox.js';
 export type { SmtpTransportOptions, TransportOptionsInput } from './transport-options.js';
 export type { MessageFilterInput } from './message-filter-input.js';
@@ -16,13 +17,45 @@ export {
   assertDeliveredInPlaintext,
   assertDeliveredOverTls,
   assertFailedTls,
+  assertFailsDkim,
   assertHeader,
   assertNoDelivery,
+  assertPassesDkim,
+  assertPassesDmarc,
+  assertPassesSpf,
   assertRecipient,
   assertSender,
   assertSubject,
 } from './assertions.js';
-export type { DeliveredMessage, DeliveryTarget, TlsExpectation } from './assertions.js';
+export type {
+  AuthenticatedMessage,
+  DeliveredMessage,
+  DeliveryTarget,
+  DkimFailExpectation,
+  DkimPassExpectation,
+  DmarcPassExpectation,
+  SpfPassExpectation,
+  TlsExpectation,
+  VerdictWaitOptions,
+} from './assertions.js';
 export { MailwrightError, ErrorCode, isMailwrightError } from '@mailwright/core';
-export type { CapturedMessage, SmtpSession, TlsInfo, MessageFilter, ListenerConfig, ListenerInfo } from '@mailwright/core';
+export { dmarcRecord, spfAllowRecord } from '@mailwright/core';
+export type {
+  Authentication,
+  CapturedMessage,
+  DkimVerdict,
+  DmarcPolicy,
+  DmarcRecordOptions,
+  DmarcVerdict,
+  DnsRecord,
+  DnsRecordType,
+  ListenerConfig,
+  ListenerInfo,
+  MessageFilter,
+  SmtpSession,
+  SpfAllowOptions,
+  SpfVerdict,
+  TlsInfo,
+  Verdict,
+} from '@mailwright/core';
 export type { MailwrightOptions } from '@mailwright/core/options';

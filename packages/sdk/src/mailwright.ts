@@ -1,5 +1,18 @@
-import type { CapturedMessage, ListenerConfig, ListenerInfo, MessageFilter, ServerInfo, SmtpSession } from '@mailwright/core';
-import { ApiClient, ErrorCode, MailwrightError, connectHost } from '@mailwright/core';
+import type {
+  Authentication,
+  CapturedMessage,
+  DmarcPolicy,
+  DmarcRecordOptions,
+  DnsRecord,
+  ListenerConfig,
+  ListenerInfo,
+  MessageFilter,
+  ServerInfo,
+  SmtpSession,
+  SpfAllowOptions,
+} from '@mailwright/core';
+import { ApiClient, ErrorCode, MailwrightError, connectHost, dmarcRecord, spfAllowRecord } from '@mailwright/core';
+import { DnsClient, type DnsChange } from './dns-client.js';
 import type { MailwrightOptions } from '@mailwright/core/options';
 import { StreamClient } from './stream-client.js';
 import { Inbox, uniqueAddress } from './inbox.js';
@@ -37,6 +50,25 @@ export interface RuntimeListener extends ListenerInfo, AsyncDisposable {
   sessions(): Promise<SmtpSession[]>;
 }
 
+/** Key algorithms of {@link Mailwright.dkim}'s `createKey`; `rsa-1024` only to see what receivers do with a short key. */
+export type DkimKeyAlgorithm = 'rsa-2048' | 'ed25519' | 'rsa-1024';
+
+/** A DKIM key made by the server, its public half published in the mock zone until disposed. */
+export interface DkimKey extends DnsChange {
+  domain: string;
+  selector: string;
+  algorithm: DkimKeyAlgorithm;
+  /** PKCS#8 PEM. */
+  privateKey: string;
+  /** The published record: `selector._domainkey.domain TXT "v=DKIM1; k=…; p=…"`. */
+  record: DnsRecord;
+  /**
+   * nodemailer's `dkim` transport option for this key: `createTransport({ …, dkim: key.dkim })`.
+   * Null for Ed25519, which nodemailer does not sign with.
+   */
+  dkim: { domainName: string; keySelector: string; privateKey: string } | null;
+}
+
 interface Closeable {
   close(): Promise<void>;
 }
@@ -64,6 +96,7 @@ export class Mailwright implements AsyncDisposable {
     this.#http = args.http;
     this.#stream = new StreamClient(args.url, args.http.headers());
     this.#server = args.server;
+    this.dns = new DnsClient(args.http);
   }
 
   /** Connects to a running server; learns its ports from `GET /api/v1/info`. */
@@ -135,6 +168,11 @@ export class Mailwright implements AsyncDisposable {
     get: (id: string): Promise<ReceivedMessage> => receiveMessage(this.#http, id),
     /** The first message matching the filter, stored or still to come. */
     waitFor: async (options: WaitOptions = {}): Promise<ReceivedMessage> => (await waitForMessages(this.#http, this.#stream, 1, options))[0] as ReceivedMessage,
+    /**
+     * Computes a message's SPF, DKIM, DMARC and ARC verdicts anew (after a change to the mock
+     * zone) and returns them; the message carries them from then on.
+     */
+    recomputeAuthentication: (id: string): Promise<Authentication> => this.#http.json('POST', `/messages/${encodeURIComponent(id)}/authentication`),
     /** Deletes one message. */
     delete: async (id: string): Promise<void> => {
       await this.#http.json('DELETE', `/messages/${encodeURIComponent(id)}`);
@@ -182,6 +220,44 @@ export class Mailwright implements AsyncDisposable {
     remove: async (name: string): Promise<void> => {
       await this.#http.json('DELETE', `/listeners/${encodeURIComponent(name)}`);
     },
+  };
+
+  /**
+   * The mock DNS zone the server judges SPF, DKIM and DMARC against: `records()`,
+   * `set(name, type, value | values)` (disposable with `await using`: it restores what the name
+   * and type held before), `delete(name, type?)`.
+   */
+  readonly dns: DnsClient;
+
+  /** DKIM keys for signing test mail. */
+  readonly dkim = {
+    /**
+     * Makes a key (`rsa-2048` by default, `ed25519`, `rsa-1024`) and publishes its
+     * `selector._domainkey.domain` TXT record; `await using` removes the record again.
+     */
+    createKey: async (options: { domain: string; selector: string; algorithm?: DkimKeyAlgorithm }): Promise<DkimKey> => {
+      const before = await this.dns.records();
+      const created = await this.#http.json<Omit<DkimKey, keyof DnsChange>>('POST', '/dkim/keys', { body: options });
+      const change = this.dns.changeMade([created.record], before);
+      return Object.assign(created, change);
+    },
+  };
+
+  /** SPF records in the mock zone. */
+  readonly spf = {
+    /**
+     * Publishes `domain TXT "v=spf1 ip4:… -all"`, letting `ips` (addresses or networks) send for
+     * the domain; `all: '~all'` softfails the rest, `also` adds mechanisms. Disposable.
+     */
+    allow: async (domain: string, ips: string | readonly string[], options?: SpfAllowOptions): Promise<DnsChange> =>
+      this.dns.publish([spfAllowRecord(domain, ips, options)]),
+  };
+
+  /** DMARC records in the mock zone. */
+  readonly dmarc = {
+    /** Publishes `_dmarc.domain TXT "v=DMARC1; p=…"` (`sp=`, `adkim=`, `aspf=`, `rua=` from the options). Disposable. */
+    publish: async (domain: string, policy: DmarcPolicy, options?: DmarcRecordOptions): Promise<DnsChange> =>
+      this.dns.publish([dmarcRecord(domain, policy, options)]),
   };
 
   /** Issues a client certificate (and key) from the test CA, for mutual TLS. */

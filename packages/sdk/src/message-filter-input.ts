@@ -1,4 +1,4 @@
-import type { MessageFilter } from '@mailwright/core';
+import type { MessageFilter, Verdict } from '@mailwright/core';
 
 /** A filter as the SDK takes it: like the API's, but text fields may be regular expressions. */
 export interface MessageFilterInput {
@@ -12,6 +12,12 @@ export interface MessageFilterInput {
   tls?: MessageFilter['tls'];
   tag?: string;
   listener?: string;
+  /** The DKIM verdict (the best signature's; `none` when unsigned). Matches once the verdicts are computed. */
+  dkim?: Verdict;
+  /** The SPF verdict of the MAIL FROM identity. */
+  spf?: Verdict;
+  /** The DMARC verdict. */
+  dmarc?: Verdict;
 }
 
 function pattern(value: string | RegExp | undefined): string | undefined {
@@ -33,6 +39,9 @@ export function toWireFilter(input: MessageFilterInput): MessageFilter {
   if (input.tls !== undefined) filter.tls = input.tls;
   if (input.tag !== undefined) filter.tag = input.tag;
   if (input.listener !== undefined) filter.listener = input.listener;
+  if (input.dkim !== undefined) filter.dkim = input.dkim;
+  if (input.spf !== undefined) filter.spf = input.spf;
+  if (input.dmarc !== undefined) filter.dmarc = input.dmarc;
   return filter;
 }
 

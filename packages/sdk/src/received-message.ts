@@ -1,4 +1,10 @@
-import type { ApiClient, CapturedMessage, MessageDetail, SmtpSession } from '@mailwright/core';
+import type { ApiClient, Authentication, CapturedMessage, MessageDetail, SmtpSession } from '@mailwright/core';
+import { ErrorCode, MailwrightError } from '@mailwright/core';
+
+/** How long {@link ReceivedMessage.waitForAuthentication} waits by default. */
+export const DEFAULT_AUTHENTICATION_TIMEOUT_MS = 5_000;
+/** Pause between two reads of a message whose verdicts are still being computed. */
+const AUTHENTICATION_POLL_MS = 20;
 
 /** A captured message with its headers and bodies, and lazy helpers for the rest. */
 export interface ReceivedMessage extends Omit<MessageDetail, 'links'> {
@@ -13,6 +19,13 @@ export interface ReceivedMessage extends Omit<MessageDetail, 'links'> {
   attachment(partId: string): Promise<Buffer>;
   /** The SMTP session that carried the message. */
   session(): Promise<SmtpSession>;
+  /**
+   * The message's SPF, DKIM, DMARC and ARC verdicts once computed (they are computed after the
+   * `250`): re-reads the message until its `authentication.status` is `done`, at most `timeout`
+   * ms (default 5000), then rejects with `WAIT_TIMEOUT`. Also updates this message's
+   * `authentication`.
+   */
+  waitForAuthentication(options?: { timeout?: number }): Promise<Authentication>;
 }
 
 /** Fetches a message's detail and wraps it with the lazy helpers. */
@@ -37,8 +50,33 @@ export function withHelpers(http: ApiClient, detail: MessageDetail): ReceivedMes
     links: () => [...links],
     attachment: async (partId: string) => Buffer.from(await http.arrayBuffer(`${base}/attachments/${encodeURIComponent(partId)}`)),
     session: () => http.json<SmtpSession>('GET', `${base}/session`),
+    waitForAuthentication: async (options: { timeout?: number } = {}): Promise<Authentication> => {
+      const authentication = await settledAuthentication(http, detail, options.timeout ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS);
+      (detail as { authentication?: Authentication }).authentication = authentication;
+      return authentication;
+    },
   };
   // The helpers stay out of JSON and of equality checks (`links()` takes the place of the detail's `links`).
   for (const [name, value] of Object.entries(helpers)) Object.defineProperty(detail, name, { value, enumerable: false });
   return detail as unknown as ReceivedMessage;
+}
+
+/** Re-reads a message (bounded) until its verdicts are computed. */
+async function settledAuthentication(http: ApiClient, detail: MessageDetail, timeout: number): Promise<Authentication> {
+  const path = `/messages/${encodeURIComponent(detail.id)}`;
+  const deadline = Date.now() + timeout;
+  let current = (detail as { authentication?: Authentication | null }).authentication ?? null;
+  for (;;) {
+    if (current?.status === 'done') return current;
+    if (Date.now() >= deadline) {
+      throw new MailwrightError(
+        ErrorCode.WAIT_TIMEOUT,
+        current === null
+          ? `Message #${detail.seq} "${detail.subject}" has no authentication record (does the server compute verdicts?)`
+          : `The verdicts of message #${detail.seq} "${detail.subject}" were still pending after ${timeout} ms`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, AUTHENTICATION_POLL_MS));
+    current = (await http.json<{ authentication?: Authentication | null }>('GET', path)).authentication ?? null;
+  }
 }

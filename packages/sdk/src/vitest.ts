@@ -12,12 +12,21 @@ import {
   assertDeliveredOverTls,
   assertFailedTls,
   assertHeader,
+  assertFailsDkim,
   assertNoDelivery,
+  assertPassesDkim,
+  assertPassesDmarc,
+  assertPassesSpf,
   assertRecipient,
   assertSender,
   assertSubject,
+  type AuthenticatedMessage,
   type DeliveredMessage,
   type DeliveryTarget,
+  type DkimFailExpectation,
+  type DkimPassExpectation,
+  type DmarcPassExpectation,
+  type SpfPassExpectation,
   type TlsExpectation,
 } from './assertions.js';
 
@@ -48,6 +57,14 @@ export interface MailwrightMatchers<R = unknown> {
   toHavePresentedClientCertificate(expected?: { subject?: string | RegExp; authorized?: boolean }): R;
   /** A runtime listener (or inbox) received nothing; use with `await`. */
   toHaveNoDelivery(): Promise<R>;
+  /** A DKIM signature (optionally of this domain and selector) verifies; use with `await` (waits for the verdicts). */
+  toPassDkim(expected?: DkimPassExpectation): Promise<R>;
+  /** DKIM signatures are present and none verifies (optionally with this result and reason); use with `await`. */
+  toFailDkim(expected?: DkimFailExpectation): Promise<R>;
+  /** SPF passes for the MAIL FROM identity; use with `await`. */
+  toPassSpf(expected?: SpfPassExpectation): Promise<R>;
+  /** DMARC passes for the From domain; use with `await`. */
+  toPassDmarc(expected?: DmarcPassExpectation): Promise<R>;
 }
 
 declare module 'vitest' {
@@ -68,6 +85,18 @@ function outcome(state: MatcherState, name: string, run: () => void): { pass: bo
     if (!(error instanceof AssertionError)) throw error;
     return { pass: false, message: () => error.message };
   }
+}
+
+function wrapAsync<A extends unknown[]>(name: string, assertion: (subject: never, ...args: A) => Promise<void>) {
+  return async function (this: MatcherState, received: unknown, ...args: A) {
+    try {
+      await assertion(received as never, ...args);
+      return { pass: true, message: () => `Expected the assertion ${name} to fail (with .not), but it passed.` };
+    } catch (error) {
+      if (!(error instanceof AssertionError)) throw error;
+      return { pass: false, message: () => error.message };
+    }
+  };
 }
 
 function wrap<A extends unknown[]>(name: string, assertion: (subject: never, ...args: A) => unknown) {
@@ -94,6 +123,10 @@ expect.extend({
   toHaveFailedTls: wrap('toHaveFailedTls', (session: SmtpSession, expected?: { code?: string | RegExp }) => assertFailedTls(session, expected)),
   toHaveSentCredentialsOverTls: wrap('toHaveSentCredentialsOverTls', assertCredentialsSentOverTls),
   toHavePresentedClientCertificate: wrap('toHavePresentedClientCertificate', assertClientCertificate),
+  toPassDkim: wrapAsync('toPassDkim', (message: AuthenticatedMessage, expected?: DkimPassExpectation) => assertPassesDkim(message, expected)),
+  toFailDkim: wrapAsync('toFailDkim', (message: AuthenticatedMessage, expected?: DkimFailExpectation) => assertFailsDkim(message, expected)),
+  toPassSpf: wrapAsync('toPassSpf', (message: AuthenticatedMessage, expected?: SpfPassExpectation) => assertPassesSpf(message, expected)),
+  toPassDmarc: wrapAsync('toPassDmarc', (message: AuthenticatedMessage, expected?: DmarcPassExpectation) => assertPassesDmarc(message, expected)),
   async toHaveNoDelivery(this: MatcherState, received: DeliveryTarget) {
     try {
       await assertNoDelivery(received);

@@ -16,5 +16,5 @@ export type { LiveResolverOptions } from './dns/live-resolver.js';
 export type { DnsResolver } from './dns/dns-resolver.js';
 export { DKIM_KEY_ALGORITHMS, createDkimKey } from './dns/create-dkim-key.js';
 export type { DkimKey, DkimKeyAlgorithm, DkimKeyOptions } from './dns/create-dkim-key.js';
-export { dmarcRecord, spfAllowRecord } from './dns/policy-records.js';
-export type { DmarcPolicy, DmarcRecordOptions, SpfAllowOptions } from './dns/policy-records.js';
+export { dmarcRecord, spfAllowRecord } from '@mailwright/core';
+export type { DmarcPolicy, DmarcRecordOptions, SpfAllowOptions } from '@mailwright/core';

@@ -57,6 +57,7 @@ export function createListenerRegistry(options: ResolvedMailwrightOptions, conte
             ciphers: listener.ciphers ?? null,
             clientCertificate: listener.clientCertificate,
             auth: listener.auth ?? options.auth,
+            clientIp: listener.clientIp ?? null,
           },
           context,
         );

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { connectHost, urlHost, type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
+import { ErrorCode, MailwrightError, connectHost, isMailwrightError, urlHost, type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
 import { resolveMailwrightOptions, type MailwrightOptions, type ResolvedMailwrightOptions } from './options.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createMemoryStore } from './store/memory-store.js';
@@ -25,6 +25,14 @@ import { allowedHostNames, apiCors, apiHeaders, requireAllowedHost, requireToken
 import { attachStreamHub } from './api/stream-hub.js';
 import { readMessageDetail } from './api/message-detail.js';
 import { VERSION } from './version.js';
+import { createDnsRouter } from './api/dns-api.js';
+import { DnsZone } from './dns/dns-zone.js';
+import { loadZoneFile } from './dns/zone-file.js';
+import { createZoneResolver } from './dns/zone-resolver.js';
+import { createLiveResolver } from './dns/live-resolver.js';
+import type { DnsResolver } from './dns/dns-resolver.js';
+import { AUTHENTICATION_TIMEOUT_MS } from './analysis/compute-authentication.js';
+import { PENDING_AUTHENTICATION, createAuthenticationJobs, type AuthenticationJobs } from './analysis/authentication-jobs.js';
 
 const HTTP_CLOSE_TIMEOUT_MS = 2_000;
 
@@ -44,6 +52,8 @@ export interface RunningMailwright extends AsyncDisposable {
   readonly ca: string;
   /** The message store. */
   readonly store: MessageStore;
+  /** The mock DNS zone (consulted unless `dns` is `live`). */
+  readonly dnsZone: DnsZone;
   /** What `GET /api/v1/info` serves. */
   info(): ServerInfo;
   /** Every listener with its real port. */
@@ -69,6 +79,15 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
   };
 
   try {
+    // A zone file with mistakes is a configuration problem: each one listed, with its line.
+    const dnsZone =
+      options.dnsZone === undefined
+        ? new DnsZone()
+        : await loadZoneFile(options.dnsZone).catch((error: unknown) => {
+            throw zoneFileOptionsError(error, options.dnsZone as string);
+          });
+    const dnsResolver: DnsResolver =
+      options.dns === 'live' ? createLiveResolver({ timeoutMs: options.dnsTimeoutMs, servers: options.dnsServers }) : createZoneResolver(dnsZone);
     const authority: TestAuthority = await loadTestAuthority({ dataDir, hostnames: [options.hostname, ...options.tlsNames] });
     const customCertificate = options.tlsCert !== undefined && options.tlsKey !== undefined ? { cert: options.tlsCert, key: options.tlsKey } : null;
     // Message views parse in worker threads: a large message must not stall SMTP and /health.
@@ -85,8 +104,39 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       // A parse that failed in its worker (it ran out of time or memory) is shown like any unparsable message; a full queue is a 503.
       readContent: contentReader(parsePool, (error) => logger.warn({ err: error }, 'a message could not be parsed')),
     });
+    // Verdicts are computed after the 250, in the parse workers: the SMTP side stores the
+    // message (pending) and goes on; the job reads its inputs when its turn comes.
+    let listenersRef: { get(name: string): StartedCaptureListener | undefined } | null = null;
+    const authentication: AuthenticationJobs | null =
+      options.authentication === 'on'
+        ? createAuthenticationJobs({
+            store,
+            pool: parsePool,
+            resolver: dnsResolver,
+            dnsCacheKey: () => (options.dns === 'mock' ? `zone@${dnsZone.revision}` : null),
+            authservId: options.hostname,
+            listener: (name) => {
+              const info = listenersRef?.get(name)?.info;
+              return info ? { clientIp: info.clientIp ?? null } : undefined;
+            },
+            timeoutMs: AUTHENTICATION_TIMEOUT_MS,
+            // Live DNS may keep a check waiting for seconds: one worker then always stays free for message views.
+            concurrency: options.dns === 'live' ? 1 : 2,
+            maxQueue: options.maxMessages,
+            logger,
+          })
+        : null;
+    const captureStore: MessageStore = authentication
+      ? Object.assign(Object.create(store) as MessageStore, {
+          async addMessage(message: Parameters<MessageStore['addMessage']>[0]) {
+            const added = await store.addMessage({ ...message, authentication: PENDING_AUTHENTICATION });
+            authentication.schedule({ id: added.id, mailFrom: message.envelope.mailFrom, sessionId: message.sessionId, listener: message.listener });
+            return added;
+          },
+        })
+      : store;
     const captureContext: CaptureContext = {
-      store,
+      store: captureStore,
       authority,
       customCertificate,
       hostname: options.hostname,
@@ -100,10 +150,11 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
     };
 
     const listeners = createListenerRegistry(options, captureContext, logger);
+    listenersRef = listeners;
     cleanups.push(() => listeners.closeAll());
 
-    await listeners.start({ name: 'smtp', port: options.smtpPort, tls: 'starttls', starttls: options.starttls });
-    await listeners.start({ name: 'smtps', port: options.smtpsPort, tls: 'implicit' });
+    await listeners.start({ name: 'smtp', port: options.smtpPort, tls: 'starttls', starttls: options.starttls, clientIp: options.clientIp });
+    await listeners.start({ name: 'smtps', port: options.smtpsPort, tls: 'implicit', clientIp: options.clientIp });
     for (const listener of options.listeners) await listeners.start(listener);
 
     const app = express();
@@ -141,6 +192,15 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
     app.use('/api/v1', apiHeaders());
     app.use(requireAllowedHost(accessPolicy));
     app.use('/api/v1', apiCors(accessPolicy), requireToken(accessPolicy));
+    app.use(
+      '/api/v1',
+      createDnsRouter({
+        mode: options.dns,
+        zone: dnsZone,
+        authenticationEnabled: options.authentication === 'on',
+        recompute: async (id) => (authentication ? authentication.recompute(id) : null),
+      }),
+    );
     app.use(
       '/api/v1',
       createApiRouter({
@@ -211,6 +271,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       smtps: endpoint('smtps'),
       ca: authority.caPem,
       store,
+      dnsZone,
       info,
       listeners: () => listeners.list(),
       addListener: (config) => listeners.start(config),
@@ -222,4 +283,17 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
     await cleanup();
     throw error;
   }
+}
+
+/** The `INVALID_OPTIONS` error for a zone file that cannot be loaded: one problem per line at fault. */
+function zoneFileOptionsError(error: unknown, file: string): MailwrightError {
+  const details = isMailwrightError(error) && Array.isArray(error.details) ? (error.details as { line?: unknown; message?: unknown }[]) : [];
+  const problems =
+    details.length > 0 && details.every((detail) => typeof detail.line === 'number')
+      ? details.map((detail) => ({ path: 'dnsZone', message: `${file}:${String(detail.line)}: ${String(detail.message)}` }))
+      : [{ path: 'dnsZone', message: error instanceof Error ? error.message : String(error) }];
+  return new MailwrightError(ErrorCode.INVALID_OPTIONS, `Invalid options:\n  ${problems.map((problem) => problem.message).join('\n  ')}`, {
+    cause: error,
+    details: problems,
+  });
 }

@@ -1,4 +1,12 @@
-import { StreamStateMachine, type CapturedMessage, type MessageFilter, type SmtpSession, type StreamCommand, type StreamStatus } from '@mailwright/core';
+import {
+  StreamStateMachine,
+  type AuthenticationSummary,
+  type CapturedMessage,
+  type MessageFilter,
+  type SmtpSession,
+  type StreamCommand,
+  type StreamStatus,
+} from '@mailwright/core';
 import { API_BASE, apiToken, filterQuery } from './client';
 
 const RECONNECT_MIN_MS = 250;
@@ -21,6 +29,8 @@ export interface SubscriptionOptions {
 export interface StreamListener {
   onDeleted?(ids: string[]): void;
   onCleared?(): void;
+  /** A message's verdicts were computed (or recomputed). */
+  onAuthentication?(id: string, authentication: AuthenticationSummary): void;
   onStatus?(status: StreamStatus): void;
   /**
    * The connection came back after a drop. Subscriptions resume from their last seq on
@@ -104,6 +114,9 @@ export function createMailStream(url: () => string = streamUrl): MailStream {
           break;
         case 'cleared':
           each((listener) => listener.onCleared?.());
+          break;
+        case 'authentication':
+          each((listener) => listener.onAuthentication?.(command.id, command.authentication));
           break;
         case 'status':
           each((listener) => listener.onStatus?.(command.status));

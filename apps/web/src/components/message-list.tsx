@@ -4,6 +4,7 @@ import { formatFullTime, formatListTime, formatSize, recipientsOf, senderOf } fr
 import { Link, messageHref } from '../router';
 import { readState } from '../state/read-state';
 import { Paperclip, Trash } from './icons';
+import { AuthenticationBadge, type BadgeVerdicts } from './authentication-panel';
 import { TlsBadge } from './tls-badge';
 
 /** One message in the inbox. */
@@ -14,6 +15,9 @@ function MessageRow({ message, selected, onDelete }: { message: CapturedMessage;
     if (selected) ref.current?.scrollIntoView({ block: 'nearest' });
   }, [selected]);
   const attachments = message.attachments.filter((attachment) => !attachment.contentId || attachment.filename);
+  // The list carries the verdicts only; a message with nothing to judge (no signature, SPF or DMARC record) gets no badge.
+  const verdicts = (message as CapturedMessage & { authentication?: BadgeVerdicts | null }).authentication ?? null;
+  const judged = verdicts !== null && [verdicts.dkim, verdicts.spf, verdicts.dmarc].some((verdict) => verdict !== 'none');
   return (
     <li
       ref={ref}
@@ -45,6 +49,7 @@ function MessageRow({ message, selected, onDelete }: { message: CapturedMessage;
               <span className="visually-hidden">{attachments.length} attachments</span>
             </span>
           )}
+          {judged && <AuthenticationBadge verdicts={verdicts} />}
           <TlsBadge tls={message.tls} />
           <span className="row-size">{formatSize(message.size)}</span>
           <time className="row-time" dateTime={message.receivedAt} title={formatFullTime(message.receivedAt)}>

@@ -14,6 +14,12 @@ describe('parseSearch', () => {
     });
   });
 
+  it('reads the verdict filters dkim:, spf: and dmarc:, and leaves a value that is not a verdict out', () => {
+    expect(parseSearch('dkim:PASS spf:softfail dmarc:great')).toEqual({ dkim: 'pass', spf: 'softfail' });
+    expect(formatSearch({ dkim: 'fail', to: 'bob' })).toBe('to:bob dkim:fail');
+    expect(filterFromQuery(new URLSearchParams('dmarc=none&spf=nope'))).toEqual({ dmarc: 'none' });
+  });
+
   it('takes quoted values with spaces and escaped quotes, and field names in any case', () => {
     expect(parseSearch('TAG:"beta users" Listener:"lab \\"2\\""')).toEqual({ tag: 'beta users', listener: 'lab "2"' });
   });

@@ -1,16 +1,29 @@
 import type { MessageFilter } from '@mailwright/core';
 
 /** The filter fields the search understands, as the API names them: every field of the filter. */
-export const SEARCH_FIELDS = ['to', 'from', 'subject', 'text', 'tls', 'tag', 'listener'] as const satisfies readonly (keyof MessageFilter)[];
+export const SEARCH_FIELDS = [
+  'to',
+  'from',
+  'subject',
+  'text',
+  'tls',
+  'tag',
+  'listener',
+  'dkim',
+  'spf',
+  'dmarc',
+] as const satisfies readonly (keyof MessageFilter)[];
 type SearchField = (typeof SEARCH_FIELDS)[number];
 // A field the API's filter gains and the search does not know fails the type check here.
 const _everyFilterField: Record<Exclude<keyof MessageFilter, SearchField>, never> = {};
 
 /** The values of the `tls` filter. */
 export const TLS_FILTERS = ['any', 'starttls', 'implicit', 'none'] as const;
-type TlsFilter = (typeof TLS_FILTERS)[number];
 
-const isTlsFilter = (value: string): value is TlsFilter => (TLS_FILTERS as readonly string[]).includes(value);
+/** The verdicts the `dkim`, `spf` and `dmarc` filters take. */
+const VERDICTS: readonly string[] = ['pass', 'fail', 'neutral', 'softfail', 'policy', 'none', 'temperror', 'permerror'];
+/** Fields whose value must be one of a few words (lower-cased); others are dropped, not sent. */
+const CHOICES: Partial<Record<SearchField, readonly string[]>> = { tls: TLS_FILTERS, dkim: VERDICTS, spf: VERDICTS, dmarc: VERDICTS };
 const isField = (value: string): value is SearchField => (SEARCH_FIELDS as readonly string[]).includes(value);
 
 const TOKEN = /(?:(\w+):)?(?:"((?:[^"\\]|\\.)*)"|(\S+))/g;
@@ -28,7 +41,11 @@ export function parseSearch(input: string): MessageFilter {
     const field = key?.toLowerCase();
     if (field !== undefined && isField(field)) {
       if (field === 'text') words.push(value);
-      else if (field !== 'tls' || isTlsFilter(value.toLowerCase())) filter[field] = field === 'tls' ? value.toLowerCase() : value;
+      else {
+        const choices = CHOICES[field];
+        if (!choices) filter[field] = value;
+        else if (choices.includes(value.toLowerCase())) filter[field] = value.toLowerCase();
+      }
     } else words.push(key !== undefined ? `${key}:${value}` : value);
   }
   const text = words.filter(Boolean).join(' ');
@@ -43,7 +60,7 @@ function quote(value: string): string {
 /** The search line of a filter (its `tls` field is shown by the delivery picker instead). */
 export function formatSearch(filter: MessageFilter): string {
   const parts: string[] = [];
-  for (const field of ['to', 'from', 'subject', 'tag', 'listener'] as const) {
+  for (const field of ['to', 'from', 'subject', 'tag', 'listener', 'dkim', 'spf', 'dmarc'] as const) {
     const value = filter[field];
     if (value) parts.push(`${field}:${quote(value)}`);
   }
@@ -56,7 +73,7 @@ export function filterFromQuery(query: URLSearchParams): MessageFilter {
   const filter: Record<string, string> = {};
   for (const field of SEARCH_FIELDS) {
     const value = query.get(field);
-    if (value && (field !== 'tls' || isTlsFilter(value))) filter[field] = value;
+    if (value && (CHOICES[field]?.includes(value) ?? true)) filter[field] = value;
   }
   return filter as MessageFilter;
 }

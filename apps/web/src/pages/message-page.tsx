@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { CapturedMessage, MessageDetail } from '@mailwright/core';
 import { api } from '../api/client';
+import { AuthenticationJump, AuthenticationPanel, useSettledAuthentication } from '../components/authentication-panel';
 import { DeliveryPanel } from '../components/delivery-panel';
 import { Alert } from '../components/delivery';
 import { HtmlView } from '../components/html-view';
@@ -93,6 +94,7 @@ export function MessagePage({ id, tab, inboxHref, previous, next, onDelete, onTi
   const stream = useStream();
   const [deleted, setDeleted] = useState<string | null>(null);
   const message = detail.status === 'ready' ? detail.value : null;
+  const { authentication, gaveUp } = useSettledAuthentication(message);
   const current: Tab = message ? ((TABS as readonly string[]).includes(tab ?? '') ? (tab as Tab) : defaultTab(message)) : 'html';
 
   useEffect(() => {
@@ -187,6 +189,7 @@ export function MessagePage({ id, tab, inboxHref, previous, next, onDelete, onTi
             <div className="message-title">
               <h1 data-testid="message-subject">{title}</h1>
               <TlsBadge tls={message.tls} />
+              <AuthenticationJump authentication={authentication} />
             </div>
             <MessageHeader message={message} />
           </header>
@@ -230,7 +233,10 @@ export function MessagePage({ id, tab, inboxHref, previous, next, onDelete, onTi
                 <TabPanel tab={current} message={message} />
               </div>
             </section>
-            <DeliveryPanel message={message} />
+            <div className="side-panels">
+              <DeliveryPanel message={message} />
+              <AuthenticationPanel authentication={authentication} gaveUp={gaveUp} />
+            </div>
           </div>
         </>
       )}

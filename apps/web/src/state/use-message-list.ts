@@ -99,6 +99,13 @@ export function useMessageList(stream: MailStream, filter: MessageFilter): Messa
     const unlisten = stream.listen({
       onDeleted: (ids) => setState((previous) => without(previous, ids)),
       onCleared: () => setState((previous) => ({ ...previous, messages: [], total: 0 })),
+      // Mail arrives with its verdicts pending; the row's badge appears when they are done.
+      onAuthentication: (id, authentication) =>
+        setState((previous) =>
+          previous.messages.some((m) => m.id === id)
+            ? { ...previous, messages: previous.messages.map((m) => (m.id === id ? { ...m, authentication } : m)) }
+            : previous,
+        ),
       onReconnected: () => void load(Math.min(MAX_RELOAD, Math.max(PAGE_SIZE, latest.current.messages.length))),
     });
     return () => {

@@ -3,7 +3,7 @@ import { authenticate } from 'mailauth';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createDkimKey, type DkimKey } from '../dns/create-dkim-key.js';
 import { DnsZone } from '../dns/dns-zone.js';
-import { dmarcRecord, spfAllowRecord } from '../dns/policy-records.js';
+import { dmarcRecord, spfAllowRecord } from '@mailwright/core';
 import { createZoneResolver } from '../dns/zone-resolver.js';
 import { composeMessage } from '../test-support/compose-message.js';
 import { alter, verifyAuthentication } from '../test-support/verify-authentication.js';

@@ -1,7 +1,7 @@
 import type { DnsRecord } from '@mailwright/core';
 import { describe, expect, test } from 'vitest';
 import { DnsZone } from '../dns/dns-zone.js';
-import { spfAllowRecord } from '../dns/policy-records.js';
+import { spfAllowRecord } from '@mailwright/core';
 import { composeMessage } from '../test-support/compose-message.js';
 import { verifyAuthentication } from '../test-support/verify-authentication.js';
 

@@ -3,7 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, MailwrightError, isMailwrightError } from '@mailwright/core';
 import type { MessageContent, MessageSummary } from './parse-message.js';
-import type { ParseRequest, ParseResponse } from './parse-worker.js';
+import type { Authentication } from '@mailwright/core';
+import type { DnsQuestion, DnsReply, ParseRequest, ParseResponse } from './parse-worker.js';
+import type { AuthenticationInput } from './compute-authentication.js';
+import type { DnsResolver } from '../dns/dns-resolver.js';
 
 const DEFAULT_WORKERS = 2;
 const DEFAULT_MAX_QUEUE = 64;
@@ -34,6 +37,11 @@ export interface ParsePool {
   readContent(raw: Buffer): Promise<MessageContent>;
   /** Reads the summary of a message with mailparser in a worker; the bytes are copied. */
   summarize(raw: Buffer): Promise<MessageSummary>;
+  /**
+   * Computes a message's authentication verdicts in a worker (hashing a large body never
+   * blocks the event loop); its DNS questions are answered here, by `resolver`.
+   */
+  authenticate(input: AuthenticationInput, resolver: DnsResolver, timeoutMs: number, dnsCacheKey?: string | null): Promise<Authentication>;
   /** Ends the workers; parses in flight fail. */
   close(): Promise<void>;
 }
@@ -47,11 +55,14 @@ export function isPoolUnavailable(error: unknown): boolean {
   return isMailwrightError(error) && error.statusCode === 503;
 }
 
+type Result = MessageContent | MessageSummary | Authentication;
+
 interface Job {
   id: number;
-  kind: 'content' | 'summary';
+  kind: 'content' | 'summary' | 'authentication';
   raw: Buffer;
-  resolve(result: MessageContent | MessageSummary): void;
+  authentication?: { input: Omit<AuthenticationInput, 'raw'>; resolver: DnsResolver; timeoutMs: number; dnsCacheKey: string | null };
+  resolve(result: Result): void;
   reject(error: Error): void;
 }
 
@@ -90,11 +101,16 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     // Idle workers do not keep the process alive.
     worker.unref();
     const slot: Slot = { worker, job: null, timer: null };
-    worker.on('message', (response: ParseResponse) => {
+    worker.on('message', (response: ParseResponse | DnsQuestion) => {
       const job = slot.job;
       if (!job || job.id !== response.id) return;
+      if ('dns' in response) {
+        answerDns(worker, job, response.dns);
+        return;
+      }
       finish(slot);
       if ('error' in response) job.reject(new Error(response.error));
+      else if ('authentication' in response) job.resolve(response.authentication);
       else if ('summary' in response) {
         options.onParsed?.(response.threadId);
         job.resolve(response.summary);
@@ -128,6 +144,33 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     return slot;
   }
 
+  /** Answers a worker's DNS question with the job's resolver; the answer goes back as plain data. */
+  function answerDns(worker: Worker, job: Job, question: DnsQuestion['dns']): void {
+    const resolver = job.authentication?.resolver;
+    const reply = (dnsReply: DnsReply['dnsReply']): void => {
+      // A worker ended meanwhile (timeout) has nobody to read the answer.
+      if (slots.some((slot) => slot.worker === worker && slot.job === job)) worker.postMessage({ dnsReply } satisfies DnsReply);
+    };
+    if (!resolver) return reply({ query: question.query, error: { message: 'no resolver', code: 'ESERVFAIL' } });
+    Promise.resolve()
+      .then(() => resolver(question.name, question.type))
+      .then(
+        (answer) => reply({ query: question.query, answer }),
+        (error: unknown) => {
+          const { code, hostname, syscall } = (error ?? {}) as { code?: unknown; hostname?: unknown; syscall?: unknown };
+          reply({
+            query: question.query,
+            error: {
+              message: error instanceof Error ? error.message : String(error),
+              ...(typeof code === 'string' ? { code } : {}),
+              ...(typeof hostname === 'string' ? { hostname } : {}),
+              ...(typeof syscall === 'string' ? { syscall } : {}),
+            },
+          });
+        },
+      );
+  }
+
   /** Takes a slot out of the pool: no job goes to its worker any more. */
   function retire(slot: Slot): void {
     const index = slots.indexOf(slot);
@@ -154,7 +197,17 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     slot.timer.unref();
     // A copy, transferred: the stored bytes stay where they are.
     const raw = new Uint8Array(job.raw);
-    const request: ParseRequest = { id: job.id, kind: job.kind, raw };
+    const request: ParseRequest =
+      job.kind === 'authentication' && job.authentication
+        ? {
+            id: job.id,
+            kind: 'authentication',
+            raw,
+            input: job.authentication.input,
+            timeoutMs: job.authentication.timeoutMs,
+            dnsCacheKey: job.authentication.dnsCacheKey,
+          }
+        : { id: job.id, kind: job.kind === 'authentication' ? 'summary' : job.kind, raw };
     slot.worker.ref();
     slot.worker.postMessage(request, [raw.buffer]);
   }
@@ -168,14 +221,14 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     }
   }
 
-  function submit<T extends MessageContent | MessageSummary>(kind: Job['kind'], raw: Buffer): Promise<T> {
+  function submit<T extends Result>(kind: Job['kind'], raw: Buffer, authentication?: Job['authentication']): Promise<T> {
     if (closed) return Promise.reject(new MailwrightError(ErrorCode.INTERNAL, 'The parse pool is closed', { statusCode: 503 }));
     if (queue.length >= maxQueue) {
       return Promise.reject(new MailwrightError(ErrorCode.BUSY, `${maxQueue} messages are waiting to be parsed; try again shortly`, { statusCode: 503 }));
     }
     return new Promise<T>((resolve, reject) => {
       nextId += 1;
-      queue.push({ id: nextId, kind, raw, resolve: resolve as Job['resolve'], reject });
+      queue.push({ id: nextId, kind, raw, ...(authentication ? { authentication } : {}), resolve: resolve as Job['resolve'], reject });
       next();
     });
   }
@@ -183,6 +236,8 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
   return {
     readContent: (raw) => submit<MessageContent>('content', raw),
     summarize: (raw) => submit<MessageSummary>('summary', raw),
+    authenticate: ({ raw, ...input }, resolver, timeoutMs, dnsCacheKey = null) =>
+      submit<Authentication>('authentication', raw, { input, resolver, timeoutMs, dnsCacheKey }),
     async close() {
       closed = true;
       for (const job of queue.splice(0)) job.reject(new MailwrightError(ErrorCode.INTERNAL, 'The parse pool is closed', { statusCode: 503 }));

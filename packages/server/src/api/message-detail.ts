@@ -1,13 +1,16 @@
 import type { CapturedMessage, MessageDetail } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 import { analyzeMessage } from '../analysis/analyze-message.js';
+import { pendingAuthentication } from '../analysis/authentication-jobs.js';
 
 /** A stored message with its headers, bodies and analysis; null when it is gone. */
 export async function readMessageDetail(store: MessageStore, message: CapturedMessage): Promise<MessageDetail | null> {
-  const content = await store.getContent(message.id);
+  const [content, authentication] = await Promise.all([store.getContent(message.id), message.authentication ? store.getAuthentication(message.id) : null]);
   if (!content) return null;
+  const { authentication: summary, ...rest } = message;
   return {
-    ...message,
+    ...rest,
+    ...(summary ? { authentication: authentication ?? pendingAuthentication() } : {}),
     headers: content.headers,
     text: content.text,
     html: content.html,

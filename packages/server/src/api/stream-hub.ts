@@ -7,7 +7,9 @@ import {
   STREAM_CLOSE_SLOW_CLIENT,
   STREAM_PROTOCOL,
   compileFilter,
+  hasVerdictFilter,
   isEmptyFilter,
+  summarizeAuthentication,
   type CapturedMessage,
   type FilterSubject,
   type MessageDetail,
@@ -51,6 +53,15 @@ interface Subscription {
   /** Frames carry the message detail; they go out in order through `outbox`. */
   detail: boolean;
   outbox: Promise<void>;
+  /**
+   * For a filter on verdicts (`dkim`, `spf`, `dmarc`): the seq it started after. A message is
+   * pending on arrival and matches no verdict, so it is delivered when its verdicts are done.
+   */
+  verdictsAfter: number | null;
+  /** Messages whose verdicts were done during the replay; delivered after it unless it had them. */
+  late: CapturedMessage[] | null;
+  /** Ids the replay delivered (verdict filters only, kept while the subscription lasts). */
+  replayed: Set<string> | null;
 }
 
 interface Client {
@@ -174,6 +185,17 @@ export function attachStreamHub(
     else send(client, `${subscription.messagePrefix}${json}}`);
   }
 
+  /**
+   * Delivers a message that came to match a verdict filter when its verdicts were done: out of
+   * seq order, once (a recompute does not deliver it again; a replay that had it done already
+   * delivered it, and advanced the cursor past it).
+   */
+  function deliverLate(client: Client, subscription: Subscription, message: CapturedMessage, json: string): void {
+    if (subscription.replayed?.has(message.id)) return;
+    if (subscription.detail) enqueue(subscription, async () => `${subscription.messagePrefix}${await detailJsonOf(message, json)}}`, client);
+    else send(client, `${subscription.messagePrefix}${json}}`);
+  }
+
   /** Sends the `subscribed` frame after everything delivered before it. */
   function confirm(client: Client, subscription: Subscription): void {
     const frame = JSON.stringify({ type: 'subscribed', subscription: subscription.id, seq: subscription.cursor } satisfies ServerFrame);
@@ -185,7 +207,10 @@ export function attachStreamHub(
     for (;;) {
       const batch = await store.messagesAfter(subscription.cursor, filter, REPLAY_BATCH);
       if (client.subscriptions.get(subscription.id) !== subscription) return;
-      for (const message of batch) deliver(client, subscription, message, JSON.stringify(message));
+      for (const message of batch) {
+        subscription.replayed?.add(message.id);
+        deliver(client, subscription, message, JSON.stringify(message));
+      }
       if (batch.length < REPLAY_BATCH) break;
       // Let the socket drain between batches instead of buffering the whole history.
       while (client.socket.readyState === client.socket.OPEN && client.socket.bufferedAmount > options.maxBufferedBytes / 2) {
@@ -195,6 +220,9 @@ export function attachStreamHub(
     const pending = subscription.pending ?? [];
     subscription.pending = null;
     for (const { message, json } of pending) deliver(client, subscription, message, json);
+    const late = subscription.late ?? [];
+    subscription.late = null;
+    for (const message of late) deliverLate(client, subscription, message, JSON.stringify(message));
     subscription.cursor = Math.max(subscription.cursor, store.latestSeq());
     confirm(client, subscription);
   }
@@ -229,6 +257,9 @@ export function attachStreamHub(
       pending: frame.since === undefined ? null : [],
       detail: frame.detail === true,
       outbox: Promise.resolve(),
+      verdictsAfter: hasVerdictFilter(frame.filter) ? (frame.since ?? store.latestSeq()) : null,
+      late: hasVerdictFilter(frame.filter) && frame.since !== undefined ? [] : null,
+      replayed: hasVerdictFilter(frame.filter) && frame.since !== undefined ? new Set() : null,
     };
     client.subscriptions.set(frame.id, subscription);
     listenForMessages();
@@ -296,6 +327,39 @@ export function attachStreamHub(
       send(client, json);
     }
   };
+  /**
+   * A message's verdicts were recorded: every client with a message subscription learns it with
+   * one `authentication` frame, and a verdict filter the message now matches gets it delivered.
+   */
+  const onAuthentication = (message: CapturedMessage, first: boolean): void => {
+    let frame: string | null = null;
+    let json: string | null = null;
+    for (const client of clients) {
+      let told = false;
+      for (const subscription of client.subscriptions.values()) {
+        if (!subscription.wantsMessages) continue;
+        if (
+          first &&
+          subscription.verdictsAfter !== null &&
+          message.seq > subscription.verdictsAfter &&
+          (subscription.matcher === null || subscription.matcher({ message }))
+        ) {
+          json ??= JSON.stringify(message);
+          if (subscription.late) subscription.late.push(message);
+          else deliverLate(client, subscription, message, json);
+        }
+        if (told) continue;
+        told = true;
+        frame ??= JSON.stringify({
+          type: 'authentication',
+          id: message.id,
+          seq: message.seq,
+          authentication: summarizeAuthentication(message.authentication ?? { status: 'pending', dkim: null, spf: null, dmarc: null }),
+        } satisfies ServerFrame);
+        send(client, frame);
+      }
+    }
+  };
   const onDeleted = (ids: string[]): void => broadcast({ type: 'deleted', ids });
   const onCleared = (): void => broadcast({ type: 'cleared' });
   const onSession = (session: SmtpSession): void => {
@@ -322,9 +386,11 @@ export function attachStreamHub(
     if (wanted && !following) {
       following = store.follow();
       store.on('message', onMessage);
+      store.on('authentication', onAuthentication);
     }
     if (!wanted && following) {
       store.off('message', onMessage);
+      store.off('authentication', onAuthentication);
       following.close();
       following = null;
     }
@@ -351,6 +417,7 @@ export function attachStreamHub(
       clearInterval(heartbeat);
       server.off('upgrade', onUpgrade);
       store.off('message', onMessage);
+      store.off('authentication', onAuthentication);
       following?.close();
       following = null;
       store.off('deleted', onDeleted);

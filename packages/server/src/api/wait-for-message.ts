@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { compileFilter, isEmptyFilter, type CapturedMessage, type FilterSubject, type MessageFilter } from '@mailwright/core';
+import { compileFilter, hasVerdictFilter, isEmptyFilter, type CapturedMessage, type FilterSubject, type MessageFilter } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 
 /**
@@ -26,6 +26,7 @@ export function waitForMessage(
       done = true;
       clearTimeout(timer);
       store.off('message', onMessage);
+      store.off('authentication', onVerdicts);
       following.close();
       request.off('close', onClose);
       resolve(result);
@@ -35,10 +36,13 @@ export function waitForMessage(
       if (!looking) finish(message);
       else if (earliestLive === null || message.seq < earliestLive.seq) earliestLive = message;
     };
+    // A message matches a verdict filter only once its verdicts are done, after it arrived.
+    const onVerdicts = (message: CapturedMessage): void => onMessage(message, { message });
     const onClose = (): void => finish('aborted');
     // Follow first, then look at what is stored: nothing can slip in between.
     const following = store.follow();
     store.on('message', onMessage);
+    if (hasVerdictFilter(filter)) store.on('authentication', onVerdicts);
     request.once('close', onClose);
     const timer = setTimeout(() => finish(null), timeoutMs);
     timer.unref();

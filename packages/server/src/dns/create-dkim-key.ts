@@ -1,7 +1,7 @@
 import { generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { DnsRecord } from '@mailwright/core';
-import { normalizeDnsName } from './dns-name.js';
+import { normalizeDnsName } from '@mailwright/core';
 
 const generate = promisify(generateKeyPair);
 

@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { DNS_RECORD_TYPES } from '@mailwright/core';
 import type { DnsRecord, DnsRecordType } from '@mailwright/core';
-import { normalizeDnsName } from './dns-name.js';
+import { normalizeDnsName } from '@mailwright/core';
 
 /**
  * The most text one TXT record can hold: its RDATA (at most 65,535 bytes) is a sequence of

@@ -1,6 +1,6 @@
 import { DNS_RECORD_TYPES, ErrorCode, MailwrightError } from '@mailwright/core';
 import type { DnsRecord, DnsRecordType } from '@mailwright/core';
-import { nameAndAncestors, normalizeDnsName } from './dns-name.js';
+import { nameAndAncestors, normalizeDnsName } from '@mailwright/core';
 import { isDnsRecordType, normalizeDnsRecord, type DnsRecordInput } from './dns-record-value.js';
 
 /** The most records one zone holds. */

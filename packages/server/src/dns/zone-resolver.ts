@@ -1,4 +1,4 @@
-import { normalizeDnsName } from './dns-name.js';
+import { normalizeDnsName } from '@mailwright/core';
 import { splitTxt } from './dns-record-value.js';
 import { dnsError, type DnsAnswer, type DnsResolver } from './dns-resolver.js';
 import type { DnsZone } from './dns-zone.js';

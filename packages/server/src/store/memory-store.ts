@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { compileFilter, isEmptyFilter, type CapturedMessage, type MessageFilter, type MessageMatcher, type SmtpSession } from '@mailwright/core';
+import {
+  compileFilter,
+  isEmptyFilter,
+  summarizeAuthentication,
+  type Authentication,
+  type AuthenticationSummary,
+  type CapturedMessage,
+  type MessageFilter,
+  type MessageMatcher,
+  type SmtpSession,
+} from '@mailwright/core';
 import { readMessageContent, type MessageContent, type MessageSummary } from '../analysis/parse-message.js';
 import type { Following, MessageStore, MessageStoreEvents, ReadPolicy } from './message-store.js';
 import { fillSummary } from './stored-summary.js';
@@ -44,9 +54,20 @@ interface Entry {
   read: boolean;
   /** The summary being read. */
   reading: Promise<MessageSummary> | null;
+  /** The whole authentication record, once computed, as JSON: one flat string weighs a fraction of the objects. */
+  authentication?: string;
 }
 
 const NONE = Object.freeze([]) as unknown as never[];
+
+/** One frozen object per combination of verdicts (at most 8³ + 1), shared by every message that has it. */
+const VERDICTS = new Map<string, AuthenticationSummary>();
+function sharedVerdicts(summary: AuthenticationSummary): AuthenticationSummary {
+  const key = `${summary.status} ${summary.dkim} ${summary.spf} ${summary.dmarc}`;
+  let shared = VERDICTS.get(key);
+  if (!shared) VERDICTS.set(key, (shared = Object.freeze(summary)));
+  return shared;
+}
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
@@ -340,6 +361,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
         sessionId,
         listener,
         tags,
+        ...(input.authentication ? { authentication: input.authentication } : {}),
       };
       const entry: Entry = { message, raw, bytes: raw.length + MESSAGE_RECORD_BYTES, read: false, reading: null };
       entries.push(entry);
@@ -364,6 +386,23 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       }
       if (expired.length > 0) emitter.emit('deleted', expired);
       return { id: message.id, seq };
+    },
+    async setAuthentication(id, authentication) {
+      const entry = byId.get(id);
+      if (!entry) return false;
+      const first = entry.authentication === undefined;
+      entry.authentication = JSON.stringify(authentication);
+      // In place, like the summary: the record is never replaced.
+      entry.message.authentication = sharedVerdicts(summarizeAuthentication(authentication));
+      // Announced like `message`: a message nobody has seen and nobody follows is read when asked for.
+      if (!entry.read && followers === 0) return true;
+      const message = await messageOf(entry);
+      if (byId.get(id) === entry) emitter.emit('authentication', message, first);
+      return true;
+    },
+    async getAuthentication(id) {
+      const json = byId.get(id)?.authentication;
+      return json === undefined ? null : (JSON.parse(json) as Authentication);
     },
     async getMessage(id) {
       const entry = byId.get(id);

@@ -1,4 +1,4 @@
-import type { CapturedMessage, FilterSubject, MessageFilter, SmtpSession } from '@mailwright/core';
+import type { Authentication, CapturedMessage, FilterSubject, MessageFilter, SmtpSession } from '@mailwright/core';
 import type { MessageContent, MessageSummary } from '../analysis/parse-message.js';
 
 /** The fields of a CapturedMessage that its own bytes tell: what `summarizeMessage` reads. */
@@ -99,6 +99,8 @@ export interface MessageStoreEvents {
   cleared: [];
   /** A session opened, changed or closed. */
   session: [session: SmtpSession];
+  /** A message's verdicts were recorded; `first` on the first record after it arrived pending. */
+  authentication: [message: CapturedMessage, first: boolean];
 }
 
 /**
@@ -135,6 +137,15 @@ export interface MessageStore {
   listSessions(query: SessionQuery): Promise<SessionPage>;
   /** The parsed content of a message (headers, bodies, attachments), parsed once and cached; null when it is gone. */
   getContent(id: string): Promise<MessageContent | null>;
+  /**
+   * Records a message's authentication verdicts (computed after its `250`): the whole record is
+   * kept for the detail, its verdicts go into the message. Emits `authentication` for a message
+   * that was announced or while the store is followed (as {@link ReadPolicy} says for `message`);
+   * resolves false when the message is gone.
+   */
+  setAuthentication(id: string, authentication: Authentication): Promise<boolean>;
+  /** The whole authentication record of a message; null while pending, when not computed, or when gone. */
+  getAuthentication(id: string): Promise<Authentication | null>;
   /** The bytes held, against the memory budget. */
   memoryUsage(): MemoryUsage;
   /**

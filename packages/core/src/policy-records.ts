@@ -1,6 +1,9 @@
-import { isIPv4, isIPv6 } from 'node:net';
-import type { DnsRecord } from '@mailwright/core';
+import { z } from 'zod';
+import type { DnsRecord } from './dns-record.js';
 import { normalizeDnsName } from './dns-name.js';
+
+const IPV4 = z.ipv4();
+const IPV6 = z.ipv6();
 
 /** Options of {@link spfAllowRecord}. */
 export interface SpfAllowOptions {
@@ -24,7 +27,7 @@ export function spfAllowRecord(domain: string, ips: string | readonly string[], 
   const mechanisms: string[] = [];
   for (const entry of typeof ips === 'string' ? [ips] : ips) {
     const [address = '', prefix] = entry.split('/');
-    const family = isIPv4(address) ? 4 : isIPv6(address) ? 6 : 0;
+    const family = IPV4.safeParse(address).success ? 4 : IPV6.safeParse(address).success ? 6 : 0;
     const maxPrefix = family === 4 ? 32 : 128;
     if (family === 0 || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix)))
       throw new TypeError(`"${entry}" is not an IP address or network`);

@@ -1,0 +1,185 @@
+import type { Authentication, AuthenticationSummary } from '@mailwright/core';
+import type { DnsResolver } from '../dns/dns-resolver.js';
+import type { Logger } from '../logger.js';
+import type { MessageStore } from '../store/message-store.js';
+import type { ParsePool } from './parse-pool.js';
+
+/** What a message's verdicts are computed from besides its bytes: how the listener that took it is set up. */
+export interface ListenerAuthenticationSettings {
+  /** The client address SPF judges the listener's connections for, or null for the connection's own. */
+  clientIp: string | null;
+}
+
+/** Options of {@link createAuthenticationJobs}. */
+export interface AuthenticationJobsOptions {
+  store: MessageStore;
+  pool: Pick<ParsePool, 'authenticate'>;
+  /** Where DNS answers come from (the mock zone, or live DNS). Read for each message. */
+  resolver: DnsResolver;
+  /**
+   * While this returns the same key, a worker may reuse answers it got before (the mock zone's
+   * revision: a change to the zone changes it); null: ask every time (live DNS).
+   */
+  dnsCacheKey(): string | null;
+  /** The authserv-id of `Authentication-Results`: the server's host name. */
+  authservId: string;
+  /** The settings of a listener by name; undefined when it is gone (the connection's address is used). */
+  listener(name: string): ListenerAuthenticationSettings | undefined;
+  /** The most milliseconds all checks of one message take. */
+  timeoutMs: number;
+  /** Messages computed at once. Default 2 (one per parse worker). */
+  concurrency?: number;
+  /** Messages waiting; beyond it the oldest waiting ones are computed with `temperror`, never dropped silently. */
+  maxQueue: number;
+  logger: Logger;
+}
+
+/** What a job needs to know of a message besides its bytes, known when it is stored. */
+export interface AuthenticationSubject {
+  id: string;
+  mailFrom: string;
+  sessionId: string;
+  listener: string;
+}
+
+/** The verdict jobs of a server: each stored message's verdicts, computed once after its `250`. */
+export interface AuthenticationJobs {
+  /** Queues a stored message; returns at once. */
+  schedule(subject: AuthenticationSubject): void;
+  /** Computes a message's verdicts now (after a zone change) and stores them; null when the message is gone. */
+  recompute(id: string): Promise<Authentication | null>;
+  /** Resolves once nothing is queued or running (for benchmarks and shutdown). */
+  idle(): Promise<void>;
+}
+
+/** The summary a message carries from its arrival until its verdicts are done. */
+export const PENDING_AUTHENTICATION: AuthenticationSummary = Object.freeze({ status: 'pending', dkim: null, spf: null, dmarc: null });
+
+/** The record served while a message's verdicts are being computed. */
+export function pendingAuthentication(): Authentication {
+  const reason = 'not computed yet';
+  return {
+    status: 'pending',
+    dkim: [],
+    spf: { result: 'none', domain: '', clientIp: '', mechanism: null, lookups: 0, voidLookups: 0, record: null, reason },
+    helo: null,
+    dmarc: {
+      result: 'none',
+      domain: '',
+      organizationalDomain: '',
+      policy: null,
+      p: null,
+      sp: null,
+      spfAligned: false,
+      dkimAligned: false,
+      spfAlignment: 'relaxed',
+      dkimAlignment: 'relaxed',
+      record: null,
+      reason,
+    },
+    arc: null,
+    clientIp: { address: '', source: 'connection' },
+    authenticationResults: '',
+    computedAt: null,
+  };
+}
+
+/**
+ * Computes verdicts off the SMTP path: a bounded queue of message ids, worked through in the
+ * parse worker pool a few at a time. A message's inputs are read when its turn comes: MAIL
+ * FROM from its envelope, the HELO name and remote address from its session, the client IP
+ * from its listener.
+ */
+export function createAuthenticationJobs(options: AuthenticationJobsOptions): AuthenticationJobs {
+  const concurrency = options.concurrency ?? 2;
+  const queue: AuthenticationSubject[] = [];
+  let head = 0;
+  let running = 0;
+  const idleWaiters: (() => void)[] = [];
+
+  async function recompute(id: string): Promise<Authentication | null> {
+    const message = await options.store.getMessage(id);
+    return message ? compute({ id, mailFrom: message.envelope.mailFrom, sessionId: message.sessionId, listener: message.listener }) : null;
+  }
+
+  // The message itself is not read: with a store that reads messages when they are asked for,
+  // computing verdicts must not make it read every message on arrival.
+  async function compute(message: AuthenticationSubject): Promise<Authentication | null> {
+    const { store } = options;
+    const { id } = message;
+    const raw = await store.getRaw(id);
+    if (!raw) return null;
+    const session = await store.getSession(message.sessionId);
+    const listenerIp = options.listener(message.listener)?.clientIp ?? null;
+    const remote = session?.remoteAddress ?? '127.0.0.1';
+    let authentication: Authentication;
+    try {
+      authentication = await options.pool.authenticate(
+        {
+          raw,
+          mailFrom: message.mailFrom,
+          helo: session?.clientName ?? null,
+          clientIp: listenerIp ?? remote,
+          clientIpSource: listenerIp !== null ? 'listener' : 'connection',
+          authservId: options.authservId,
+        },
+        options.resolver,
+        options.timeoutMs,
+        options.dnsCacheKey(),
+      );
+    } catch (error) {
+      options.logger.warn({ err: error, id }, 'authentication verdicts could not be computed');
+      authentication = failed(error instanceof Error ? error.message : String(error), listenerIp ?? remote, listenerIp !== null);
+    }
+    return (await store.setAuthentication(id, authentication)) ? authentication : null;
+  }
+
+  function pump(): void {
+    while (running < concurrency && head < queue.length) {
+      const subject = queue[head] as AuthenticationSubject;
+      head += 1;
+      running += 1;
+      compute(subject)
+        .catch((error: unknown) => options.logger.error({ err: error, id: subject.id }, 'authentication job failed'))
+        .finally(() => {
+          running -= 1;
+          pump();
+        });
+    }
+    if (head > 1024 && head * 2 > queue.length) {
+      queue.splice(0, head);
+      head = 0;
+    }
+    if (running === 0 && head >= queue.length) for (const resolve of idleWaiters.splice(0)) resolve();
+  }
+
+  return {
+    schedule(subject) {
+      queue.push(subject);
+      // Beyond the bound the oldest waiting message gets a verdict that says so, at once.
+      if (queue.length - head > options.maxQueue) {
+        const dropped = queue[head] as AuthenticationSubject;
+        head += 1;
+        void options.store
+          .setAuthentication(dropped.id, failed(`more than ${options.maxQueue} messages were waiting for verdicts`, '', false))
+          .catch(() => undefined);
+      }
+      pump();
+    },
+    recompute,
+    idle: () => (running === 0 && head >= queue.length ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
+  };
+}
+
+/** A done record for a message whose checks could not run: every verdict `temperror`, with the reason. */
+function failed(reason: string, clientIp: string, fromListener: boolean): Authentication {
+  const pending = pendingAuthentication();
+  return {
+    ...pending,
+    status: 'done',
+    spf: { ...pending.spf, result: 'temperror', clientIp, reason },
+    dmarc: { ...pending.dmarc, result: 'temperror', reason },
+    clientIp: { address: clientIp, source: fromListener ? 'listener' : 'connection' },
+    computedAt: new Date().toISOString(),
+  };
+}
