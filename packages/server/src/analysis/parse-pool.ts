@@ -16,6 +16,12 @@ const DEFAULT_PARSE_TIMEOUT_MS = 120_000;
  * message that needs more ends its worker (a new one takes over) and is shown with `parseError`.
  */
 export const DEFAULT_WORKER_HEAP_MB = 512;
+/**
+ * The young generation of a worker, in MB. Small: thousands of verdict computations leave short
+ * lived garbage that V8's default semi-spaces let grow to tens of MB per worker before a
+ * scavenge (measured: about 65 MB more RSS over 5,000 messages with the default).
+ */
+export const WORKER_YOUNG_HEAP_MB = 4;
 
 /** Options of {@link createParsePool}. */
 export interface ParsePoolOptions {
@@ -97,7 +103,9 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
 
   function spawn(): Slot {
     file ??= workerFile();
-    const worker = new Worker(file, { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? DEFAULT_WORKER_HEAP_MB } });
+    const worker = new Worker(file, {
+      resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? DEFAULT_WORKER_HEAP_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_HEAP_MB },
+    });
     // Idle workers do not keep the process alive.
     worker.unref();
     const slot: Slot = { worker, job: null, timer: null };
