@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 import { DnsZone } from '../dns/dns-zone.js';
 import { createZoneResolver } from '../dns/zone-resolver.js';
@@ -31,4 +33,30 @@ test('the evaluator answers { type, val, qualifier } for the mechanism that matc
   });
   expect(match).toMatchObject({ type: 'ip4', val: '203.0.113.0/24', qualifier: '~' });
   expect(await matchedSpfMechanism('example.com', { sender: 'a@example.com', ip: '203.0.113.7', mta: 'mx.test', resolver })).toBe('~ip4:203.0.113.0/24');
+});
+
+test('a message’s SPF is evaluated once per identity: the mechanism comes from mailauth’s own evaluation', () => {
+  // A fresh process, as a parse worker is: mailauth is first loaded by computeAuthentication.
+  const entry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+  const program = `
+    import { createRequire } from 'node:module';
+    const evaluator = createRequire(${JSON.stringify(entry)})('mailauth/lib/spf/spf-verify.js');
+    const original = evaluator.spfVerify;
+    let evaluations = 0;
+    evaluator.spfVerify = (...args) => { evaluations += 1; return original(...args); };
+    const server = await import(${JSON.stringify(entry)});
+    const zone = server.DnsZone.from([
+      { name: 'example.com', type: 'TXT', value: 'v=spf1 ip4:198.51.100.0/24 ~ip4:203.0.113.0/24 -all' },
+      { name: 'mail.example.com', type: 'TXT', value: 'v=spf1 ip4:203.0.113.7 -all' },
+    ]);
+    const result = await server.computeAuthentication(
+      { raw: Buffer.from('From: a@example.com\\r\\n\\r\\nhi\\r\\n'), mailFrom: 'a@example.com', clientIp: '203.0.113.7', helo: 'mail.example.com', authservId: 'mx.test' },
+      { resolver: server.createZoneResolver(zone) },
+    );
+    process.stdout.write(JSON.stringify({ evaluations, spf: result.spf.result, mechanism: result.spf.mechanism, helo: result.helo.result }));
+  `;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', program], { encoding: 'utf8' });
+  expect(run.stderr).toBe('');
+  // Two identities (MAIL FROM and HELO), one evaluation each.
+  expect(JSON.parse(run.stdout)).toEqual({ evaluations: 2, spf: 'softfail', mechanism: '~ip4:203.0.113.0/24', helo: 'pass' });
 });

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import type { DnsResolver } from '../dns/dns-resolver.js';
 import { isDnsError } from '../dns/dns-resolver.js';
@@ -6,11 +7,14 @@ import { isDnsError } from '../dns/dns-resolver.js';
  * The one place that reaches into mailauth's internals (the package is pinned to 4.13.3; the
  * canary test in mailauth-spf-mechanism.test.ts names what changed when an upgrade breaks it).
  * mailauth's public spf() reports the verdict but not the mechanism that decided it; its
- * internal evaluator returns that mechanism, so the same evaluation is run again through it.
+ * internal evaluator returns that mechanism. Before mailauth is loaded, the evaluator export
+ * is wrapped so that spf() records the match of its own one evaluation
+ * ({@link recordSpfMatches}); where mailauth was loaded first, the evaluation is run again.
  */
 const require = createRequire(import.meta.url);
 
-interface SpfMatch {
+/** What mailauth's internal SPF evaluator answers: the mechanism that matched. */
+export interface SpfMatch {
   type?: string;
   val?: string;
   qualifier?: string;
@@ -38,6 +42,50 @@ export function loadSpfEvaluator(): SpfVerifyInternal {
   if (typeof loaded !== 'function') throw new Error('mailauth/lib/spf/spf-verify.js no longer exports spfVerify(domain, options)');
   spfVerify = loaded as SpfVerifyInternal;
   return spfVerify;
+}
+
+/** The match of mailauth's evaluation, recorded for the spf() call that runs inside {@link spfMatchRecorded}. */
+const recordedMatches = new AsyncLocalStorage<{ match?: SpfMatch | false }>();
+let recording: boolean | null = null;
+
+/**
+ * Wraps mailauth's internal SPF evaluator so that its answer to spf() is recorded; call it
+ * before mailauth is first loaded. Returns whether matches are recorded (false when mailauth's
+ * spf module was loaded before: it holds the evaluator it found then).
+ */
+export function recordSpfMatches(): boolean {
+  if (recording !== null) return recording;
+  const original = loadSpfEvaluator();
+  if (require.cache[require.resolve('mailauth/lib/spf/index.js')]) return (recording = false);
+  const exported = require('mailauth/lib/spf/spf-verify.js') as { spfVerify: SpfVerifyInternal };
+  exported.spfVerify = async (domain, options) => {
+    const match = await original(domain, options);
+    const store = recordedMatches.getStore();
+    if (store) store.match = match;
+    return match;
+  };
+  return (recording = true);
+}
+
+/**
+ * Runs `evaluate` (a call of mailauth's spf()) and returns its result with the match its
+ * evaluation found: a match object, false when no mechanism matched, or undefined when it was
+ * not recorded (see {@link recordSpfMatches}; then use {@link matchedSpfMechanism}).
+ */
+export async function spfMatchRecorded<T>(evaluate: () => Promise<T>): Promise<{ result: T; match: SpfMatch | false | undefined }> {
+  const store: { match?: SpfMatch | false } = {};
+  const result = await recordedMatches.run(store, evaluate);
+  return { result, match: store.match };
+}
+
+/** The recorded match of {@link spfMatchRecorded}, as written in `domain`'s record (see {@link matchedSpfMechanism}). */
+export async function formatSpfMatch(match: SpfMatch | false, domain: string, resolver: DnsResolver): Promise<string | null> {
+  if (!match) return null;
+  try {
+    return await formatMatch(match, domain, (name, type) => resolver(name, type));
+  } catch {
+    return null;
+  }
 }
 
 /** Re-evaluations are bounded independently of mailauth's own limits (a loop stops here). */
