@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { ErrorCode, MailwrightError, connectHost, isMailwrightError, urlHost, type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
@@ -35,6 +35,15 @@ import { AUTHENTICATION_TIMEOUT_MS } from './analysis/compute-authentication.js'
 import { PENDING_AUTHENTICATION, createAuthenticationJobs, type AuthenticationJobs } from './analysis/authentication-jobs.js';
 
 const HTTP_CLOSE_TIMEOUT_MS = 2_000;
+/**
+ * Verdict workers: one per CPU beyond the one SMTP and HTTP run on, at most two (each holds
+ * mailauth and its own heap, about 35 MB).
+ */
+const VERDICT_WORKERS = Math.max(1, Math.min(2, availableParallelism() - 1));
+/** The nice value of the verdict workers' threads. */
+const VERDICT_WORKER_NICENESS = 10;
+/** A verdict worker idle this long is ended, so that a server at rest gives its memory back. */
+const VERDICT_WORKER_IDLE_MS = 2_000;
 
 /** A running Mailwright server. */
 export interface RunningMailwright extends AsyncDisposable {
@@ -93,6 +102,10 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
     // Message views parse in worker threads: a large message must not stall SMTP and /health.
     const parsePool = createParsePool({ onParsed: (threadId) => logger.debug({ threadId }, 'message parsed in a worker thread') });
     cleanups.push(() => parsePool.close());
+    // Verdicts have workers of their own: background work at a lower CPU priority, so that a
+    // burst of mail is taken at full speed and checked as the CPU allows; ended when idle.
+    const verdictPool = createParsePool({ workers: VERDICT_WORKERS, niceness: VERDICT_WORKER_NICENESS, idleMs: VERDICT_WORKER_IDLE_MS });
+    cleanups.push(() => verdictPool.close());
     const store = createMemoryStore({
       // Mail nobody follows is taken at the speed of storing its bytes and read when asked for.
       readPolicy: 'when-followed',
@@ -111,7 +124,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       options.authentication === 'on'
         ? createAuthenticationJobs({
             store,
-            pool: parsePool,
+            pool: verdictPool,
             resolver: dnsResolver,
             dnsCacheKey: () => (options.dns === 'mock' ? `zone@${dnsZone.revision}` : null),
             authservId: options.hostname,
@@ -120,7 +133,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
               return info ? { clientIp: info.clientIp ?? null } : undefined;
             },
             timeoutMs: AUTHENTICATION_TIMEOUT_MS,
-            // Live DNS may keep a check waiting for seconds: one worker then always stays free for message views.
+            // Live DNS may keep a check waiting for seconds: then one message is checked at a time.
             concurrency: options.dns === 'live' ? 1 : 2,
             maxQueue: options.maxMessages,
             logger,

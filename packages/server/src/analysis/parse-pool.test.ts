@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createParsePool, isPoolUnavailable, type ParsePool } from './parse-pool.js';
@@ -175,5 +177,38 @@ describe('the parse pool', () => {
     expect(await summarizeOffThread(large, busy.summarize.bind(busy))).toEqual(headersSummary(large));
     // The next one goes to a new worker and is summarized in full.
     expect(await summarizeOffThread(large, pool.summarize.bind(pool))).toEqual(await summarizeWithMailparser(large));
+  });
+
+  it('ends a worker left idle for idleMs, and starts a new one for the next parse', async () => {
+    const threads: number[] = [];
+    pool = createParsePool({ workers: 1, idleMs: 20, onParsed: (id) => threads.push(id) });
+    await pool.readContent(MESSAGE);
+    // Each parse restarts the idle time: a parse on another thread shows the first one was ended.
+    await expect.poll(async () => (await pool?.readContent(MESSAGE), threads.at(-1)), { interval: 100, timeout: 10_000 }).not.toBe(threads[0]);
+  });
+
+  it('keeps a worker that is not idle for idleMs', async () => {
+    const threads: number[] = [];
+    pool = createParsePool({ workers: 1, idleMs: 600_000, onParsed: (id) => threads.push(id) });
+    for (let index = 0; index < 3; index++) await pool.readContent(MESSAGE);
+    expect(new Set(threads).size).toBe(1);
+  });
+
+  it('runs its workers at the nice value asked for (Linux: a thread’s own)', async () => {
+    const nicenessOfThreads = (): number[] =>
+      readdirSync('/proc/self/task').map((task) =>
+        Number(
+          readFileSync(`/proc/self/task/${task}/stat`, 'utf8')
+            .replace(/^.*\) /s, '')
+            .split(' ')[16],
+        ),
+      );
+    const own = getPriority();
+    expect(nicenessOfThreads()).not.toContain(own + 7);
+    pool = createParsePool({ workers: 1, niceness: own + 7 });
+    await pool.readContent(MESSAGE);
+    expect(nicenessOfThreads()).toContain(own + 7);
+    // The process's main thread keeps its own.
+    expect(getPriority()).toBe(own);
   });
 });

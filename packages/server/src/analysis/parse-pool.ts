@@ -35,6 +35,13 @@ export interface ParsePoolOptions {
   maxHeapMb?: number;
   /** Called with the thread that parsed, after each parse (for tests and metrics). */
   onParsed?(threadId: number): void;
+  /**
+   * The nice value (0–19) each worker thread runs at: background work (verdicts) above 0, so
+   * that it yields the CPU to SMTP sessions and API calls. Default 0.
+   */
+  niceness?: number;
+  /** A worker idle this many milliseconds is ended (a new one starts with the next job), giving its memory back. Default: kept. */
+  idleMs?: number;
 }
 
 /** Parses messages in worker threads, so that the event loop stays free for SMTP and HTTP. */
@@ -76,6 +83,8 @@ interface Slot {
   worker: Worker;
   job: Job | null;
   timer: NodeJS.Timeout | null;
+  /** Ends the worker once it has been idle for `idleMs`. */
+  idleTimer: NodeJS.Timeout | null;
 }
 
 /**
@@ -105,10 +114,11 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     file ??= workerFile();
     const worker = new Worker(file, {
       resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? DEFAULT_WORKER_HEAP_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_HEAP_MB },
+      workerData: { niceness: options.niceness ?? 0 },
     });
     // Idle workers do not keep the process alive.
     worker.unref();
-    const slot: Slot = { worker, job: null, timer: null };
+    const slot: Slot = { worker, job: null, timer: null, idleTimer: null };
     worker.on('message', (response: ParseResponse | DnsQuestion) => {
       const job = slot.job;
       if (!job || job.id !== response.id) return;
@@ -193,6 +203,8 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
 
   function run(slot: Slot, job: Job): void {
     const timeoutMs = options.parseTimeoutMs ?? DEFAULT_PARSE_TIMEOUT_MS;
+    if (slot.idleTimer) clearTimeout(slot.idleTimer);
+    slot.idleTimer = null;
     slot.job = job;
     slot.timer = setTimeout(() => {
       // The worker is ended: it leaves the pool first, so that the next job goes to a new one.
@@ -220,6 +232,19 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     slot.worker.postMessage(request, [raw.buffer]);
   }
 
+  /** Ends a worker left idle for `idleMs` (it leaves the pool first: no job goes to it meanwhile). */
+  function retireWhenIdle(slot: Slot): void {
+    const idleMs = options.idleMs;
+    if (idleMs === undefined || slot.idleTimer !== null) return;
+    slot.idleTimer = setTimeout(() => {
+      slot.idleTimer = null;
+      if (slot.job !== null || !slots.includes(slot)) return;
+      retire(slot);
+      void slot.worker.terminate();
+    }, idleMs);
+    slot.idleTimer.unref();
+  }
+
   function next(): void {
     for (const slot of slots) if (slot.job === null) slot.worker.unref();
     while (queue.length > 0 && !closed) {
@@ -227,6 +252,7 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
       if (!idle) return;
       run(idle, queue.shift() as Job);
     }
+    for (const slot of slots) if (slot.job === null) retireWhenIdle(slot);
   }
 
   function submit<T extends Result>(kind: Job['kind'], raw: Buffer, authentication?: Job['authentication']): Promise<T> {
@@ -249,7 +275,12 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     async close() {
       closed = true;
       for (const job of queue.splice(0)) job.reject(new MailwrightError(ErrorCode.INTERNAL, 'The parse pool is closed', { statusCode: 503 }));
-      await Promise.all(slots.splice(0).map((slot) => slot.worker.terminate()));
+      await Promise.all(
+        slots.splice(0).map((slot) => {
+          if (slot.idleTimer) clearTimeout(slot.idleTimer);
+          return slot.worker.terminate();
+        }),
+      );
     },
   };
 }

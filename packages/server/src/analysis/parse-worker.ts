@@ -1,5 +1,6 @@
 // The entry of a parse worker thread: parses messages with mailparser off the main event loop.
-import { parentPort, threadId } from 'node:worker_threads';
+import { setPriority } from 'node:os';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { Authentication } from '@mailwright/core';
 import { readMessageContent, summarizeWithMailparser, type MessageContent, type MessageSummary } from './parse-message.js';
 import { computeAuthentication, type AuthenticationInput } from './compute-authentication.js';
@@ -40,6 +41,16 @@ export type ParseResponse =
   | { id: number; threadId: number; error: string };
 
 const port = parentPort;
+
+// On Linux the nice value is a thread's own: a pool of background work lowers this thread's.
+const niceness = (workerData as { niceness?: unknown } | null)?.niceness;
+if (typeof niceness === 'number' && niceness > 0) {
+  try {
+    setPriority(0, niceness);
+  } catch {
+    // Not allowed here: the worker runs at the process's priority.
+  }
+}
 /** DNS questions in flight, by query number. */
 const questions = new Map<number, { resolve(answer: DnsAnswer): void; reject(error: Error): void }>();
 let nextQuery = 0;
