@@ -9,9 +9,17 @@ const MIB = 1024 * 1024;
  * Allocates objects of which many survive (as stored messages do), then prints the size of V8's
  * young generation ("new_space") in bytes, in a fresh process.
  */
-function youngGenerationAfterBurst(bound: boolean): number {
+function youngGenerationAfterBurst(bound: boolean, withWorker = false): number {
   const script = `
     ${bound ? `const { boundYoungGeneration } = await import(${JSON.stringify(MODULE)}); boundYoungGeneration();` : ''}
+    ${
+      withWorker
+        ? `const { Worker } = await import('node:worker_threads');
+           const worker = new Worker('setInterval(() => {}, 1000)', { eval: true });
+           await new Promise((resolve) => worker.once('online', resolve));
+           worker.unref();`
+        : ''
+    }
     const { getHeapSpaceStatistics } = await import('node:v8');
     const kept = [];
     for (let i = 0; i < 2_000_000; i++) { const o = { i, s: 'x' + i }; if (i % 50 === 0) kept.push(o); }
@@ -31,5 +39,10 @@ describe('boundYoungGeneration', () => {
     const bounded = youngGenerationAfterBurst(true);
     expect(grown, 'without the bound V8 grows the young generation for the burst').toBeGreaterThan(8 * MIB);
     expect(bounded, 'V8 no longer honours --semi-space-growth-factor=1 set at run time').toBeLessThanOrEqual(4 * MIB);
+  });
+
+  it('still bounds it once a worker thread has started (a worker resets V8’s flags)', () => {
+    expect(youngGenerationAfterBurst(false, true)).toBeGreaterThan(8 * MIB);
+    expect(youngGenerationAfterBurst(true, true)).toBeLessThanOrEqual(4 * MIB);
   });
 });

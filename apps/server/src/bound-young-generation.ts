@@ -9,8 +9,16 @@ import { setFlagsFromString } from 'node:v8';
  * in-process server of the SDK runs in the user's test process, whose heap is not ours to tune.
  *
  * `--max-semi-space-size` is read only when the heap is set up; the growth factor is read each
- * time the young generation would grow, so it takes effect when set at run time.
+ * time the young generation would grow, so it takes effect when set at run time. Starting a
+ * worker thread (the parse and verdict workers) sets V8's flags anew from the command line,
+ * which undoes it: it is set again as each worker comes online.
  */
 export function boundYoungGeneration(): void {
-  setFlagsFromString('--semi-space-growth-factor=1');
+  const bound = (): void => setFlagsFromString('--semi-space-growth-factor=1');
+  bound();
+  if (bounded) return;
+  bounded = true;
+  process.on('worker', (worker) => worker.once('online', bound));
 }
+
+let bounded = false;
