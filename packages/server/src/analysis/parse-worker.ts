@@ -2,7 +2,7 @@
 import { setPriority } from 'node:os';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { Authentication } from '@mailwright/core';
-import { readMessageContent, summarizeWithMailparser, type MessageContent, type MessageSummary } from './parse-message.js';
+import type { MessageContent, MessageSummary } from './parse-message.js';
 import { computeAuthentication, type AuthenticationInput } from './compute-authentication.js';
 import type { DnsAnswer, DnsResolver } from '../dns/dns-resolver.js';
 
@@ -41,6 +41,10 @@ export type ParseResponse =
   | { id: number; threadId: number; error: string };
 
 const port = parentPort;
+
+let parseModule: Promise<typeof import('./parse-message.js')> | undefined;
+/** mailparser and its kin, loaded on first use: a worker that only computes verdicts never holds them. */
+const parseMessage = (): Promise<typeof import('./parse-message.js')> => (parseModule ??= import('./parse-message.js'));
 
 // On Linux the nice value is a thread's own: a pool of background work lowers this thread's.
 const niceness = (workerData as { niceness?: unknown } | null)?.niceness;
@@ -114,20 +118,24 @@ if (port) {
       return;
     }
     if (request.kind === 'summary') {
-      summarizeWithMailparser(raw).then((summary) => port.postMessage({ id: request.id, threadId, summary } satisfies ParseResponse), failed);
+      parseMessage()
+        .then(({ summarizeWithMailparser }) => summarizeWithMailparser(raw))
+        .then((summary) => port.postMessage({ id: request.id, threadId, summary } satisfies ParseResponse), failed);
       return;
     }
-    readMessageContent(raw).then((content) => {
-      // Attachments may be views of shared pool memory: each gets its own buffer to transfer.
-      const transfer: ArrayBuffer[] = [];
-      const attachments = content.attachments.map((attachment) => {
-        const copy = new Uint8Array(attachment.content.length);
-        copy.set(attachment.content);
-        transfer.push(copy.buffer);
-        return { ...attachment, content: copy as Buffer };
-      });
-      const response: ParseResponse = { id: request.id, threadId, content: { ...content, attachments } };
-      port.postMessage(response, transfer);
-    }, failed);
+    parseMessage()
+      .then(({ readMessageContent }) => readMessageContent(raw))
+      .then((content) => {
+        // Attachments may be views of shared pool memory: each gets its own buffer to transfer.
+        const transfer: ArrayBuffer[] = [];
+        const attachments = content.attachments.map((attachment) => {
+          const copy = new Uint8Array(attachment.content.length);
+          copy.set(attachment.content);
+          transfer.push(copy.buffer);
+          return { ...attachment, content: copy as Buffer };
+        });
+        const response: ParseResponse = { id: request.id, threadId, content: { ...content, attachments } };
+        port.postMessage(response, transfer);
+      }, failed);
   });
 }
