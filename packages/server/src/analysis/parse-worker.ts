@@ -2,6 +2,7 @@
 import { setPriority } from 'node:os';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { Authentication } from '@mailwright/core';
+import type * as ParseMessageModule from './parse-message.js';
 import type { MessageContent, MessageSummary } from './parse-message.js';
 import { computeAuthentication, type AuthenticationInput } from './compute-authentication.js';
 import type { DnsAnswer, DnsResolver } from '../dns/dns-resolver.js';
@@ -42,9 +43,9 @@ export type ParseResponse =
 
 const port = parentPort;
 
-let parseModule: Promise<typeof import('./parse-message.js')> | undefined;
+let parseModule: Promise<typeof ParseMessageModule> | undefined;
 /** mailparser and its kin, loaded on first use: a worker that only computes verdicts never holds them. */
-const parseMessage = (): Promise<typeof import('./parse-message.js')> => (parseModule ??= import('./parse-message.js'));
+const parseMessage = (): Promise<typeof ParseMessageModule> => (parseModule ??= import('./parse-message.js'));
 
 // On Linux the nice value is a thread's own: a pool of background work lowers this thread's.
 const niceness = (workerData as { niceness?: unknown } | null)?.niceness;
