@@ -48,8 +48,9 @@ let parseModule: Promise<typeof ParseMessageModule> | undefined;
 const parseMessage = (): Promise<typeof ParseMessageModule> => (parseModule ??= import('./parse-message.js'));
 
 // On Linux the nice value is a thread's own: a pool of background work lowers this thread's.
+// Elsewhere it would lower the whole process, so it is left alone there.
 const niceness = (workerData as { niceness?: unknown } | null)?.niceness;
-if (typeof niceness === 'number' && niceness > 0) {
+if (process.platform === 'linux' && typeof niceness === 'number' && niceness > 0) {
   try {
     setPriority(0, niceness);
   } catch {
