@@ -2,6 +2,7 @@ import type { Authentication, AuthenticationSummary } from '@mailwright/core';
 import type { DnsResolver } from '../dns/dns-resolver.js';
 import type { Logger } from '../logger.js';
 import type { MessageStore } from '../store/message-store.js';
+import { emptyDmarcVerdict } from './empty-dmarc-verdict.js';
 import type { ParsePool } from './parse-pool.js';
 
 /** What a message's verdicts are computed from besides its bytes: how the listener that took it is set up. */
@@ -63,20 +64,7 @@ export function pendingAuthentication(): Authentication {
     dkim: [],
     spf: { result: 'none', domain: '', clientIp: '', mechanism: null, lookups: 0, voidLookups: 0, record: null, reason },
     helo: null,
-    dmarc: {
-      result: 'none',
-      domain: '',
-      organizationalDomain: '',
-      policy: null,
-      p: null,
-      sp: null,
-      spfAligned: false,
-      dkimAligned: false,
-      spfAlignment: 'relaxed',
-      dkimAlignment: 'relaxed',
-      record: null,
-      reason,
-    },
+    dmarc: emptyDmarcVerdict('', reason),
     arc: null,
     clientIp: { address: '', source: 'connection' },
     authenticationResults: '',

@@ -5,6 +5,7 @@ import type * as MailauthModule from 'mailauth';
 import type { ARCResult, DKIMResult, DKIMVerifyResult, DNSResolver, SPFResult } from 'mailauth';
 import { dnsError, type DnsAnswer, type DnsResolver } from '../dns/dns-resolver.js';
 import { formatAuthenticationResults } from './authentication-results.js';
+import { emptyDmarcVerdict } from './empty-dmarc-verdict.js';
 import { readDkimSignatureFields, withFirstDkimSignatures, type DkimSignatureField } from './dkim-signature-fields.js';
 import { formatSpfMatch, matchedSpfMechanism, recordSpfMatches, spfMatchRecorded } from './mailauth-spf-mechanism.js';
 
@@ -447,20 +448,7 @@ async function runDmarc(
   dkimFailure: string | null,
 ): Promise<DmarcVerdict> {
   const fromDomain = headerFrom.length === 1 ? (domainOf(headerFrom[0]) ?? '') : '';
-  const empty: DmarcVerdict = {
-    result: 'none',
-    domain: fromDomain,
-    organizationalDomain: fromDomain,
-    policy: null,
-    p: null,
-    sp: null,
-    spfAligned: false,
-    dkimAligned: false,
-    spfAlignment: 'relaxed',
-    dkimAlignment: 'relaxed',
-    record: null,
-    reason: null,
-  };
+  const empty = emptyDmarcVerdict(fromDomain, null);
   if (dkimResult === null) return { ...empty, result: 'temperror', reason: `the message could not be read: ${dkimFailure ?? 'unknown error'}` };
   // RFC 7489 §6.6.1: DMARC needs exactly one author domain.
   if (headerFrom.length !== 1)
