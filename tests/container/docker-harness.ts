@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect } from 'vitest';
+import { expect } from 'vitest';
 import { describeWithPrerequisite } from '../../packages/server/src/test-support/external-client.js';
 
 const execFileAsync = promisify(execFile);
@@ -46,26 +46,14 @@ async function findDocker(): Promise<string | null> {
   }
 }
 
-/**
- * `MAILWRIGHT_SKIP_DOCKER_SUITES=1` excludes every suite that needs the engine, even under
- * CI=true: for a machine or chroot that cannot run one (scripts/clean-root-check.sh). The
- * exclusion is printed and each suite shows it in its name.
- */
-const SKIP_SWITCH = process.env.MAILWRIGHT_SKIP_DOCKER_SUITES === '1' || process.env.MAILWRIGHT_SKIP_DOCKER_SUITES === 'true';
-
-const dockerUnavailable: string | null = SKIP_SWITCH ? null : await findDocker();
+const dockerUnavailable: string | null = await findDocker();
 
 /**
  * `describe` for a suite that needs the Docker engine: without one it is skipped with the reason
- * in its name, and fails under CI=true (`describeWithPrerequisite`), unless the switch above
- * excludes it.
+ * in its name, and fails under CI=true (`describeWithPrerequisite`). A machine that cannot run an
+ * engine leaves these files out by name instead (`scripts/clean-root-check.sh`).
  */
 export function describeWithDocker(name: string, body: () => void): void {
-  if (SKIP_SWITCH) {
-    process.stderr.write(`MAILWRIGHT_SKIP_DOCKER_SUITES=1: excluding "${name}" (needs a Docker engine)\n`);
-    describe.skip(`${name} (skipped: excluded by MAILWRIGHT_SKIP_DOCKER_SUITES=1)`, body);
-    return;
-  }
   describeWithPrerequisite(name, dockerUnavailable, body);
 }
 
