@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AuthenticationSchema, AuthenticationSummarySchema } from './authentication.js';
+import { ProtectionSchema, ProtectionSummarySchema } from './protection.js';
 
 /** A mailbox as it appears in a header: display name (may be empty) and address. */
 export const AddressSchema = z.object({
@@ -134,6 +135,11 @@ export const CapturedMessageSchema = z.object({
    * of `GET /messages/:id`; absent when the server does not compute them (`--authentication off`).
    */
   authentication: z.union([AuthenticationSummarySchema, AuthenticationSchema]).optional(),
+  /**
+   * End-to-end protection (S/MIME, OpenPGP): its summary in a list, the whole record in the
+   * detail of `GET /messages/:id`.
+   */
+  protection: z.union([ProtectionSummarySchema, ProtectionSchema]).optional(),
 });
 export type CapturedMessage = z.infer<typeof CapturedMessageSchema>;
 
@@ -166,5 +172,7 @@ export const MessageDetailSchema = CapturedMessageSchema.extend({
   truncated: z.array(TruncatedPartSchema),
   /** The whole record of SPF, DKIM, DMARC and ARC verdicts; absent when the server does not compute them. */
   authentication: AuthenticationSchema.optional(),
+  /** The whole record of S/MIME or OpenPGP signatures and encryption. */
+  protection: ProtectionSchema.optional(),
 });
 export type MessageDetail = z.infer<typeof MessageDetailSchema>;

@@ -61,6 +61,29 @@ export {
   VerdictSchema,
 } from './authentication.js';
 export type { ArcVerdict, Authentication, AuthenticationSummary, DkimVerdict, DmarcVerdict, SpfVerdict, Verdict } from './authentication.js';
+export {
+  EncryptionRecipientSchema,
+  EncryptionVerdictSchema,
+  IssuedKeySchema,
+  KeyRegistrationSchema,
+  ProtectionKindSchema,
+  ProtectionSchema,
+  ProtectionSummarySchema,
+  RegisteredKeySchema,
+  SignatureVerdictSchema,
+  summarizeProtection,
+} from './protection.js';
+export type {
+  EncryptionRecipient,
+  EncryptionVerdict,
+  IssuedKey,
+  KeyRegistration,
+  Protection,
+  ProtectionKind,
+  ProtectionSummary,
+  RegisteredKey,
+  SignatureVerdict,
+} from './protection.js';
 export { DNS_RECORD_TYPES, DnsRecordSchema, DnsRecordTypeSchema } from './dns-record.js';
 export type { DnsRecord, DnsRecordType } from './dns-record.js';
 export { nameAndAncestors, normalizeDnsName } from './dns-name.js';

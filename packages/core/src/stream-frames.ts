@@ -3,6 +3,7 @@ import type { CapturedMessage, MessageDetail } from './captured-message.js';
 import { MessageFilterSchema } from './message-filter.js';
 import type { SmtpSession } from './smtp-session.js';
 import type { AuthenticationSummary } from './authentication.js';
+import type { ProtectionSummary } from './protection.js';
 
 // The constants live apart from the zod schemas, so that a browser bundle that needs only
 // them (the stream client) leaves zod out.
@@ -55,5 +56,7 @@ export type ServerFrame =
   | { type: 'deleted'; ids: string[] }
   /** A message's verdicts were computed (or recomputed); sent to every client with a message subscription. */
   | { type: 'authentication'; id: string; seq: number; authentication: AuthenticationSummary }
+  /** A message's protection was examined (or re-examined after a key was registered); sent to every client with a message subscription. */
+  | { type: 'protection'; id: string; seq: number; protection: ProtectionSummary }
   | { type: 'cleared' }
   | { type: 'error'; code: string; message: string; subscription?: string };

@@ -7,7 +7,8 @@ import { pendingAuthentication } from '../analysis/authentication-jobs.js';
 export async function readMessageDetail(store: MessageStore, message: CapturedMessage): Promise<MessageDetail | null> {
   const [content, authentication] = await Promise.all([store.getContent(message.id), message.authentication ? store.getAuthentication(message.id) : null]);
   if (!content) return null;
-  const { authentication: summary, ...rest } = message;
+  // Until protection is examined on the server, a message carries none; the field is left out.
+  const { authentication: summary, protection: _protection, ...rest } = message;
   return {
     ...rest,
     ...(summary ? { authentication: authentication ?? pendingAuthentication() } : {}),
