@@ -24,6 +24,10 @@ export const ErrorCode = {
   CLIENT_CLOSED: 'CLIENT_CLOSED',
   /** A bounded queue is full (e.g. messages waiting to be parsed); try again shortly. */
   BUSY: 'BUSY',
+  /** HTTP connections open at once are at `--max-connections` (503). */
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  /** HTTP connections open at once from the client's address are at `--max-connections-per-ip` (503). */
+  TOO_MANY_CONNECTIONS_FROM_ADDRESS: 'TOO_MANY_CONNECTIONS_FROM_ADDRESS',
   UNAUTHORIZED: 'UNAUTHORIZED',
   FORBIDDEN_ORIGIN: 'FORBIDDEN_ORIGIN',
   HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',

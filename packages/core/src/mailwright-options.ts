@@ -104,7 +104,7 @@ export const MailwrightOptionsSchema = z
     /** SMTP connections open at once across every listener; more get 421 and are closed. Default 2000. */
     maxConnections: withFlag(z.number().int().positive().default(2000), {
       kind: 'count',
-      description: 'SMTP connections open at once (all listeners); more get 421',
+      description: 'SMTP connections open at once (all listeners); more get 421. HTTP connections have a budget of the same size; more get 503',
     }),
     /** SMTP connections open at once from one client address, across every listener. Default 1000. */
     maxConnectionsPerIp: withFlag(z.number().int().positive().default(1000), {

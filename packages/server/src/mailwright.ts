@@ -20,6 +20,7 @@ import { bindError } from './bind-error.js';
 import { checkRuntimeListener } from './runtime-listener-policy.js';
 import { createApiRouter } from './api/create-api.js';
 import { errorMiddleware } from './api/http-error.js';
+import { limitHttpConnections } from './api/limit-http-connections.js';
 import { serveWeb } from './api/serve-web.js';
 import { allowedHostNames, apiCors, apiHeaders, requireAllowedHost, requireToken, securityHeaders, type AccessPolicy } from './api/access-control.js';
 import { attachStreamHub } from './api/stream-hub.js';
@@ -174,6 +175,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
     app.disable('x-powered-by');
     app.set('query parser', 'simple');
     const httpServer = http.createServer(app);
+    limitHttpConnections(httpServer, options);
     let httpPort = options.httpPort;
     const info = (): ServerInfo => ({
       name: 'mailwright',
