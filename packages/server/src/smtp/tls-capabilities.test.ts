@@ -1,4 +1,6 @@
 import { X509Certificate } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,10 +174,6 @@ describe('what a listener cannot do is refused at creation (400)', () => {
     [{ name: 'tls13-suites-only', ciphers: 'TLS_AES_128_GCM_SHA256' }, /TLSv1\.2 is in the window TLSv1\.2–TLSv1\.3 but cannot be negotiated/],
     [{ name: 'tls10-high-level', minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=2' }, /TLSv1: .*forbids the SHA-1 signatures TLSv1 needs.*TLSv1\.1: /],
     [
-      { name: 'weak-signature-level', certificate: 'weak-signature', ciphers: 'DEFAULT:@SECLEVEL=1' },
-      /refuses the listener's own certificate \(ERR_SSL_CA_MD_TOO_WEAK\)/,
-    ],
-    [
       { name: 'implicit-bad', tls: 'implicit', keyType: 'rsa-2048', ciphers: 'ECDHE-ECDSA-AES256-SHA', minVersion: 'TLSv1', maxVersion: 'TLSv1.2' },
       /TLSv1: .*TLSv1\.1: .*TLSv1\.2: /,
     ],
@@ -202,6 +200,31 @@ describe('what a listener cannot do is refused at creation (400)', () => {
     );
     expect(isMailwrightError(error) && error.code).toBe(ErrorCode.INVALID_REQUEST);
     expect((error as Error).message).toMatch(/Listener "lab" cannot work as configured/);
+  });
+
+  it('a SHA-1-signed certificate at @SECLEVEL=1: refused where OpenSSL refuses it (3.0), served and proven where it allows it (3.2+)', async () => {
+    const config: ListenerConfig = { name: 'weak-signature-level', tls: 'implicit', certificate: 'weak-signature', ciphers: 'DEFAULT:@SECLEVEL=1' };
+    const { status, body } = await createListener(config);
+    if (status === 400) {
+      expect(body.error?.message).toMatch(/refuses the listener's own certificate \(ERR_SSL_CA_MD_TOO_WEAK\)/);
+      const { listeners } = await t.getJson<{ listeners: ListenerInfo[] }>('/listeners');
+      expect(listeners.map((listener) => listener.name)).not.toContain(config.name);
+      return;
+    }
+    // Created: a real handshake must then present the SHA-1-signed certificate.
+    expect(status).toBe(201);
+    const peer = await new Promise<X509Certificate>((resolve, reject) => {
+      const socket = tls.connect({ host: HOST, port: body.port!, rejectUnauthorized: false, servername: 'localhost', ciphers: LEGACY_CLIENT_CIPHERS }, () => {
+        const certificate = socket.getPeerX509Certificate();
+        socket.destroy();
+        if (certificate) resolve(certificate);
+        else reject(new Error('no peer certificate'));
+      });
+      socket.once('error', reject);
+    });
+    // sha1WithRSAEncryption or ecdsa-with-SHA1, read from the certificate the handshake presented.
+    expect(AsnConvert.parse(peer.raw, Certificate).signatureAlgorithm.algorithm).toMatch(/^(1\.2\.840\.113549\.1\.1\.5|1\.2\.840\.10045\.4\.1)$/);
+    await t.request('/listeners/weak-signature-level', { method: 'DELETE' });
   });
 
   it('a TLS 1.3-only listener may restrict its TLS 1.3 suites', async () => {

@@ -104,15 +104,24 @@ function secureContextProblem(policy: TlsPolicy, error: unknown): string {
   return `the certificate and key cannot be used (${reason})`;
 }
 
+/** The security level a cipher list sets (`@SECLEVEL=n`), or null when it sets none. */
+function securityLevel(ciphers: string | null): number | null {
+  const level = /@SECLEVEL=(\d)/.exec(ciphers ?? '');
+  return level ? Number(level[1]) : null;
+}
+
 function explain(policy: TlsPolicy, version: TlsVersion, failure: string): string {
+  // OpenSSL 3.0 fails such a handshake for want of a SHA-1 signature it may use, OpenSSL 3.2 and
+  // later refuse the version itself: either way the security level is what stands in the way.
+  const legacy = version === 'TLSv1' || version === 'TLSv1.1';
+  if (failure === 'no_suitable_signature_algorithm' || (legacy && failure === 'protocol_version' && (securityLevel(policy.ciphers) ?? 0) >= 1)) {
+    return `${version}: a handshake fails (${failure}): the security level set in ciphers "${policy.ciphers ?? ''}" forbids the SHA-1 signatures ${version} needs; leave @SECLEVEL out and the lab lowers it for such a window`;
+  }
   if (failure === 'handshake_failure' || failure === 'no_shared_cipher') {
     return `${version}: no cipher suite of ciphers "${policy.ciphers ?? 'DEFAULT'}" can be used with the listener's ${policy.keyType} key (an RSA key needs *-RSA-* or plain RSA suites, an ECDSA key *-ECDSA-* suites)`;
   }
   if (failure === 'protocol_version' || failure.startsWith('negotiated')) {
     return `${version} is in the window ${policy.minVersion}–${policy.maxVersion} but cannot be negotiated (${failure}); for TLS 1.2 and below, ciphers must name at least one suite of that version, and TLS 1.3 needs a TLS_* suite if ciphers lists any`;
-  }
-  if (failure === 'no_suitable_signature_algorithm') {
-    return `${version}: a handshake fails (${failure}): the security level set in ciphers "${policy.ciphers ?? ''}" forbids the SHA-1 signatures ${version} needs; leave @SECLEVEL out and the lab lowers it for such a window`;
   }
   return `${version}: a handshake fails (${failure})`;
 }

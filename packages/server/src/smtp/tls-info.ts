@@ -53,7 +53,8 @@ export function tlsFailureCode(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   const reason = typeof code === 'string' ? code : '';
   // OpenSSL alerts surface as ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED, ERR_SSL_TLSV1_ALERT_UNKNOWN_CA, …
-  const alert = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(.+)$/.exec(reason);
+  // (OpenSSL 3.2 and later, as in Node.js 22 and 24: ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE).
+  const alert = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13|SSL\/TLS)_ALERT_(.+)$/.exec(reason);
   if (alert?.[1]) return alert[1].toLowerCase();
   switch (reason) {
     case 'ERR_SSL_UNSUPPORTED_PROTOCOL':
