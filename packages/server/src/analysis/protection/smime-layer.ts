@@ -133,11 +133,20 @@ function smimeType(entity: MimeEntity): string {
 
 const isSignatureProtocol = (protocol: string | undefined): boolean => protocol !== undefined && /^application\/(x-)?pkcs7-signature$/i.test(protocol.trim());
 
+/**
+ * The most ASN.1 nodes one CMS structure may have: enough for a large streamed (chunked)
+ * content and hundreds of recipients, and a bound on what a hostile one costs.
+ */
+const MAX_ASN1_NODES = 200_000;
+
 /** Reads a DER/BER ContentInfo; throws with a short reason. */
 function readContentInfo(bytes: Buffer): pkijs.ContentInfo {
   if (bytes.length === 0) throw new Error('the CMS structure is empty');
+  // The content may be as large as the message (asn1js stops at 16 MiB by default).
+  const parsed = asn1js.fromBER(new Uint8Array(bytes), { maxContentLength: bytes.length, maxNodes: MAX_ASN1_NODES });
+  if (parsed.offset === -1) throw new Error(`the CMS structure cannot be read (${parsed.result.error || 'not BER'})`);
   try {
-    return pkijs.ContentInfo.fromBER(new Uint8Array(bytes));
+    return new pkijs.ContentInfo({ schema: parsed.result });
   } catch (error) {
     throw new Error(`the CMS structure cannot be read (${error instanceof Error ? error.message : String(error)})`);
   }
