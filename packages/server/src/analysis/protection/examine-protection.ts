@@ -55,9 +55,10 @@ export const PENDING_PROTECTION_SUMMARY: ProtectionSummary = Object.freeze({
 /** The record served while a message waits to be examined. */
 export const PENDING_PROTECTION: Protection = Object.freeze({ ...NO_PROTECTION, status: 'pending' });
 
-// What any protected message carries somewhere: a CMS content type, a PGP/MIME protocol, an
-// armor line. Content types are matched in the spellings producers write them in.
-const MARKERS = ['pkcs7-', 'PKCS7-', 'Pkcs7-', 'pgp-', 'PGP-', 'Pgp-', '-----BEGIN PGP '].map((marker) => Buffer.from(marker, 'latin1'));
+// What any protected message carries somewhere: a CMS content type (`application/pkcs7-mime`,
+// `x-pkcs7-signature`…), a PGP/MIME protocol (`application/pgp-encrypted`), an armor line.
+// Each marker starts with a byte that is rare in mail text: the scan skips ahead between them.
+const MARKERS = ['kcs7-', 'KCS7-', '/pgp-', '/PGP-', 'BEGIN PGP '].map((marker) => Buffer.from(marker, 'latin1'));
 
 /**
  * Whether a message may be protected end to end: a byte scan for the content types and armor
