@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
+import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapturedMessage, IssuedKey, MessageDetail, Protection, RegisteredKey } from '@mailwright/core';
 import { createMailwright, type RunningMailwright } from '../../mailwright.js';
@@ -372,6 +373,44 @@ describe('S/MIME bad input', () => {
     expect(protection.encryption).toMatchObject({ algorithm: 'AES-256-GCM', decrypted: true });
     expect(server.store.memoryUsage().messages).toBeGreaterThan(raw.length + 20 * 1024 * 1024);
   }, 120_000);
+});
+
+describe('S/MIME on the stream and in waits', () => {
+  it('sends a protection frame once examined, delivers to an encrypted=true subscription once, and lets a wait wait for it', async () => {
+    const after = server.store.latestSeq();
+    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/stream`, 'mailwright.v1');
+    const frames: { type: string; subscription?: string; id?: string; message?: CapturedMessage; protection?: unknown }[] = [];
+    socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'subscribe', id: 'all', since: after }));
+    socket.send(JSON.stringify({ type: 'subscribe', id: 'encrypted', since: after, filter: { encrypted: 'true' } }));
+    await expect.poll(() => frames.filter((frame) => frame.type === 'subscribed').length).toBe(2);
+    const wait = api<CapturedMessage>('GET', `/messages/wait?encrypted=true&protection=smime&after=${after}&timeout=20000`);
+
+    const id = await send(await produce('cms', ['-encrypt', '-aes256'], entity('streamed'), 'streamed', [aliceCert]));
+    const waited = await wait;
+    expect(waited.status).toBe(200);
+    expect(waited.body).toMatchObject({ id, protection: { status: 'done', kind: 'smime', encrypted: true, decrypted: true } });
+    await expect.poll(() => frames.filter((frame) => frame.type === 'message' && frame.subscription === 'encrypted').length).toBe(1);
+    expect(frames.find((frame) => frame.type === 'message' && frame.subscription === 'all')?.message?.protection).toEqual({
+      status: 'pending',
+      kind: 'none',
+      signed: false,
+      encrypted: false,
+      decrypted: false,
+    });
+    expect(frames.find((frame) => frame.type === 'protection')).toEqual({
+      type: 'protection',
+      id,
+      seq: waited.body.seq,
+      protection: { status: 'done', kind: 'smime', signed: false, encrypted: true, decrypted: true },
+    });
+    // Examined again: clients are told again, and nothing is delivered twice.
+    await api('POST', `/messages/${id}/protection`);
+    await expect.poll(() => frames.filter((frame) => frame.type === 'protection' && frame.id === id).length).toBe(2);
+    expect(frames.filter((frame) => frame.type === 'message' && frame.subscription === 'encrypted')).toHaveLength(1);
+    socket.close();
+  });
 });
 
 describe('plain mail', () => {
