@@ -1,8 +1,6 @@
 import type { Protection, ProtectionSummary } from '@mailwright/core';
 import { readMimeEntity, type MimeEntity } from './mime-entity.js';
-import type { LayerLimits, LayerResult, ProtectionKeys } from './protection-layer.js';
-import { readSmimeLayer } from './smime-layer.js';
-import { readPgpLayer } from './pgp-layer.js';
+import type { LayerLimits, LayerResult, ProtectionKeys, ProtectionLayerReader } from './protection-layer.js';
 
 /** Bounds of one message's examination. */
 export interface ProtectionLimits {
@@ -76,9 +74,22 @@ export interface ExaminedProtection {
   decrypted: Buffer | null;
 }
 
+let readers: Promise<ProtectionLayerReader[]> | undefined;
+/** The readers (pkijs, openpgp), loaded with the first protected message: the server's main thread never holds them. */
+function loadReaders(): Promise<ProtectionLayerReader[]> {
+  return (readers ??= Promise.all([
+    import('./smime-layer.js').then((module) => module.readSmimeLayer),
+    import('./pgp-layer.js').then((module) => module.readPgpLayer),
+  ]));
+}
+
 /** Tries each technology's reader on one entity. */
 async function readLayer(entity: MimeEntity, keys: ProtectionKeys, limits: LayerLimits): Promise<LayerResult | null> {
-  return (await readSmimeLayer(entity, keys, limits)) ?? (await readPgpLayer(entity, keys, limits));
+  for (const read of await loadReaders()) {
+    const layer = await read(entity, keys, limits);
+    if (layer) return layer;
+  }
+  return null;
 }
 
 /**

@@ -166,6 +166,13 @@ describe('S/MIME signatures (openssl)', () => {
     expect(detail.protection.warnings).toContain('SHA-1');
   });
 
+  it('verifies an ECDSA signer issued with keyType ecdsa-p256', async () => {
+    const dave = (await api<IssuedKey>('POST', '/keys/smime', { address: 'dave@example.test', keyType: 'ecdsa-p256' })).body;
+    const raw = await produce('cms', ['-sign', '-signer', await file(dave.publicKey), '-inkey', await file(dave.privateKey)], entity('EC signed.'), 'ecdsa');
+    const signature = (await examined(await send(raw))).protection.signatures[0];
+    expect(signature).toMatchObject({ valid: true, trusted: true, signer: 'dave@example.test', algorithm: 'ECDSA', reason: null });
+  });
+
   it('says a tampered signature is not valid, and why', async () => {
     const raw = await produce('smime', ['-sign', '-signer', aliceCert, '-inkey', aliceKey], entity('Pay 100 EUR.'), 'tampered');
     const tampered = Buffer.from(raw.toString('latin1').replace('Pay 100 EUR.', 'Pay 900 EUR.'), 'latin1');
@@ -424,5 +431,27 @@ describe('plain mail', () => {
     const detail = (await api<MessageDetail>('GET', `/messages/${message?.id}`)).body;
     expect(detail.protection).toMatchObject({ status: 'done', kind: 'none', signatures: [], encryption: null });
     expect((await api<{ messages: CapturedMessage[] }>('GET', '/messages?protection=pgp')).body.messages).toEqual([]);
+  });
+});
+
+describe('--protection off', () => {
+  it('leaves the field out and refuses to examine', async () => {
+    const off = await createMailwright({ smtpPort: 0, smtpsPort: 0, httpPort: 0, logger: false, protection: 'off' });
+    try {
+      const transport = nodemailer.createTransport({ host: off.smtp.host, port: off.smtp.port, secure: false, ignoreTLS: true });
+      await transport.sendMail({
+        envelope: { from: 'a@example.com', to: ['b@example.test'] },
+        raw: 'Subject: x\r\nContent-Type: application/pkcs7-mime\r\n\r\nAAAA\r\n',
+      });
+      transport.close();
+      const [message] = ((await (await fetch(`${off.url}/api/v1/messages`)).json()) as { messages: CapturedMessage[] }).messages;
+      expect(message).toBeDefined();
+      expect(message?.protection).toBeUndefined();
+      const response = await fetch(`${off.url}/api/v1/messages/${message?.id}/protection`, { method: 'POST' });
+      expect(response.status).toBe(409);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('PROTECTION_OFF');
+    } finally {
+      await off.close();
+    }
   });
 });
