@@ -81,7 +81,7 @@ interface Subscription {
   /** The highest seq delivered or confirmed; where a reconnect resumes. */
   cursor: number | undefined;
   /**
-   * The filter asks for a verdict (`dkim`, `spf`, `dmarc`): the server delivers a message when
+   * The filter asks for a verdict (`dkim`, `spf`, `dmarc`, `encrypted`, `signed`, `protection`): the server delivers a message when
    * its verdicts are done, once, and so possibly below the cursor (out of seq order).
    */
   readonly outOfOrder: boolean;
@@ -170,7 +170,14 @@ export class StreamStateMachine {
     if (this.#phase === 'disposed') return { subscription: id, commands: [{ type: 'subscription-closed', subscription: id }] };
     // As message-filter's hasVerdictFilter, which this module leaves out to keep zod out of browser bundles.
     const { filter } = input;
-    const outOfOrder = filter !== undefined && (filter.dkim !== undefined || filter.spf !== undefined || filter.dmarc !== undefined);
+    const outOfOrder =
+      filter !== undefined &&
+      (filter.dkim !== undefined ||
+        filter.spf !== undefined ||
+        filter.dmarc !== undefined ||
+        filter.encrypted !== undefined ||
+        filter.signed !== undefined ||
+        filter.protection !== undefined);
     const subscription: Subscription = { input, cursor: input.since, outOfOrder };
     this.#subscriptions.set(id, subscription);
     if (this.#phase === 'live') return { subscription: id, commands: [{ type: 'send', frame: this.#subscribeFrame(id, subscription) }] };

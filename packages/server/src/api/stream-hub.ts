@@ -10,6 +10,7 @@ import {
   hasVerdictFilter,
   isEmptyFilter,
   summarizeAuthentication,
+  summarizeProtection,
   type CapturedMessage,
   type FilterSubject,
   type MessageDetail,
@@ -58,6 +59,11 @@ interface Subscription {
    * pending on arrival and matches no verdict, so it is delivered when its verdicts are done.
    */
   verdictsAfter: number | null;
+  /**
+   * Which records the filter asks about: a message is delivered late when one of these is done
+   * (the last of them, as the filter matches only then), never for a record it does not ask about.
+   */
+  lateOn: { authentication: boolean; protection: boolean };
   /** Messages whose verdicts were done during the replay; delivered after it unless it had them. */
   late: CapturedMessage[] | null;
   /** Ids the replay delivered (verdict filters only, kept while the subscription lasts). */
@@ -258,6 +264,10 @@ export function attachStreamHub(
       detail: frame.detail === true,
       outbox: Promise.resolve(),
       verdictsAfter: hasVerdictFilter(frame.filter) ? (frame.since ?? store.latestSeq()) : null,
+      lateOn: {
+        authentication: frame.filter?.dkim !== undefined || frame.filter?.spf !== undefined || frame.filter?.dmarc !== undefined,
+        protection: frame.filter?.encrypted !== undefined || frame.filter?.signed !== undefined || frame.filter?.protection !== undefined,
+      },
       late: hasVerdictFilter(frame.filter) && frame.since !== undefined ? [] : null,
       replayed: hasVerdictFilter(frame.filter) && frame.since !== undefined ? new Set() : null,
     };
@@ -328,38 +338,53 @@ export function attachStreamHub(
     }
   };
   /**
-   * A message's verdicts were recorded: every client with a message subscription learns it with
-   * one `authentication` frame, and a verdict filter the message now matches gets it delivered.
+   * A message's verdicts (or its protection) were recorded: every client with a message
+   * subscription learns it with one `authentication` (`protection`) frame, and a verdict filter
+   * the message now matches gets it delivered.
    */
-  const onAuthentication = (message: CapturedMessage, first: boolean): void => {
-    let frame: string | null = null;
-    let json: string | null = null;
-    for (const client of clients) {
-      let told = false;
-      for (const subscription of client.subscriptions.values()) {
-        if (!subscription.wantsMessages) continue;
-        if (
-          first &&
-          subscription.verdictsAfter !== null &&
-          message.seq > subscription.verdictsAfter &&
-          (subscription.matcher === null || subscription.matcher({ message }))
-        ) {
-          json ??= JSON.stringify(message);
-          if (subscription.late) subscription.late.push(message);
-          else deliverLate(client, subscription, message, json);
+  const verdictsRecorded =
+    (type: 'authentication' | 'protection') =>
+    (message: CapturedMessage, first: boolean): void => {
+      let frame: string | null = null;
+      let json: string | null = null;
+      for (const client of clients) {
+        let told = false;
+        for (const subscription of client.subscriptions.values()) {
+          if (!subscription.wantsMessages) continue;
+          if (
+            first &&
+            subscription.verdictsAfter !== null &&
+            subscription.lateOn[type] &&
+            message.seq > subscription.verdictsAfter &&
+            (subscription.matcher === null || subscription.matcher({ message }))
+          ) {
+            json ??= JSON.stringify(message);
+            if (subscription.late) subscription.late.push(message);
+            else deliverLate(client, subscription, message, json);
+          }
+          if (told) continue;
+          told = true;
+          frame ??= JSON.stringify(
+            type === 'authentication'
+              ? ({
+                  type,
+                  id: message.id,
+                  seq: message.seq,
+                  authentication: summarizeAuthentication(message.authentication ?? { status: 'pending', dkim: null, spf: null, dmarc: null }),
+                } satisfies ServerFrame)
+              : ({
+                  type,
+                  id: message.id,
+                  seq: message.seq,
+                  protection: summarizeProtection(message.protection ?? { status: 'pending', kind: 'none', signed: false, encrypted: false, decrypted: false }),
+                } satisfies ServerFrame),
+          );
+          send(client, frame);
         }
-        if (told) continue;
-        told = true;
-        frame ??= JSON.stringify({
-          type: 'authentication',
-          id: message.id,
-          seq: message.seq,
-          authentication: summarizeAuthentication(message.authentication ?? { status: 'pending', dkim: null, spf: null, dmarc: null }),
-        } satisfies ServerFrame);
-        send(client, frame);
       }
-    }
-  };
+    };
+  const onAuthentication = verdictsRecorded('authentication');
+  const onProtection = verdictsRecorded('protection');
   const onDeleted = (ids: string[]): void => broadcast({ type: 'deleted', ids });
   const onCleared = (): void => broadcast({ type: 'cleared' });
   const onSession = (session: SmtpSession): void => {
@@ -387,10 +412,12 @@ export function attachStreamHub(
       following = store.follow();
       store.on('message', onMessage);
       store.on('authentication', onAuthentication);
+      store.on('protection', onProtection);
     }
     if (!wanted && following) {
       store.off('message', onMessage);
       store.off('authentication', onAuthentication);
+      store.off('protection', onProtection);
       following.close();
       following = null;
     }
@@ -418,6 +445,7 @@ export function attachStreamHub(
       server.off('upgrade', onUpgrade);
       store.off('message', onMessage);
       store.off('authentication', onAuthentication);
+      store.off('protection', onProtection);
       following?.close();
       following = null;
       store.off('deleted', onDeleted);
