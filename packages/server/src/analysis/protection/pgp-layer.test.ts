@@ -174,6 +174,17 @@ describeWithPrerequisite('readPgpLayer with messages from GnuPG', gpgPath === nu
     expect(result.warnings).toEqual(['no integrity protection (SED without MDC)']);
   });
 
+  it('names the cipher of gpg --symmetric from its passphrase packet', async () => {
+    const armored = (await gpg.runOnFile(['--armor', '--passphrase', 'hunter2', '--cipher-algo', 'AES128', '--symmetric'], inner)).toString();
+    const result = await read(pgpMimeEncrypted(armored), keys());
+    expect(result.encryption).toEqual({
+      algorithm: 'AES-128 (SEIPD v1)',
+      recipients: [{ id: 'passphrase', keyTransport: 'passphrase', address: null }],
+      decrypted: false,
+      reason: 'encrypted to a passphrase only; Mailwright decrypts with registered keys',
+    });
+  });
+
   it('says why an IDEA message (a cipher openpgp.js does not implement) is not decrypted', async () => {
     const result = await read(pgpMimeEncrypted(await encrypt(['--recipient', 'alice@example.test', '--cipher-algo', 'IDEA'])), keys());
     expect(result.encryption?.decrypted).toBe(false);

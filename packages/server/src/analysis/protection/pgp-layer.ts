@@ -365,13 +365,15 @@ async function decryptMessage(
     }
     for (const match of matches) if (match.key.material.privateKey) candidates.add(match.key);
   }
+  // A passphrase packet without an encrypted session key names the message's cipher itself (gpg --symmetric).
+  let passphraseCipher: string | null = null;
   for (const packet of passphrasePackets.slice(0, limits.maxRecipients)) {
-    const cipher = cipherName(openpgp, passphrasePacketCipher(packet));
-    recipients.push({ id: 'passphrase', keyTransport: cipher ? `passphrase (${cipher})` : 'passphrase', address: null });
+    passphraseCipher ??= cipherName(openpgp, passphrasePacketCipher(packet));
+    recipients.push({ id: 'passphrase', keyTransport: 'passphrase', address: null });
   }
 
   const undecrypted = (sessionCipher: string | null, why: string, damage: string | null = null): DecryptionOutcome => {
-    const algorithm = algorithmOf(openpgp, dataPacket, sessionCipher);
+    const algorithm = algorithmOf(openpgp, dataPacket, sessionCipher ?? passphraseCipher);
     const cipher = algorithm.slice(0, algorithm.indexOf(' ('));
     if (WEAK_CIPHERS.has(cipher)) warnings.add(cipher);
     return {
