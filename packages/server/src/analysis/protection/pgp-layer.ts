@@ -467,20 +467,55 @@ function result(kind: LayerResult['kind'], context: LayerContext, fields: Partia
   };
 }
 
+/** Bytes allowed in the data of an armored block: base64, its padding, and white space. */
+const ARMOR_DATA_BYTE = new Uint8Array(256);
+for (const byte of Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= \t\r\n', 'latin1')) ARMOR_DATA_BYTE[byte] = 1;
+
+/**
+ * The packets of an armored `PGP MESSAGE` block (RFC 4880 6.2), decoded here: native base64 is
+ * an order of magnitude faster than openpgp's armor reader on a large message. Null when the
+ * block is not plainly well-formed; openpgp then reads the armor and names what is wrong.
+ */
+function dearmorMessage(armored: Buffer): Uint8Array | null {
+  const begin = armored.indexOf(MESSAGE_BEGIN);
+  const end = armored.indexOf(MESSAGE_END, begin);
+  if (begin === -1 || end === -1) return null;
+  let at = armored.indexOf(10, begin);
+  // Armor headers (`Version: …`, `Comment: …`) end at the first blank line.
+  for (;;) {
+    if (at === -1 || at >= end) return null;
+    const next = armored.indexOf(10, at + 1);
+    if (next === -1 || next > end) return null;
+    const line = armored.toString('latin1', at + 1, next).trim();
+    at = next;
+    if (line === '') break;
+    if (!/^[\x21-\x39\x3b-\x7e]+: /.test(line)) return null;
+  }
+  let dataEnd = end;
+  // The optional CRC-24 checksum line (`=XXXX`) is the last line before the tail.
+  const tail = armored.toString('latin1', Math.max(at, end - 16), end);
+  const checksum = /\n=[A-Za-z0-9+/]{4}\s*$/.exec(tail);
+  if (checksum) dataEnd = end - (tail.length - checksum.index);
+  for (let i = at + 1; i < dataEnd; i += 1) if (ARMOR_DATA_BYTE[armored[i]!] !== 1) return null;
+  const data = Buffer.from(armored.toString('latin1', at + 1, dataEnd), 'base64');
+  return data.length === 0 ? null : data;
+}
+
 /** Reads an OpenPGP message (armored or binary): decrypts it when it is encrypted, verifies it when it is signed. */
 async function readOpenpgpMessage(
   kind: LayerResult['kind'],
-  input: { armored: string } | { binary: Uint8Array },
+  input: { armored: Buffer } | { binary: Uint8Array },
   context: LayerContext,
   innerOf: (data: Uint8Array) => Buffer,
 ): Promise<LayerResult> {
   const { openpgp, config } = context;
   let message: OpenPgp.Message<Uint8Array | string>;
   try {
+    const binary = 'armored' in input ? dearmorMessage(input.armored) : input.binary;
     message =
-      'armored' in input
-        ? await openpgp.readMessage({ armoredMessage: input.armored, config })
-        : await openpgp.readMessage({ binaryMessage: input.binary, config });
+      binary === null
+        ? await openpgp.readMessage({ armoredMessage: (input as { armored: Buffer }).armored.toString('latin1'), config })
+        : await openpgp.readMessage({ binaryMessage: binary, config });
   } catch (error) {
     return result(kind, context, { reason: `damaged OpenPGP message: ${messageOf(error)}` });
   }
@@ -535,7 +570,9 @@ async function readPgpMimeEncrypted(entity: MimeEntity, context: LayerContext): 
   if (!payload) return damaged('damaged PGP/MIME: no application/octet-stream part with the encrypted data');
   const data = decodeBody(payload);
   const armored = data.includes(MESSAGE_BEGIN);
-  const layer = await readOpenpgpMessage('pgp-mime', armored ? { armored: data.toString('latin1') } : { binary: data }, context, (inner) => Buffer.from(inner));
+  const layer = await readOpenpgpMessage('pgp-mime', armored ? { armored: data } : { binary: data }, context, (inner) =>
+    Buffer.from(inner.buffer, inner.byteOffset, inner.byteLength),
+  );
   return layer.encryption
     ? layer
     : { ...layer, encryption: { algorithm: 'unknown', recipients: [], decrypted: false, reason: layer.reason ?? 'no encrypted data' } };
@@ -614,7 +651,7 @@ function decodeText(bytes: Buffer, charset: string): string {
 async function readInline(armor: InlineArmor, context: LayerContext): Promise<LayerResult> {
   const { openpgp, config } = context;
   if (armor.type === 'message') {
-    return readOpenpgpMessage('pgp-inline', { armored: armor.block.toString('latin1') }, context, (data) => textEntity(data, armor.charset));
+    return readOpenpgpMessage('pgp-inline', { armored: armor.block }, context, (data) => textEntity(data, armor.charset));
   }
   let cleartext: OpenPgp.CleartextMessage;
   try {
