@@ -59,5 +59,5 @@ describeWithPrerequisite('generatePgpKey', gpgPath === null ? 'gpg is not instal
     expect(result?.signatures).toEqual([
       expect.objectContaining({ valid: true, trusted: true, signer: 'Frank <frank@example.test>', fingerprint: key.fingerprint }),
     ]);
-  });
+  }, 60_000); // gpg-agent's first unlock of an imported protected key takes seconds on a busy machine
 });

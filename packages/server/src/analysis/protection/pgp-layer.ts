@@ -385,8 +385,10 @@ async function decryptMessage(
   };
 
   if (candidates.size === 0) {
-    if (examined.length === 0)
+    if (recipientPackets.length === 0) {
       return undecrypted(null, passphrasePackets.length > 0 ? 'encrypted to a passphrase only; Mailwright decrypts with registered keys' : 'no recipient');
+    }
+    if (examined.length === 0) return undecrypted(null, 'no recipient was examined');
     const ids = recipients
       .filter((recipient) => recipient.id !== 'passphrase')
       .map((recipient) => recipient.id)
