@@ -259,6 +259,21 @@ describeWithPrerequisite('readPgpLayer with messages from GnuPG', gpgPath === nu
     expect(tampered.signatures[0]?.reason).toMatch(/^signature does not verify/);
   });
 
+  it('verifies a clearsigned ISO-8859-1 text over its bytes (dash-escaped lines, trailing white space)', async () => {
+    const text = Buffer.from('Grüße aus Köln   \n- Posten 1: 42,00 €\nEnde', 'latin1');
+    const clearsigned = await gpg.runOnFile(['--local-user', bob.fingerprint, '--clearsign'], text);
+    const header = Buffer.from('From: billing@example.test\r\nContent-Type: text/plain; charset=ISO-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\n');
+    const message = Buffer.concat([header, Buffer.from(clearsigned.toString('latin1').replace(/\n/g, '\r\n'), 'latin1')]);
+    const result = await read(message, keys());
+    expect(result.signatures).toEqual([expect.objectContaining({ valid: true, trusted: true, signer: 'Bob Billing <billing@example.test>' })]);
+    const entity = readMimeEntity(result.inner!);
+    expect(entity.params.charset).toBe('iso-8859-1');
+    expect(entity.body.equals(Buffer.from(text.toString('latin1').replace(/\n/g, '\r\n'), 'latin1'))).toBe(true);
+
+    const tampered = Buffer.from(message.toString('latin1').replace('42,00', '92,00'), 'latin1');
+    expect((await read(tampered, keys())).signatures[0]).toMatchObject({ valid: false, trusted: true });
+  });
+
   it('verifies inline gpg --sign --armor and decrypts inline gpg --encrypt --armor', async () => {
     const text = 'inline protected text\nsecond line';
     const signed = await gpg.run(['--local-user', bob.fingerprint, '--armor', '--sign'], text);

@@ -650,11 +650,62 @@ function decodeText(bytes: Buffer, charset: string): string {
   }
 }
 
+const UTF8_CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii', 'ascii']);
+
+/**
+ * The parts of a clearsigned block as bytes (RFC 4880 7.1): the text with dash-escapes undone,
+ * the bytes its signature covers (trailing white space dropped, CRLF between lines, no line ending
+ * after the last), and the armored signature; null when the block has no signature.
+ */
+function splitClearsigned(block: Buffer): { text: Buffer; signed: Buffer; signature: string } | null {
+  const all = block.toString('latin1');
+  const signatureAt = armorStart(all, '-----BEGIN PGP SIGNATURE-----');
+  if (signatureAt === -1) return null;
+  const lines = all.slice(0, signatureAt).split(/\r?\n/);
+  const blank = lines.findIndex((line, index) => index > 0 && line.trim() === '');
+  if (blank === -1) return null;
+  // The line ending before the signature belongs to the signature's armor, not to the text.
+  const text = lines.slice(blank + 1, -1).map((line) => (line.startsWith('- ') ? line.slice(2) : line));
+  return {
+    text: Buffer.from(text.join('\r\n'), 'latin1'),
+    signed: Buffer.from(text.map((line) => line.replace(/[ \t]+$/, '')).join('\r\n'), 'latin1'),
+    signature: all.slice(signatureAt),
+  };
+}
+
+/**
+ * A clearsigned text in a charset other than UTF-8: openpgp hashes a cleartext message's text as
+ * UTF-8, so the signed bytes are rebuilt here and verified as binary data (a text-mode signature
+ * over bytes only has its line endings made CRLF).
+ */
+async function readClearsignedBytes(armor: InlineArmor, context: LayerContext): Promise<LayerResult> {
+  const { openpgp, config } = context;
+  const parts = splitClearsigned(armor.block);
+  if (!parts) {
+    const reason = 'damaged clearsigned message: no signature follows the text';
+    return result('pgp-inline', context, { signatures: [unreadableSignature(reason)], reason });
+  }
+  const inner = textEntity(parts.text, armor.charset);
+  try {
+    const signature = await openpgp.readSignature({ armoredSignature: parts.signature, config });
+    checkSignal(context.limits.signal);
+    const message = await openpgp.createMessage({ binary: parts.signed });
+    const verified = await openpgp.verify({ message, signature, verificationKeys: context.keys.map((key) => key.publicKey), format: 'binary', config });
+    const signatures = await signatureVerdicts(openpgp, verified.signatures, context.keys, context.warnings);
+    return result('pgp-inline', context, { signatures, inner });
+  } catch (error) {
+    if (error instanceof ExaminationStopped) throw error;
+    const reason = `damaged clearsigned message: ${messageOf(error)}`;
+    return result('pgp-inline', context, { signatures: [unreadableSignature(reason)], inner, reason });
+  }
+}
+
 async function readInline(armor: InlineArmor, context: LayerContext): Promise<LayerResult> {
   const { openpgp, config } = context;
   if (armor.type === 'message') {
     return readOpenpgpMessage('pgp-inline', { armored: armor.block }, context, (data) => textEntity(data, armor.charset));
   }
+  if (!UTF8_CHARSETS.has(armor.charset)) return readClearsignedBytes(armor, context);
   let cleartext: OpenPgp.CleartextMessage;
   try {
     cleartext = await openpgp.readCleartextMessage({ cleartextMessage: decodeText(armor.block, armor.charset), config });
