@@ -68,6 +68,23 @@ describe('readPgpLayer with messages from openpgp.js', () => {
     });
   });
 
+  it('decrypts binary (unarmored) data in a base64 application/octet-stream part', async () => {
+    const binary = await openpgp.encrypt({
+      message: await openpgp.createMessage({ binary: Buffer.from(inner) }),
+      encryptionKeys: alicePublic,
+      format: 'binary',
+    });
+    const base64 = Buffer.from(binary).toString('base64').replace(/.{76}/g, '$&\r\n');
+    const message = Buffer.from(
+      'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary=b\r\n\r\n' +
+        '--b\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n' +
+        `--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n${base64}\r\n--b--\r\n`,
+    );
+    const result = await read(message, keys());
+    expect(result.encryption).toMatchObject({ algorithm: 'AES-256 (SEIPD v1)', decrypted: true });
+    expect(result.inner?.toString()).toBe(inner);
+  });
+
   it('names SEIPD v2 with its AEAD mode, and X25519 key transport of an RFC 9580 key', async () => {
     const aeadKey = await openpgp.generateKey({
       type: 'ecc',

@@ -61,7 +61,7 @@ describeWithPrerequisite('readPgpLayer with messages from GnuPG', gpgPath === nu
     oldKey = pgpKey('old@example.test', await gpg.exportPublicKey(old.fingerprint), await gpg.exportSecretKey(old.fingerprint));
     carolPublic = await gpg.exportPublicKey(carol.fingerprint);
     carolPrivate = await gpg.exportSecretKey(carol.fingerprint, 'carol secret');
-  });
+  }, 120_000); // six gpg keys: seconds on a busy machine
 
   afterAll(async () => {
     await gpg?.close();
@@ -222,6 +222,20 @@ describeWithPrerequisite('readPgpLayer with messages from GnuPG', gpgPath === nu
     }
   });
 
+  it('peels RFC 3156 sign-then-encrypt: the inner entity of the encryption layer is the multipart/signed layer', async () => {
+    const signedPart = crlf('Content-Type: text/plain; charset=utf-8\n\nSigned, then encrypted.');
+    const signature = (await gpg.runOnFile(['--armor', '--local-user', bob.fingerprint, '--detach-sign'], signedPart)).toString();
+    const signedEntity = pgpMimeSigned(signedPart, signature).toString('latin1');
+    const outer = await read(pgpMimeEncrypted(await encrypt(['--recipient', 'alice@example.test'], signedEntity)), keys());
+    expect(outer.encryption?.decrypted).toBe(true);
+    expect(outer.signatures).toEqual([]);
+    expect(outer.inner?.toString('latin1')).toBe(signedEntity);
+    const inner = await read(outer.inner!, keys());
+    expect(inner.kind).toBe('pgp-mime');
+    expect(inner.signatures).toEqual([expect.objectContaining({ valid: true, trusted: true, fingerprint: bob.fingerprint })]);
+    expect(inner.inner?.toString()).toBe(signedPart);
+  });
+
   it('fails a tampered signed part, and names an unregistered signer', async () => {
     const signedPart = crlf('Content-Type: text/plain\n\nPay 42.00 EUR to account 1234.');
     const signature = (await gpg.runOnFile(['--armor', '--local-user', bob.fingerprint, '--detach-sign'], signedPart)).toString();
@@ -315,7 +329,7 @@ describeWithPrerequisite('readPgpLayer with messages from GnuPG', gpgPath === nu
     const including = await read(message, keys(), testLimits({ maxRecipients: position + 1 }));
     expect(including.encryption?.decrypted).toBe(true);
     expect(including.encryption?.recipients).toHaveLength(position + 1);
-  });
+  }, 60_000); // 99 keys generated and imported into gpg
 
   it('stops when the signal is aborted', async () => {
     const message = pgpMimeEncrypted(await encrypt(['--recipient', 'alice@example.test']));

@@ -750,8 +750,23 @@ function detect(entity: MimeEntity): Detected | null {
  * (multipart/signed with application/pgp-signature, verified over the first part's exact bytes
  * with CRLF line endings), or inline PGP (an armored message or a clearsigned text in a text/plain
  * body, at the top level or one multipart level down). Registered keys decrypt and are trusted
- * signers. Key ids and fingerprints are lower-case hex, as openpgp writes them. Never throws:
- * damage, a stop and a limit are reasons in the result.
+ * signers. Never throws: damage, a stop and a limit are reasons in the result.
+ *
+ * What the record says:
+ * - `encryption.algorithm`: the cipher and the packet kind, `AES-256 (SEIPD v1)`,
+ *   `AES-256 (SEIPD v2, OCB)`, `AES-128 (AEAD, EAX)`, `3DES (SED, no integrity protection)`; the
+ *   cipher of SEIPD v1 and SED is inside the session key, so it is `unknown cipher (SEIPD v1)`
+ *   until a registered key decrypts it (a passphrase-only message from gpg names it in the clear).
+ * - `encryption.recipients[].id`: the recipient (sub)key id, lower-case hex as openpgp writes it;
+ *   `anonymous (wildcard key id)`, or `passphrase` for a passphrase-encrypted session key.
+ *   `keyTransport`: `RSA`, `ElGamal`, `ECDH` (`ECDH (Curve25519)` when the key is registered),
+ *   `X25519`, `X448`.
+ * - `signatures[]`: `fingerprint` is the registered key's primary fingerprint (else the issuer
+ *   fingerprint the signature carries), `keyId` the key that signed, `signer` the key's first
+ *   user id, `algorithm` `RSA`, `DSA`, `ECDSA`, `EdDSA`, `Ed25519`…
+ * - `warnings`: `3DES`, `CAST5`, `IDEA`, `Blowfish`, `SHA-1`, `MD5`, `RIPEMD-160`, `RSA-1024`
+ *   (`DSA-1024`, `ElGamal-1024`: a registered signer or recipient key under 2048 bits), and
+ *   `no integrity protection (SED without MDC)`.
  */
 export const readPgpLayer: ProtectionLayerReader = async (entity: MimeEntity, keys: ProtectionKeys, limits: LayerLimits): Promise<LayerResult | null> => {
   let detected: Detected | null;
