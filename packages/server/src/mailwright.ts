@@ -24,6 +24,7 @@ import { limitHttpConnections } from './api/limit-http-connections.js';
 import { serveWeb } from './api/serve-web.js';
 import { allowedHostNames, apiCors, apiHeaders, requireAllowedHost, requireToken, securityHeaders, type AccessPolicy } from './api/access-control.js';
 import { attachStreamHub } from './api/stream-hub.js';
+import { compatibilityUrls, mountCompatibility } from './api/compat/mount-compatibility.js';
 import { readMessageDetail } from './api/message-detail.js';
 import { VERSION } from './version.js';
 import { createDnsRouter } from './api/dns-api.js';
@@ -195,6 +196,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       },
       auth: { mode: options.auth, users: options.authUsers.length },
       apiTokenRequired: options.apiToken !== undefined,
+      compatibility: compatibilityUrls(`http://${urlHost(connectHost(options.host))}:${httpPort}`),
     });
     const accessPolicy: AccessPolicy = {
       apiToken: options.apiToken,
@@ -236,6 +238,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
         logger,
       }),
     );
+    cleanups.push(mountCompatibility(app, { store, info, logger }, accessPolicy));
     if (options.webRoot !== undefined) app.use(serveWeb(options.webRoot));
     app.use(errorMiddleware(logger));
 
