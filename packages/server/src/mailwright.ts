@@ -238,7 +238,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
         logger,
       }),
     );
-    cleanups.push(mountCompatibility(app, { store, info, logger }, accessPolicy));
+    const compatibility = mountCompatibility(app, httpServer, { store, info, logger }, accessPolicy);
     if (options.webRoot !== undefined) app.use(serveWeb(options.webRoot));
     app.use(errorMiddleware(logger));
 
@@ -256,7 +256,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       httpServer,
       store,
       accessPolicy,
-      { maxBufferedBytes: options.streamMaxBufferedBytes, pingIntervalMs: options.streamPingIntervalMs },
+      { maxBufferedBytes: options.streamMaxBufferedBytes, pingIntervalMs: options.streamPingIntervalMs, answeredElsewhere: compatibility.handlesUpgrade },
       logger,
       (message) => readMessageDetail(store, message),
     );
@@ -272,6 +272,8 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
           httpServer.closeIdleConnections();
         }),
       () => stream.close(),
+      // Before the HTTP server's close, which would wait for the event sockets.
+      () => compatibility.close(),
     );
 
     const endpoint = (name: string) => {

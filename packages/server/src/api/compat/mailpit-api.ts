@@ -17,6 +17,17 @@ const MAX_START = 1_000_000;
 const MAX_IDS = 10_000;
 const STARTED_AT = Date.now();
 
+/** The Mailpit API's router, and what its events need. */
+export interface MailpitApi {
+  router: Router;
+  /** A message as Mailpit lists it. */
+  listItem(message: CapturedMessage): unknown;
+  /** Messages in the mailbox, and those not read. */
+  stats(): Promise<{ total: number; unread: number }>;
+  /** Stops following the store. */
+  close(): void;
+}
+
 /** 501 with the reason, for what Mailwright cannot do the Mailpit way. */
 function notImplemented(reason: string) {
   return (): never => {
@@ -98,7 +109,7 @@ function sendOk(response: Response): void {
  * Mailwright's delivery record in an extra `Mailwright` field. Routes it cannot honour answer
  * `501 NOT_IMPLEMENTED` with the reason.
  */
-export function createMailpitRouter(context: CompatContext): Router & { close(): void } {
+export function createMailpitApi(context: CompatContext): MailpitApi {
   const { store } = context;
   const marks = new MailpitMarks(store);
   const router = express.Router();
@@ -440,5 +451,13 @@ export function createMailpitRouter(context: CompatContext): Router & { close():
     throw httpError(404, ErrorCode.NOT_FOUND, `No Mailpit route ${request.method} ${request.baseUrl}${request.path}`);
   });
   router.use(errorMiddleware(context.logger));
-  return Object.assign(router, { close: () => marks.close() });
+  return {
+    router,
+    listItem,
+    stats: async () => {
+      const { total } = await store.listMessages({ limit: 1 });
+      return { total, unread: Math.max(0, total - marks.readCount()) };
+    },
+    close: () => marks.close(),
+  };
 }

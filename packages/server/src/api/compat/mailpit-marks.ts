@@ -56,6 +56,11 @@ export class MailpitMarks implements SearchMarks {
     return this.#read.has(id);
   }
 
+  /** How many messages are marked read. */
+  readCount(): number {
+    return this.#read.size;
+  }
+
   setRead(id: string, read: boolean): void {
     if (read) this.#read.add(id);
     else this.#read.delete(id);

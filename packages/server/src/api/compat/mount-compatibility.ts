@@ -1,8 +1,10 @@
+import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { apiCors, apiHeaders, requireToken, type AccessPolicy } from '../access-control.js';
 import type { CompatContext } from './compat-context.js';
-import { createMailpitRouter } from './mailpit-api.js';
+import { createMailpitApi } from './mailpit-api.js';
 import { createMailhogRouter } from './mailhog-api.js';
+import { attachMailpitEvents } from './mailpit-events.js';
 
 /** Where the Mailpit API is served on the HTTP port: a Mailpit client's base URL is `${http}${MAILPIT_PATH}`. */
 export const MAILPIT_PATH = '/compat/mailpit';
@@ -14,17 +16,38 @@ export function compatibilityUrls(httpUrl: string): { mailpit: string; mailhog: 
   return { mailpit: `${httpUrl}${MAILPIT_PATH}`, mailhog: `${httpUrl}${MAILHOG_PATH}` };
 }
 
+/** The mounted compatibility APIs. */
+export interface MountedCompatibility {
+  /** Whether a WebSocket upgrade at this path is theirs (Mailpit's `/api/events`). */
+  handlesUpgrade(path: string): boolean;
+  close(): Promise<void>;
+}
+
 /**
- * Mounts the Mailpit and MailHog APIs on the app, behind the same access policy as `/api/v1`
- * (token, CORS; the host check is the app's own). Returns what stops them following the store.
+ * Mounts the Mailpit and MailHog APIs on the app, and Mailpit's events WebSocket on the
+ * server, behind the same access policy as `/api/v1` (token, CORS; the host check is the app's
+ * own for HTTP, and the events endpoint's own for its upgrade).
  */
-export function mountCompatibility(app: Express, context: CompatContext, policy: AccessPolicy): () => Promise<void> {
-  const mailpit = createMailpitRouter(context);
+export function mountCompatibility(app: Express, server: Server, context: CompatContext, policy: AccessPolicy): MountedCompatibility {
+  const mailpit = createMailpitApi(context);
   for (const [prefix, router] of [
-    [MAILPIT_PATH, mailpit],
+    [MAILPIT_PATH, mailpit.router],
     [MAILHOG_PATH, createMailhogRouter(context)],
   ] as const) {
     app.use(prefix, apiHeaders(), apiCors(policy), requireToken(policy), router);
   }
-  return async () => mailpit.close();
+  const events = attachMailpitEvents(
+    server,
+    `${MAILPIT_PATH}/api/events`,
+    { store: context.store, version: context.info().version, listItem: mailpit.listItem, stats: mailpit.stats },
+    policy,
+    context.logger,
+  );
+  return {
+    handlesUpgrade: (path) => events.handles(path),
+    async close() {
+      events.close();
+      mailpit.close();
+    },
+  };
 }
