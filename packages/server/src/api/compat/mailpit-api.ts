@@ -24,6 +24,8 @@ export interface MailpitApi {
   listItem(message: CapturedMessage): unknown;
   /** Messages in the mailbox, and those not read. */
   stats(): Promise<{ total: number; unread: number }>;
+  /** Sets who hears of changed read flags and tags (Mailpit's `update` event). */
+  onUpdate(listener: (update: { ID: string; Read: boolean } | { ID: string; Tags: string[] }) => void): void;
   /** Stops following the store. */
   close(): void;
 }
@@ -457,6 +459,9 @@ export function createMailpitApi(context: CompatContext): MailpitApi {
     stats: async () => {
       const { total } = await store.listMessages({ limit: 1 });
       return { total, unread: Math.max(0, total - marks.readCount()) };
+    },
+    onUpdate: (listener) => {
+      marks.onUpdate = listener;
     },
     close: () => marks.close(),
   };

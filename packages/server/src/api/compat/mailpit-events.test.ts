@@ -63,7 +63,7 @@ describe('Mailpit events WebSocket (/api/events)', () => {
     await t.close();
   });
 
-  it('announces new, delete and truncate events with stats after them', async () => {
+  it('announces new, update, delete and truncate events with stats after them', async () => {
     const events = await connect(eventsUrl, { Authorization: 'Bearer events-secret' });
     const mailpit = new MailpitClient(t.server.info().compatibility.mailpit, { fetchOptions: { headers: { Authorization: 'Bearer events-secret' } } });
     try {
@@ -76,6 +76,13 @@ describe('Mailpit events WebSocket (/api/events)', () => {
 
       const second = await send(t, 'Event two');
       await events.next((event) => event.Type === 'new' && (event.Data as { ID: string }).ID === second);
+      await mailpit.getMessageSummary(second);
+      expect((await events.next((event) => event.Type === 'update' && 'Read' in (event.Data as object))).Data).toEqual({ ID: second, Read: true });
+      await events.next(
+        (event) => event.Type === 'stats' && (event.Data as { Total: number; Unread: number }).Total === 2 && (event.Data as { Unread: number }).Unread === 1,
+      );
+      await mailpit.setTags({ IDs: [second], Tags: ['urgent'] });
+      expect((await events.next((event) => event.Type === 'update' && 'Tags' in (event.Data as object))).Data).toEqual({ ID: second, Tags: ['urgent'] });
       await mailpit.deleteMessages({ IDs: [first] });
       expect((await events.next((event) => event.Type === 'delete')).Data).toEqual({ ID: first });
       await mailpit.deleteMessages();

@@ -21,6 +21,8 @@ export interface MailpitEventsSource {
   listItem(message: CapturedMessage): unknown;
   /** Messages in the mailbox, and those not read. */
   stats(): Promise<{ total: number; unread: number }>;
+  /** Sets who hears of changed read flags and tags. */
+  onUpdate(listener: (update: { ID: string; Read: boolean } | { ID: string; Tags: string[] }) => void): void;
 }
 
 /** A running events endpoint. */
@@ -40,7 +42,8 @@ function refuse(socket: Duplex, status: number, code: string, message: string): 
 
 /**
  * Mailpit's `/api/events` WebSocket at `path`: `{ Type, Data }` frames for a new message
- * (`new`, its list entry), a deleted one (`delete`, `{ ID }`, also when retention drops it),
+ * (`new`, its list entry), a deleted one (`delete`, `{ ID }`, also when retention drops it), a
+ * changed read flag or tags (`update`, `{ ID, Read }` or `{ ID, Tags }`),
  * every message deleted at once (`truncate`) and the mailbox totals after a change (`stats`,
  * `{ Total, Unread, Version }`). The same access policy as Mailwright's own stream: host,
  * origin and token. While a client is connected the store is followed, so new messages are
@@ -92,6 +95,11 @@ export function attachMailpitEvents(server: Server, path: string, source: Mailpi
     broadcast('truncate', '');
     statsSoon();
   };
+
+  source.onUpdate((update) => {
+    broadcast('update', update);
+    if ('Read' in update) statsSoon();
+  });
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== path) return;

@@ -61,9 +61,14 @@ export class MailpitMarks implements SearchMarks {
     return this.#read.size;
   }
 
+  /** Called after a message's read flag or tags changed, with Mailpit's `update` data. */
+  onUpdate: ((update: { ID: string; Read: boolean } | { ID: string; Tags: string[] }) => void) | null = null;
+
   setRead(id: string, read: boolean): void {
+    if (this.#read.has(id) === read) return;
     if (read) this.#read.add(id);
     else this.#read.delete(id);
+    this.onUpdate?.({ ID: id, Read: read });
   }
 
   tagsOf(message: CapturedMessage): readonly string[] {
@@ -71,7 +76,9 @@ export class MailpitMarks implements SearchMarks {
   }
 
   setTags(id: string, tags: readonly string[]): void {
-    this.#tags.set(id, cleanTags(tags));
+    const cleaned = cleanTags(tags);
+    this.#tags.set(id, cleaned);
+    this.onUpdate?.({ ID: id, Tags: cleaned });
   }
 
   /** Stops following the store. */

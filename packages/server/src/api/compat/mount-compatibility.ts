@@ -39,7 +39,7 @@ export function mountCompatibility(app: Express, server: Server, context: Compat
   const events = attachMailpitEvents(
     server,
     `${MAILPIT_PATH}/api/events`,
-    { store: context.store, version: context.info().version, listItem: mailpit.listItem, stats: mailpit.stats },
+    { store: context.store, version: context.info().version, listItem: mailpit.listItem, stats: mailpit.stats, onUpdate: mailpit.onUpdate },
     policy,
     context.logger,
   );
