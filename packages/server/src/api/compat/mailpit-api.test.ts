@@ -339,11 +339,11 @@ describe('Mailpit API access', () => {
   });
 });
 
-describe('Mailpit API host check', () => {
+describe('Mailpit API host and origin checks', () => {
   let t: TestServer;
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ allowedOrigins: ['http://app.localhost:3000'] });
   });
   afterAll(async () => {
     await t.close();
@@ -360,5 +360,23 @@ describe('Mailpit API host check', () => {
       req.end();
     });
     expect(status).toBe(403);
+  });
+
+  it("answers a listed origin's preflight for PUT (read status, tags) and refuses another origin's PUT", async () => {
+    const url = `${t.server.info().compatibility.mailpit}/api/v1/messages`;
+    const preflight = await fetch(url, {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://app.localhost:3000', 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://app.localhost:3000');
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('PUT');
+    const foreign = await fetch(url, {
+      method: 'PUT',
+      headers: { Origin: 'http://evil.localhost:3000', 'Content-Type': 'application/json' },
+      body: '{"Read":true}',
+    });
+    expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe('FORBIDDEN_ORIGIN');
   });
 });
