@@ -188,7 +188,14 @@ export function createMailpitApi(context: CompatContext): MailpitApi {
   const messagesOr404 = async (ids: string[]): Promise<CapturedMessage[]> => {
     const messages = await Promise.all(ids.map((id) => store.getMessage(id)));
     const missing = ids.filter((_id, index) => messages[index] === null);
-    if (missing.length > 0) throw httpError(404, ErrorCode.MESSAGE_NOT_FOUND, `No message with id ${missing.map((id) => JSON.stringify(id)).join(', ')}`);
+    if (missing.length > 0) {
+      const named = missing.slice(0, 10).map((id) => JSON.stringify(id));
+      throw httpError(
+        404,
+        ErrorCode.MESSAGE_NOT_FOUND,
+        `No message with id ${named.join(', ')}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''}`,
+      );
+    }
     return messages as CapturedMessage[];
   };
 
