@@ -295,10 +295,15 @@ describe('Mailpit read status, tags and deletion', () => {
     expect((await mailpit.searchMessages({ query: '-is:tagged subject:Tag' })).messages.map((message) => message.ID)).toEqual([one]);
   });
 
-  it('waitForMessage finds a message that arrives later', async () => {
+  it('waitForMessage and waitForMessages find messages that arrive later', async () => {
     const waiting = mailpit.waitForMessage({ query: 'subject:"Arrives later"' }, { timeout: 10_000, interval: 20 });
     const id = await send(t, { from: 'a@app.test', to: 'later@example.test', subject: 'Arrives later', text: 'late' });
     expect((await waiting).ID).toBe(id);
+    const counted = mailpit.waitForMessages({ query: 'subject:"Arrives later"', count: 2 }, { timeout: 10_000, interval: 20 });
+    const another = await send(t, { from: 'a@app.test', to: 'later@example.test', subject: 'Arrives later again', text: 'late' });
+    expect((await counted).messages.map((message) => message.ID)).toEqual([another, id]);
+    const total = (await mailpit.listMessages()).total;
+    expect((await mailpit.waitForMessages({ count: total, exact: true }, { timeout: 10_000, interval: 20 })).messages_count).toBe(total);
   });
 
   it('deleteMessagesBySearch, deleteMessages by IDs, and deleteMessages without IDs deletes everything (only here)', async () => {
