@@ -41,6 +41,7 @@ const info: ServerInfo = {
   },
   auth: { mode: 'optional', users: 2 },
   apiTokenRequired: true,
+  compatibility: { mailpit: 'http://127.0.0.1:8025/compat/mailpit', mailhog: 'http://127.0.0.1:8025/compat/mailhog' },
 };
 
 describe('banner', () => {

@@ -24,4 +24,10 @@ export interface ServerInfo {
   auth: { mode: 'off' | 'optional' | 'required'; users: number };
   /** Whether an API token is required. */
   apiTokenRequired: boolean;
+  /**
+   * Base URLs of the compatibility APIs: `mailpit` is what a Mailpit client takes as its base URL
+   * (it calls `${mailpit}/api/v1/…`), `mailhog` the URL under which MailHog's `/api/v1/…` and
+   * `/api/v2/…` are served. See docs/compatibility.md.
+   */
+  compatibility: { mailpit: string; mailhog: string };
 }

@@ -34,6 +34,7 @@ import { limitHttpConnections } from './api/limit-http-connections.js';
 import { serveWeb } from './api/serve-web.js';
 import { allowedHostNames, apiCors, apiHeaders, requireAllowedHost, requireToken, securityHeaders, type AccessPolicy } from './api/access-control.js';
 import { attachStreamHub } from './api/stream-hub.js';
+import { compatibilityUrls, mountCompatibility } from './api/compat/mount-compatibility.js';
 import { readMessageDetail } from './api/message-detail.js';
 import { VERSION } from './version.js';
 import { createDnsRouter } from './api/dns-api.js';
@@ -232,6 +233,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       },
       auth: { mode: options.auth, users: options.authUsers.length },
       apiTokenRequired: options.apiToken !== undefined,
+      compatibility: compatibilityUrls(`http://${urlHost(connectHost(options.host))}:${httpPort}`),
     });
     const accessPolicy: AccessPolicy = {
       apiToken: options.apiToken,
@@ -286,6 +288,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
         logger,
       }),
     );
+    const compatibility = mountCompatibility(app, httpServer, { store, info, logger }, accessPolicy);
     if (options.webRoot !== undefined) app.use(serveWeb(options.webRoot));
     app.use(errorMiddleware(logger));
 
@@ -303,7 +306,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       httpServer,
       store,
       accessPolicy,
-      { maxBufferedBytes: options.streamMaxBufferedBytes, pingIntervalMs: options.streamPingIntervalMs },
+      { maxBufferedBytes: options.streamMaxBufferedBytes, pingIntervalMs: options.streamPingIntervalMs, answeredElsewhere: compatibility.handlesUpgrade },
       logger,
       (message) => readMessageDetail(store, message),
     );
@@ -319,6 +322,8 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
           httpServer.closeIdleConnections();
         }),
       () => stream.close(),
+      // Before the HTTP server's close, which would wait for the event sockets.
+      () => compatibility.close(),
     );
 
     const endpoint = (name: string) => {

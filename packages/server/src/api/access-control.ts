@@ -20,7 +20,7 @@ export interface AccessPolicy {
 
 /** Methods a browser may send cross-origin without changing anything. */
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
-const CORS_METHODS = 'GET, HEAD, POST, DELETE, OPTIONS';
+const CORS_METHODS = 'GET, HEAD, POST, PUT, DELETE, OPTIONS';
 const CORS_HEADERS = 'Authorization, Content-Type';
 const CORS_MAX_AGE_S = '600';
 

@@ -37,6 +37,8 @@ export interface StreamOptions {
   maxBufferedBytes: number;
   /** How often idle connections are pinged; a peer that missed a pong is dropped. */
   pingIntervalMs: number;
+  /** WebSocket paths another endpoint answers, which this one leaves alone. */
+  answeredElsewhere?: (path: string) => boolean;
 }
 
 interface Subscription {
@@ -113,6 +115,7 @@ export function attachStreamHub(
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (path !== STREAM_PATH) {
+      if (options.answeredElsewhere?.(path)) return;
       refuse(socket, 400, ErrorCode.NOT_FOUND, `No WebSocket endpoint at ${path}`);
       return;
     }
