@@ -27,8 +27,6 @@ export const ErrorCode = {
   KEY_NOT_FOUND: 'KEY_NOT_FOUND',
   /** A message has no decrypted content (not encrypted, or no registered key could decrypt it). */
   NOT_DECRYPTED: 'NOT_DECRYPTED',
-  /** The server was built without this feature. */
-  NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   WAIT_TIMEOUT: 'WAIT_TIMEOUT',
   CLIENT_CLOSED: 'CLIENT_CLOSED',
   /** A bounded queue is full (e.g. messages waiting to be parsed); try again shortly. */
@@ -41,7 +39,7 @@ export const ErrorCode = {
   FORBIDDEN_ORIGIN: 'FORBIDDEN_ORIGIN',
   HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
   NOT_FOUND: 'NOT_FOUND',
-  /** A compatibility API's route that Mailwright cannot honour (501); the message says why. */
+  /** A route Mailwright cannot honour (501), e.g. a compatibility API's; the message says why. */
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   INTERNAL: 'INTERNAL',
 } as const;
