@@ -20,6 +20,11 @@ describe('parseSearch', () => {
     expect(filterFromQuery(new URLSearchParams('dmarc=none&spf=nope'))).toEqual({ dmarc: 'none' });
   });
 
+  it('reads the protection filters encrypted:, signed: and protection:, and leaves other values out', () => {
+    expect(parseSearch('encrypted:true signed:FALSE protection:smime')).toEqual({ encrypted: 'true', signed: 'false', protection: 'smime' });
+    expect(parseSearch('encrypted:maybe protection:gpg')).toEqual({});
+  });
+
   it('takes quoted values with spaces and escaped quotes, and field names in any case', () => {
     expect(parseSearch('TAG:"beta users" Listener:"lab \\"2\\""')).toEqual({ tag: 'beta users', listener: 'lab "2"' });
   });

@@ -12,6 +12,9 @@ export const SEARCH_FIELDS = [
   'dkim',
   'spf',
   'dmarc',
+  'encrypted',
+  'signed',
+  'protection',
 ] as const satisfies readonly (keyof MessageFilter)[];
 type SearchField = (typeof SEARCH_FIELDS)[number];
 // A field the API's filter gains and the search does not know fails the type check here.
@@ -23,7 +26,15 @@ export const TLS_FILTERS = ['any', 'starttls', 'implicit', 'none'] as const;
 /** The verdicts the `dkim`, `spf` and `dmarc` filters take. */
 const VERDICTS: readonly string[] = ['pass', 'fail', 'neutral', 'softfail', 'policy', 'none', 'temperror', 'permerror'];
 /** Fields whose value must be one of a few words (lower-cased); others are dropped, not sent. */
-const CHOICES: Partial<Record<SearchField, readonly string[]>> = { tls: TLS_FILTERS, dkim: VERDICTS, spf: VERDICTS, dmarc: VERDICTS };
+const CHOICES: Partial<Record<SearchField, readonly string[]>> = {
+  tls: TLS_FILTERS,
+  dkim: VERDICTS,
+  spf: VERDICTS,
+  dmarc: VERDICTS,
+  encrypted: ['true', 'false'],
+  signed: ['true', 'false'],
+  protection: ['smime', 'pgp'],
+};
 const isField = (value: string): value is SearchField => (SEARCH_FIELDS as readonly string[]).includes(value);
 
 const TOKEN = /(?:(\w+):)?(?:"((?:[^"\\]|\\.)*)"|(\S+))/g;

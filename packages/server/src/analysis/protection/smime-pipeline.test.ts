@@ -173,6 +173,16 @@ describe('S/MIME signatures (openssl)', () => {
     expect(signature).toMatchObject({ valid: true, trusted: true, signer: 'dave@example.test', algorithm: 'ECDSA', reason: null });
   });
 
+  it('warns about an RSA key under 2048 bits', async () => {
+    const key = await file('');
+    const cert = `${key}.crt`;
+    await run('req', '-x509', '-newkey', 'rsa:1024', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=weak', '-days', '2');
+    const raw = await produce('cms', ['-sign', '-nodetach', '-signer', cert, '-inkey', key], entity('weak'), 'weak key');
+    const { protection } = await examined(await send(raw));
+    expect(protection.signatures[0]?.valid).toBe(true);
+    expect(protection.warnings).toContain('RSA-1024');
+  });
+
   it('says a tampered signature is not valid, and why', async () => {
     const raw = await produce('smime', ['-sign', '-signer', aliceCert, '-inkey', aliceKey], entity('Pay 100 EUR.'), 'tampered');
     const tampered = Buffer.from(raw.toString('latin1').replace('Pay 100 EUR.', 'Pay 900 EUR.'), 'latin1');
@@ -258,6 +268,33 @@ describe('S/MIME encryption (openssl)', () => {
       expect(detail.text ?? '').not.toContain(secret);
     });
   }
+
+  it('recognizes RC2 (OpenSSL legacy provider) and says it is not decrypted, with the warning', async () => {
+    const raw = await produce('cms', ['-encrypt', '-rc2', '-provider', 'legacy', '-provider', 'default'], entity('old'), 'rc2', [aliceCert]);
+    const { protection } = await examined(await send(raw));
+    expect(protection.encryption).toMatchObject({ algorithm: 'RC2-CBC', decrypted: false });
+    expect(protection.encryption?.reason).toContain('not supported');
+    expect(protection.warnings).toContain('RC2');
+  });
+
+  it('examines at most 32 recipients of an envelope and says how many it left', async () => {
+    const raw = await produce('cms', ['-encrypt', '-aes128'], entity('to many'), 'forty recipients', Array<string>(40).fill(aliceCert));
+    const { protection } = await examined(await send(raw));
+    expect(protection.encryption?.recipients).toHaveLength(32);
+    expect(protection.encryption?.decrypted).toBe(true);
+    expect(protection.reason).toBe('8 more recipients were not examined');
+  });
+
+  it('reads encrypt-then-sign: a signature around an envelope', async () => {
+    const enveloped = await file('');
+    await run('cms', '-encrypt', '-aes256', '-in', await file(entity('inside')), '-out', enveloped, aliceCert);
+    const raw = await produce('cms', ['-sign', '-nodetach', '-signer', aliceCert, '-inkey', aliceKey], await readFile(enveloped), 'encrypt then sign');
+    const id = await send(raw);
+    const { protection } = await examined(id);
+    expect(protection).toMatchObject({ signed: true, encrypted: true, order: 'encrypt-then-sign' });
+    expect(protection.signatures[0]?.valid).toBe(true);
+    expect((await api<MessageDetail>('GET', `/messages/${id}?view=decrypted`)).body.text?.trim()).toBe('inside');
+  });
 
   it('peels sign-then-encrypt: the order, the signature inside, and a decrypted PDF attachment', async () => {
     const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(2000)]);
