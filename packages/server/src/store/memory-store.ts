@@ -54,8 +54,13 @@ interface Entry {
   read: boolean;
   /** The summary being read. */
   reading: Promise<MessageSummary> | null;
-  /** The whole authentication record, once computed, as JSON: one flat string weighs a fraction of the objects. */
+  /**
+   * The whole authentication record, once computed, as JSON with `computedAt` null: one flat
+   * string weighs a fraction of the objects, and is shared by every message with the same record.
+   */
   authentication?: string;
+  /** The record's `computedAt`. */
+  computedAt?: string | null;
 }
 
 const NONE = Object.freeze([]) as unknown as never[];
@@ -67,6 +72,23 @@ function sharedVerdicts(summary: AuthenticationSummary): AuthenticationSummary {
   let shared = VERDICTS.get(key);
   if (!shared) VERDICTS.set(key, (shared = Object.freeze(summary)));
   return shared;
+}
+
+const SHARED_RECORDS = 256;
+const sharedRecords = new Map<string, string>();
+/**
+ * The JSON of an authentication record, shared with every stored message whose record is the
+ * same but for the time it was computed, while it is among the last {@link SHARED_RECORDS}
+ * different ones: most test mail is unsigned, from a few senders, and gets the same verdicts.
+ */
+function sharedRecord(authentication: Authentication): string {
+  // Set to null in place: the key keeps its position, and parsing gives the same record back.
+  const json = JSON.stringify({ ...authentication, computedAt: null });
+  const kept = sharedRecords.get(json);
+  if (kept !== undefined) return kept;
+  if (sharedRecords.size >= SHARED_RECORDS) sharedRecords.delete(sharedRecords.keys().next().value as string);
+  sharedRecords.set(json, json);
+  return json;
 }
 
 /** Options of {@link createMemoryStore}. */
@@ -391,7 +413,8 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       const entry = byId.get(id);
       if (!entry) return false;
       const first = entry.authentication === undefined;
-      entry.authentication = JSON.stringify(authentication);
+      entry.authentication = sharedRecord(authentication);
+      entry.computedAt = authentication.computedAt;
       // In place, like the summary: the record is never replaced.
       entry.message.authentication = sharedVerdicts(summarizeAuthentication(authentication));
       // Announced like `message`: a message nobody has seen and nobody follows is read when asked for.
@@ -401,8 +424,11 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       return true;
     },
     async getAuthentication(id) {
-      const json = byId.get(id)?.authentication;
-      return json === undefined ? null : (JSON.parse(json) as Authentication);
+      const entry = byId.get(id);
+      if (entry?.authentication === undefined) return null;
+      const record = JSON.parse(entry.authentication) as Authentication;
+      record.computedAt = entry.computedAt ?? null;
+      return record;
     },
     async getMessage(id) {
       const entry = byId.get(id);
