@@ -5,7 +5,6 @@ import type { Authentication } from '@mailwright/core';
 import type * as ParseMessageModule from './parse-message.js';
 import type { MessageContent, MessageSummary } from './parse-message.js';
 import { computeAuthentication, type AuthenticationInput } from './compute-authentication.js';
-import { unsignedVerdictKey } from './unsigned-verdict-key.js';
 import type { DnsAnswer, DnsResolver } from '../dns/dns-resolver.js';
 
 /** A request to a parse worker: the whole content, the summary, or the authentication verdicts of a message. */
@@ -63,20 +62,8 @@ const questions = new Map<number, { resolve(answer: DnsAnswer): void; reject(err
 let nextQuery = 0;
 /** The most answers remembered from one revision of the mock zone. */
 const MAX_CACHED_ANSWERS = 10_000;
-/** The most verdicts of unsigned messages remembered from one revision of the mock zone. */
-const MAX_CACHED_VERDICTS = 1_000;
-/**
- * Answers of the mock zone at one revision: the same questions come with every message of a
- * sender. With them, the verdicts of unsigned messages by {@link unsignedVerdictKey}: most test
- * mail is unsigned and from a few senders, and its verdicts are the same but for `computedAt`.
- */
-let cache: { key: string; answers: Map<string, Promise<DnsAnswer>>; verdicts: Map<string, Authentication> } | null = null;
-
-/** Whether a record may stand for every message with its key: nothing in it depends on timing. */
-function isSettled(authentication: Authentication): boolean {
-  const results = [authentication.spf.result, authentication.helo?.result, authentication.dmarc.result, authentication.arc?.result];
-  return authentication.status === 'done' && authentication.dkim.length === 0 && !results.includes('temperror');
-}
+/** Answers of the mock zone at one revision: the same questions come with every message of a sender. */
+let cache: { key: string; answers: Map<string, Promise<DnsAnswer>> } | null = null;
 
 function cloneAnswer(answer: DnsAnswer): DnsAnswer {
   return structuredClone(answer);
@@ -112,18 +99,8 @@ if (port) {
         });
       const key = request.dnsCacheKey;
       if (key === null) cache = null;
-      else if (cache?.key !== key || cache.answers.size >= MAX_CACHED_ANSWERS || cache.verdicts.size >= MAX_CACHED_VERDICTS) {
-        cache = { key, answers: new Map(), verdicts: new Map() };
-      }
+      else if (cache?.key !== key || cache.answers.size >= MAX_CACHED_ANSWERS) cache = { key, answers: new Map() };
       const answers = cache?.answers ?? null;
-      const verdicts = cache?.verdicts ?? null;
-      const verdictKey = verdicts ? unsignedVerdictKey(request.input, raw) : null;
-      const known = verdictKey === null ? undefined : verdicts?.get(verdictKey);
-      if (known) {
-        // The same record, computed now: `computedAt` keeps its place among the keys.
-        port.postMessage({ id: request.id, threadId, authentication: { ...known, computedAt: new Date().toISOString() } } satisfies ParseResponse);
-        return;
-      }
       const resolver = (name: string, rrtype = 'A'): Promise<DnsAnswer> => {
         const type = String(rrtype).toUpperCase();
         if (!answers) return ask(String(name), type);
@@ -136,10 +113,10 @@ if (port) {
         // A fresh copy each time: mailauth sorts MX answers in place.
         return answer.then(cloneAnswer);
       };
-      computeAuthentication({ ...request.input, raw }, { resolver: resolver as DnsResolver, timeoutMs: request.timeoutMs }).then((authentication) => {
-        if (verdictKey !== null && isSettled(authentication)) verdicts?.set(verdictKey, authentication);
-        port.postMessage({ id: request.id, threadId, authentication } satisfies ParseResponse);
-      }, failed);
+      computeAuthentication({ ...request.input, raw }, { resolver: resolver as DnsResolver, timeoutMs: request.timeoutMs }).then(
+        (authentication) => port.postMessage({ id: request.id, threadId, authentication } satisfies ParseResponse),
+        failed,
+      );
       return;
     }
     if (request.kind === 'summary') {

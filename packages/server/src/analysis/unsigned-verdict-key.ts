@@ -1,3 +1,4 @@
+import type { Authentication } from '@mailwright/core';
 import type { AuthenticationInput } from './compute-authentication.js';
 
 /** A header block longer than this is not looked at: its message is checked on its own. */
@@ -36,4 +37,14 @@ export function unsignedVerdictKey(input: Omit<AuthenticationInput, 'raw'>, raw:
     if (kept) fields.push(line);
   }
   return JSON.stringify([input.mailFrom, input.helo, input.clientIp, input.clientIpSource ?? 'connection', input.authservId, fields]);
+}
+
+/**
+ * Whether the record of a message with an {@link unsignedVerdictKey} may stand for every
+ * message with that key: it has no DKIM verdict, and nothing in it depends on timing (no
+ * `temperror`, which a slow or failed DNS answer gives).
+ */
+export function isRepeatableUnsignedRecord(authentication: Authentication): boolean {
+  const results = [authentication.spf.result, authentication.helo?.result, authentication.dmarc.result, authentication.arc?.result];
+  return authentication.status === 'done' && authentication.dkim.length === 0 && !results.includes('temperror');
 }
