@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
-import { threadId } from 'node:worker_threads';
+import { threadId, type Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createParsePool, isPoolUnavailable, type ParsePool } from './parse-pool.js';
 import { headersSummary, readMessageContent, summarizeOffThread, summarizeWithMailparser, WORKER_SUMMARY_MIN_BYTES } from './parse-message.js';
@@ -210,5 +210,23 @@ describe('the parse pool', () => {
     expect(nicenessOfThreads()).toContain(own + 7);
     // The process's main thread keeps its own.
     expect(getPriority()).toBe(own);
+  });
+});
+
+describe('worker heap', () => {
+  it('gives each worker the young generation it is asked for', async () => {
+    const limits: (number | undefined)[] = [];
+    const onWorker = (worker: Worker): void => {
+      limits.push(worker.resourceLimits?.maxYoungGenerationSizeMb);
+    };
+    process.on('worker', onWorker);
+    const pool = createParsePool({ workers: 1, youngHeapMb: 2 });
+    try {
+      await pool.summarize(Buffer.from('Subject: young\r\n\r\nhi\r\n'));
+    } finally {
+      process.off('worker', onWorker);
+      await pool.close();
+    }
+    expect(limits).toEqual([2]);
   });
 });
