@@ -6,14 +6,7 @@ import { dnsError, type DnsAnswer, type DnsResolver } from '../dns/dns-resolver.
 import { formatAuthenticationResults } from './authentication-results.js';
 import { emptyDmarcVerdict } from './empty-dmarc-verdict.js';
 import { readDkimSignatureFields, withFirstDkimSignatures, type DkimSignatureField } from './dkim-signature-fields.js';
-import {
-  formatSpfMatch,
-  loadMailauthChecks,
-  matchedSpfMechanism,
-  recordSpfMatches,
-  spfMatchRecorded,
-  type MailauthChecks,
-} from './mailauth-spf-mechanism.js';
+import { formatSpfMatch, loadMailauthChecks, matchedSpfMechanism, recordSpfMatches, spfMatchRecorded, type MailauthChecks } from './mailauth-spf-mechanism.js';
 
 let mailauthModule: Promise<MailauthChecks> | undefined;
 /**

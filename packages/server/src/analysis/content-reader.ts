@@ -19,11 +19,9 @@ export const MAIN_THREAD_CONTENT_MAX_BYTES = 64 * 1024;
  */
 export function contentReader(pool: Pick<ParsePool, 'readContent'>, onFailure: (error: unknown) => void): (raw: Buffer) => Promise<MessageContent> {
   return (raw) =>
-    (raw.length < MAIN_THREAD_CONTENT_MAX_BYTES && summarizeFast(raw) !== null ? readMessageContent(raw) : pool.readContent(raw)).catch(
-      (error: unknown) => {
-        if (isPoolUnavailable(error)) throw error;
-        onFailure(error);
-        return unparsableContent(raw, error instanceof Error ? error.message : String(error));
-      },
-    );
+    (raw.length < MAIN_THREAD_CONTENT_MAX_BYTES && summarizeFast(raw) !== null ? readMessageContent(raw) : pool.readContent(raw)).catch((error: unknown) => {
+      if (isPoolUnavailable(error)) throw error;
+      onFailure(error);
+      return unparsableContent(raw, error instanceof Error ? error.message : String(error));
+    });
 }

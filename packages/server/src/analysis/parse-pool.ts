@@ -115,7 +115,10 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
   function spawn(): Slot {
     file ??= workerFile();
     const worker = new Worker(file, {
-      resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? DEFAULT_WORKER_HEAP_MB, maxYoungGenerationSizeMb: options.youngHeapMb ?? WORKER_YOUNG_HEAP_MB },
+      resourceLimits: {
+        maxOldGenerationSizeMb: options.maxHeapMb ?? DEFAULT_WORKER_HEAP_MB,
+        maxYoungGenerationSizeMb: options.youngHeapMb ?? WORKER_YOUNG_HEAP_MB,
+      },
       workerData: { niceness: options.niceness ?? 0 },
     });
     // Idle workers do not keep the process alive.

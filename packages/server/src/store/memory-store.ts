@@ -386,7 +386,15 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
         ...(input.authentication ? { authentication: input.authentication } : {}),
       };
       // Every field set here, the record's too: a field added later takes a separate property array.
-      const entry: Entry = { message, raw, bytes: raw.length + MESSAGE_RECORD_BYTES, read: false, reading: null, authentication: undefined, computedAt: undefined };
+      const entry: Entry = {
+        message,
+        raw,
+        bytes: raw.length + MESSAGE_RECORD_BYTES,
+        read: false,
+        reading: null,
+        authentication: undefined,
+        computedAt: undefined,
+      };
       entries.push(entry);
       byId.set(message.id, entry);
       messageBytes += entry.bytes;
