@@ -1,6 +1,9 @@
 import { readMessageContent, unparsableContent, type MessageContent } from './parse-message.js';
 import { isPoolUnavailable, type ParsePool } from './parse-pool.js';
-import { summarizeFast } from './summarize-fast.js';
+import type * as FastSummaryModule from './summarize-fast.js';
+
+/** The fast summary's libraries (libmime and its charset tables) wait for the first message read. */
+let fastSummary: typeof FastSummaryModule | undefined;
 
 /**
  * Messages smaller than this, of a shape the fast summary reads (one text part, or text and
@@ -18,8 +21,13 @@ export const MAIN_THREAD_CONTENT_MAX_BYTES = 64 * 1024;
  * caches it and the next read tries again.
  */
 export function contentReader(pool: Pick<ParsePool, 'readContent'>, onFailure: (error: unknown) => void): (raw: Buffer) => Promise<MessageContent> {
+  const read = async (raw: Buffer): Promise<MessageContent> => {
+    if (raw.length >= MAIN_THREAD_CONTENT_MAX_BYTES) return pool.readContent(raw);
+    fastSummary ??= await import('./summarize-fast.js');
+    return fastSummary.summarizeFast(raw) !== null ? readMessageContent(raw) : pool.readContent(raw);
+  };
   return (raw) =>
-    (raw.length < MAIN_THREAD_CONTENT_MAX_BYTES && summarizeFast(raw) !== null ? readMessageContent(raw) : pool.readContent(raw)).catch((error: unknown) => {
+    read(raw).catch((error: unknown) => {
       if (isPoolUnavailable(error)) throw error;
       onFailure(error);
       return unparsableContent(raw, error instanceof Error ? error.message : String(error));
