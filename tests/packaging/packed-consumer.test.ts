@@ -80,13 +80,14 @@ it('asserts STARTTLS delivery with the packed packages', async () => {
     const inbox = mail.inbox();
     await nodemailer
       .createTransport({ host: mail.smtp.host, port: mail.smtp.port, requireTLS: true, tls: { ca: mail.ca, servername: 'localhost' } })
-      .sendMail({ from: 'app@example.test', to: inbox.address, subject: 'Reset', text: 'hello' });
+      // With an attachment: its body is parsed in a worker thread, whose file must ship in the package.
+      .sendMail({ from: 'app@example.test', to: inbox.address, subject: 'Reset', text: 'hello', attachments: [{ filename: 'a.txt', content: 'x' }] });
     const msg: ReceivedMessage = await inbox.waitForMessage({ subject: /reset/i, timeout: 5_000 });
     expect(msg).toBeDeliveredOverTls({ mode: 'starttls', minVersion: 'TLSv1.2' });
     expect(msg).toHaveRecipient(inbox.address);
     assertDeliveredOverTls(msg, { mode: 'starttls' });
-    // Bodies are parsed in a worker thread, whose file must ship in the package.
     expect(msg.text).toContain('hello');
+    expect(msg.attachments.map((attachment) => attachment.filename)).toEqual(['a.txt']);
     // @ts-expect-error -- the matcher's options are typed: 'sometimes' is not a TLS mode
     expect(msg).not.toBeDeliveredOverTls({ mode: 'sometimes' });
   } finally {

@@ -4,6 +4,10 @@ import type { Logger } from '../logger.js';
 import type { MessageStore } from '../store/message-store.js';
 import { emptyDmarcVerdict } from './empty-dmarc-verdict.js';
 import type { ParsePool } from './parse-pool.js';
+import { isRepeatableUnsignedRecord, unsignedVerdictKey } from './unsigned-verdict-key.js';
+
+/** The most verdicts of unsigned messages remembered from one revision of the mock zone. */
+const MAX_REMEMBERED_VERDICTS = 1_000;
 
 /** What a message's verdicts are computed from besides its bytes: how the listener that took it is set up. */
 export interface ListenerAuthenticationSettings {
@@ -84,6 +88,13 @@ export function createAuthenticationJobs(options: AuthenticationJobsOptions): Au
   let head = 0;
   let running = 0;
   const idleWaiters: (() => void)[] = [];
+  /**
+   * The verdicts of unsigned messages at one revision of the mock zone, by what they are
+   * computed from ({@link unsignedVerdictKey}): most test mail is unsigned and from a few
+   * senders, and its verdicts are the same but for `computedAt`. A repeat is recorded without
+   * a worker (none needs to run, or stay, while such mail arrives).
+   */
+  let remembered: { revision: string; records: Map<string, Authentication> } | null = null;
 
   async function recompute(id: string): Promise<Authentication | null> {
     const message = await options.store.getMessage(id);
@@ -100,21 +111,29 @@ export function createAuthenticationJobs(options: AuthenticationJobsOptions): Au
     const session = await store.getSession(message.sessionId);
     const listenerIp = options.listener(message.listener)?.clientIp ?? null;
     const remote = session?.remoteAddress ?? '127.0.0.1';
+    const input = {
+      mailFrom: message.mailFrom,
+      helo: session?.clientName ?? null,
+      clientIp: listenerIp ?? remote,
+      clientIpSource: listenerIp !== null ? 'listener' : 'connection',
+      authservId: options.authservId,
+    };
+    const revision = options.dnsCacheKey();
+    if (revision === null) remembered = null;
+    else if (remembered?.revision !== revision || remembered.records.size >= MAX_REMEMBERED_VERDICTS) remembered = { revision, records: new Map() };
+    const records = remembered?.records;
+    const key = records ? unsignedVerdictKey(input, raw) : null;
+    const known = key === null ? undefined : records?.get(key);
     let authentication: Authentication;
     try {
-      authentication = await options.pool.authenticate(
-        {
-          raw,
-          mailFrom: message.mailFrom,
-          helo: session?.clientName ?? null,
-          clientIp: listenerIp ?? remote,
-          clientIpSource: listenerIp !== null ? 'listener' : 'connection',
-          authservId: options.authservId,
-        },
-        options.resolver,
-        options.timeoutMs,
-        options.dnsCacheKey(),
-      );
+      if (known) {
+        // The same record, computed now: `computedAt` keeps its place among the keys.
+        authentication = { ...known, computedAt: new Date().toISOString() };
+      } else {
+        authentication = await options.pool.authenticate({ raw, ...input }, options.resolver, options.timeoutMs, revision);
+        // Only what was computed against the zone as it still is.
+        if (key !== null && options.dnsCacheKey() === revision && isRepeatableUnsignedRecord(authentication)) records?.set(key, authentication);
+      }
     } catch (error) {
       options.logger.warn({ err: error, id }, 'authentication verdicts could not be computed');
       authentication = failed(error instanceof Error ? error.message : String(error), listenerIp ?? remote, listenerIp !== null);

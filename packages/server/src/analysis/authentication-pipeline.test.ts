@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Authentication, CapturedMessage, MessageDetail } from '@mailwright/core';
 import { createMailwright, type RunningMailwright } from '../mailwright.js';
 import { requireExecutable, runProcess } from '../test-support/external-client.js';
+import { createZoneResolver } from '../dns/zone-resolver.js';
+import { computeAuthentication } from './compute-authentication.js';
 
 let server: RunningMailwright;
 let dir: string;
@@ -165,6 +167,47 @@ describe('verdicts of captured messages', () => {
         }),
       ]);
     }
+  });
+});
+
+describe('verdicts of unsigned mail', () => {
+  // Verdict workers remember the verdicts of unsigned mail by sender and From field: each must
+  // be what computing that message alone gives, and a zone change must count.
+  it('are each message’s own, from the same sender again, from another, and after a zone change', async () => {
+    await api('PUT', '/dns/records', { name: 'unsigned.example', type: 'TXT', value: 'v=spf1 -all' });
+    const transport = nodemailer.createTransport({ host: server.smtp.host, port: server.smtp.port, secure: false, ignoreTLS: true, name: 'localhost' });
+    const send = async (from: string, subject: string): Promise<string> =>
+      idOf((await transport.sendMail({ from, to: 'bob@example.test', subject, text: `${subject}\n` })).messageId);
+    const alone = async (id: string, mailFrom: string): Promise<Authentication> => {
+      const raw = Buffer.from(await (await fetch(`${server.url}/api/v1/messages/${id}/raw`)).arrayBuffer());
+      const input = { raw, mailFrom, helo: 'localhost', clientIp: '127.0.0.1', authservId: 'mx.test' };
+      return { ...(await computeAuthentication(input, { resolver: createZoneResolver(server.dnsZone) })), computedAt: null };
+    };
+    const checked: Authentication[] = [];
+    for (const [from, subject] of [
+      ['a@unsigned.example', 'first'],
+      ['a@unsigned.example', 'second'],
+      ['Someone Else <b@unsigned.example>', 'third'],
+      ['a@other-unsigned.example', 'fourth'],
+    ] as const) {
+      const id = await send(from, subject);
+      const { authentication } = await doneDetail(id);
+      expect({ ...authentication, computedAt: null }, subject).toEqual(await alone(id, from.replace(/^.*<|>$/g, '')));
+      expect(authentication.computedAt).not.toBeNull();
+      checked.push(authentication);
+    }
+    expect(checked.map((authentication) => [authentication.spf.result, authentication.dmarc.result, authentication.dmarc.domain])).toEqual([
+      ['fail', 'none', 'unsigned.example'],
+      ['fail', 'none', 'unsigned.example'],
+      ['fail', 'none', 'unsigned.example'],
+      ['none', 'none', 'other-unsigned.example'],
+    ]);
+    await api('PUT', '/dns/records', { name: '_dmarc.unsigned.example', type: 'TXT', value: 'v=DMARC1; p=reject' });
+    const id = await send('a@unsigned.example', 'after the zone changed');
+    const { authentication } = await doneDetail(id);
+    expect(authentication.dmarc).toMatchObject({ result: 'fail', policy: 'reject' });
+    expect({ ...authentication, computedAt: null }).toEqual(await alone(id, 'a@unsigned.example'));
+    transport.close();
   });
 });
 

@@ -30,5 +30,8 @@ describe('mailauth', () => {
       ).catch(() => undefined);
     `;
     expect(loadedFrom('mailauth', check)).toBeGreaterThan(0);
+    // Only the checks: BIMI's HTTP client (undici) and XML parser stay out of the verdict workers.
+    expect(loadedFrom('undici', check)).toBe(0);
+    expect(loadedFrom('fast-xml-parser', check)).toBe(0);
   });
 });

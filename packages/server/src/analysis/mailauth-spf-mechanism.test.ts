@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 import { DnsZone } from '../dns/dns-zone.js';
 import { createZoneResolver } from '../dns/zone-resolver.js';
-import { loadSpfEvaluator, matchedSpfMechanism } from './mailauth-spf-mechanism.js';
+import { loadMailauthChecks, loadSpfEvaluator, matchedSpfMechanism } from './mailauth-spf-mechanism.js';
 
 const require = createRequire(import.meta.url);
 
@@ -19,6 +19,14 @@ test('mailauth is the pinned version whose internal SPF evaluator the adapter us
     '4.13.3',
   );
   expect(typeof loadSpfEvaluator(), 'mailauth/lib/spf/spf-verify.js no longer exports spfVerify').toBe('function');
+});
+
+test('the checks loaded from their own modules are the functions the package exports', () => {
+  const checks = loadMailauthChecks();
+  const exported = require('mailauth') as Record<string, unknown>;
+  for (const name of ['dkimVerify', 'spf', 'dmarc', 'arc'] as const) {
+    expect(checks[name], `mailauth no longer exports ${name}() from the module loadMailauthChecks() reads it from`).toBe(exported[name]);
+  }
 });
 
 test('the evaluator answers { type, val, qualifier } for the mechanism that matched', async () => {

@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
-import { threadId } from 'node:worker_threads';
+import { threadId, type Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createParsePool, isPoolUnavailable, type ParsePool } from './parse-pool.js';
 import { headersSummary, readMessageContent, summarizeOffThread, summarizeWithMailparser, WORKER_SUMMARY_MIN_BYTES } from './parse-message.js';
-import { contentReader } from './content-reader.js';
+import { contentReader, MAIN_THREAD_CONTENT_MAX_BYTES } from './content-reader.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import { newMessage } from '../test-support/new-message.js';
 
@@ -210,5 +210,54 @@ describe('the parse pool', () => {
     expect(nicenessOfThreads()).toContain(own + 7);
     // The process's main thread keeps its own.
     expect(getPriority()).toBe(own);
+  });
+});
+
+describe('worker heap', () => {
+  it('gives each worker the young generation it is asked for', async () => {
+    const limits: (number | undefined)[] = [];
+    const onWorker = (worker: Worker): void => {
+      limits.push(worker.resourceLimits?.maxYoungGenerationSizeMb);
+    };
+    process.on('worker', onWorker);
+    const pool = createParsePool({ workers: 1, youngHeapMb: 2 });
+    try {
+      await pool.summarize(Buffer.from('Subject: young\r\n\r\nhi\r\n'));
+    } finally {
+      process.off('worker', onWorker);
+      await pool.close();
+    }
+    expect(limits).toEqual([2]);
+  });
+});
+
+describe('contentReader', () => {
+  const simple = (text: string): Buffer =>
+    Buffer.from(`From: Ann <ann@example.com>\r\nTo: bob@example.net\r\nSubject: simple\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${text}\r\n`);
+
+  it('parses a small message of a simple shape here, as the worker parses it, and the rest in the pool', async () => {
+    pool = createParsePool({ workers: 1 });
+    const real = pool;
+    const inPool: number[] = [];
+    const read = contentReader(
+      {
+        readContent: (raw) => {
+          inPool.push(raw.length);
+          return real.readContent(raw);
+        },
+      },
+      () => undefined,
+    );
+    const small = simple('See https://example.com/a for more.');
+    const content = await read(small);
+    expect(inPool).toEqual([]);
+    expect(content).toEqual(await real.readContent(small));
+    expect(content).toMatchObject({ text: 'See https://example.com/a for more.\n', parseError: null });
+    expect(JSON.stringify(content)).toBe(JSON.stringify(await real.readContent(small)));
+    // Large, or of another shape (an attachment): in the pool.
+    const large = simple('word '.repeat(MAIN_THREAD_CONTENT_MAX_BYTES / 5));
+    await read(large);
+    await read(MESSAGE);
+    expect(inPool).toEqual([large.length, MESSAGE.length]);
   });
 });

@@ -44,6 +44,8 @@ export interface ParsePoolOptions {
   niceness?: number;
   /** A worker idle this many milliseconds is ended (a new one starts with the next job), giving its memory back. Default: kept. */
   idleMs?: number;
+  /** The young generation of each worker, in MB. Default {@link WORKER_YOUNG_HEAP_MB}. */
+  youngHeapMb?: number;
 }
 
 /** Parses messages in worker threads, so that the event loop stays free for SMTP and HTTP. */
@@ -126,7 +128,10 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
   function spawn(): Slot {
     file ??= workerFile();
     const worker = new Worker(file, {
-      resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? DEFAULT_WORKER_HEAP_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_HEAP_MB },
+      resourceLimits: {
+        maxOldGenerationSizeMb: options.maxHeapMb ?? DEFAULT_WORKER_HEAP_MB,
+        maxYoungGenerationSizeMb: options.youngHeapMb ?? WORKER_YOUNG_HEAP_MB,
+      },
       workerData: { niceness: options.niceness ?? 0 },
     });
     // Idle workers do not keep the process alive.

@@ -336,7 +336,11 @@ describe('the WebSocket stream', () => {
     await client.opened;
     client.send({ type: 'subscribe', id: 'live', detail: true });
     await client.until(() => client.frames.some((frame) => frame.type === 'subscribed'));
-    const raw = Buffer.from('From: a@app.test\r\nTo: b@app.test\r\nSubject: while busy\r\n\r\nHello\r\n');
+    // With an attachment: a small message of a simple shape would be parsed without the pool.
+    const raw = Buffer.from(
+      'From: a@app.test\r\nTo: b@app.test\r\nSubject: while busy\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n' +
+        '--b\r\nContent-Type: text/plain\r\n\r\nHello\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=a.bin\r\n\r\nxyz\r\n--b--\r\n',
+    );
     const stored = await store.addMessage(newMessage({ raw, size: raw.length }));
     await client.until(() => client.messages('live').length === 1);
     const [live] = client.messages('live') as (CapturedMessage & { headers?: unknown })[];

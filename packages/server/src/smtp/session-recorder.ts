@@ -3,6 +3,7 @@ import { readTlsInfo, tlsFailureCode } from './tls-info.js';
 import { plaintextTlsInfo, type AuthInfo, type SessionError, type SmtpSession } from '@mailwright/core';
 import type { ClientHelloInfo } from './client-hello.js';
 import { REDACTED_CREDENTIALS } from './smtp-engine.js';
+import { sharedString } from '../store/own-string.js';
 
 const MAX_TRANSCRIPT_LINES = 500;
 /** Characters of transcript kept per session: a client cannot make one session take more. */
@@ -97,7 +98,8 @@ export class SessionRecorder {
       transcript.push({ at, dir, line: `… transcript truncated (at most ${MAX_TRANSCRIPT_LINES} lines and ${MAX_TRANSCRIPT_CHARS} characters are kept)` });
       return;
     }
-    transcript.push({ at, dir, line: clipped });
+    // Commands and replies repeat from message to message: one copy of each is kept.
+    transcript.push({ at, dir, line: sharedString(clipped) });
   }
 
   /** A command line from the client (already redacted by the engine). */

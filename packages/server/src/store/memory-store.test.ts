@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { Authentication } from '@mailwright/core';
 import { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
+import { pendingAuthentication } from '../analysis/authentication-jobs.js';
 import { messageSummary, newMessage } from '../test-support/new-message.js';
 
 /** A store whose "bytes" are `subject|text`, and the raw values it was asked to read. */
@@ -202,6 +204,29 @@ describe('the memory store', () => {
     expect((await store.messagesAfter(0, { text: 'beta-456' }, 10)).map((m) => m.subject)).toEqual(['second']);
     expect(await store.deleteMessages({ text: 'beta-456' })).toHaveLength(1);
     expect((await store.listMessages({ limit: 10 })).total).toBe(1);
+  });
+});
+
+describe('authentication records', () => {
+  it('gives each message its own record back, computedAt included, where records differ only in it', async () => {
+    const { store } = storeReadingRaw();
+    const first = await store.addMessage(bytes('one', 'a'));
+    const second = await store.addMessage(bytes('two', 'b'));
+    const record = (computedAt: string | null, reason: string): Authentication => ({
+      ...pendingAuthentication(),
+      status: 'done',
+      spf: { ...pendingAuthentication().spf, reason },
+      computedAt,
+    });
+    await store.setAuthentication(first.id, record('2026-01-01T00:00:00.000Z', 'same'));
+    await store.setAuthentication(second.id, record('2026-01-01T00:00:01.500Z', 'same'));
+    expect(await store.getAuthentication(first.id)).toEqual(record('2026-01-01T00:00:00.000Z', 'same'));
+    expect(await store.getAuthentication(second.id)).toEqual(record('2026-01-01T00:00:01.500Z', 'same'));
+    // The key order of the record is kept (its JSON is what the API serves).
+    expect(Object.keys((await store.getAuthentication(second.id))!)).toEqual(Object.keys(record(null, 'same')));
+    await store.setAuthentication(second.id, record(null, 'other'));
+    expect(await store.getAuthentication(second.id)).toEqual(record(null, 'other'));
+    expect(await store.getAuthentication(first.id)).toEqual(record('2026-01-01T00:00:00.000Z', 'same'));
   });
 });
 

@@ -57,12 +57,17 @@ interface Entry {
   read: boolean;
   /** The summary being read. */
   reading: Promise<MessageSummary> | null;
-  /** The whole authentication record, once computed, as JSON: one flat string weighs a fraction of the objects. */
+  /**
+   * The whole authentication record, once computed, as JSON with `computedAt` null: one flat
+   * string weighs a fraction of the objects, and is shared by every message with the same record.
+   */
   authentication?: string;
   /** The whole protection record, as JSON; absent for mail with no protection. */
   protection?: string;
   /** The decrypted inner message, when one was decrypted. */
   decrypted?: Buffer;
+  /** The record's `computedAt`. */
+  computedAt?: string | null;
 }
 
 const NONE = Object.freeze([]) as unknown as never[];
@@ -87,6 +92,23 @@ function sharedProtection(summary: ProtectionSummary): ProtectionSummary {
 
 /** The key of a decrypted message's parsed content in the content cache. */
 const decryptedKey = (id: string): string => `${id}/decrypted`;
+
+const SHARED_RECORDS = 256;
+const sharedRecords = new Map<string, string>();
+/**
+ * The JSON of an authentication record, shared with every stored message whose record is the
+ * same but for the time it was computed, while it is among the last {@link SHARED_RECORDS}
+ * different ones: most test mail is unsigned, from a few senders, and gets the same verdicts.
+ */
+function sharedRecord(authentication: Authentication): string {
+  // Set to null in place: the key keeps its position, and parsing gives the same record back.
+  const json = JSON.stringify({ ...authentication, computedAt: null });
+  const kept = sharedRecords.get(json);
+  if (kept !== undefined) return kept;
+  if (sharedRecords.size >= SHARED_RECORDS) sharedRecords.delete(sharedRecords.keys().next().value as string);
+  sharedRecords.set(json, json);
+  return json;
+}
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
@@ -384,7 +406,16 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
         ...(input.authentication ? { authentication: input.authentication } : {}),
         ...(input.protection ? { protection: input.protection } : {}),
       };
-      const entry: Entry = { message, raw, bytes: raw.length + MESSAGE_RECORD_BYTES, read: false, reading: null };
+      // Every field set here, the record's too: a field added later takes a separate property array.
+      const entry: Entry = {
+        message,
+        raw,
+        bytes: raw.length + MESSAGE_RECORD_BYTES,
+        read: false,
+        reading: null,
+        authentication: undefined,
+        computedAt: undefined,
+      };
       entries.push(entry);
       byId.set(message.id, entry);
       messageBytes += entry.bytes;
@@ -412,7 +443,8 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       const entry = byId.get(id);
       if (!entry) return false;
       const first = entry.authentication === undefined;
-      entry.authentication = JSON.stringify(authentication);
+      entry.authentication = sharedRecord(authentication);
+      entry.computedAt = authentication.computedAt;
       // In place, like the summary: the record is never replaced.
       entry.message.authentication = sharedVerdicts(summarizeAuthentication(authentication));
       // Announced like `message`: a message nobody has seen and nobody follows is read when asked for.
@@ -458,8 +490,11 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       return { summary, content };
     },
     async getAuthentication(id) {
-      const json = byId.get(id)?.authentication;
-      return json === undefined ? null : (JSON.parse(json) as Authentication);
+      const entry = byId.get(id);
+      if (entry?.authentication === undefined) return null;
+      const record = JSON.parse(entry.authentication) as Authentication;
+      record.computedAt = entry.computedAt ?? null;
+      return record;
     },
     async getMessage(id) {
       const entry = byId.get(id);
