@@ -183,7 +183,8 @@ describe('openssl s_client', () => {
       const [, protocol, cipher] = await client.waitFor(/New, (TLSv1\.[0-3]), Cipher is (\S+)/);
       expect(client.output).toContain('Verification: OK');
       expect(protocol).toBe(testCase.protocol);
-      if (testCase.mode === 'implicit') await client.waitFor(/^220 /m);
+      // Not anchored to a line start: s_client may print a TLS 1.3 session ticket's block without a final newline just before it.
+      if (testCase.mode === 'implicit') await client.waitFor(/220 \S+ ESMTP/);
 
       const converse = async (line: string, reply: RegExp): Promise<void> => {
         const mark = client.output.length;
