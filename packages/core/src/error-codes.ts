@@ -20,6 +20,14 @@ export const ErrorCode = {
   DNS_LIVE: 'DNS_LIVE',
   /** Verdicts are not computed on this server (`--authentication off`). */
   AUTHENTICATION_OFF: 'AUTHENTICATION_OFF',
+  /** A fault rule is invalid; `details` lists every problem. */
+  INVALID_FAULT: 'INVALID_FAULT',
+  /** No fault rule with that id. */
+  FAULT_NOT_FOUND: 'FAULT_NOT_FOUND',
+  /** A fault rule with that id is already registered. */
+  FAULT_EXISTS: 'FAULT_EXISTS',
+  /** Registering these rules would go over the most rules a server keeps. */
+  TOO_MANY_FAULTS: 'TOO_MANY_FAULTS',
   WAIT_TIMEOUT: 'WAIT_TIMEOUT',
   CLIENT_CLOSED: 'CLIENT_CLOSED',
   /** A bounded queue is full (e.g. messages waiting to be parsed); try again shortly. */
