@@ -137,7 +137,11 @@ export const FaultRuleSchema = z
     const actionName = Object.keys(rule.action)[0] ?? '';
     const stages = ACTION_STAGES[actionName];
     if (stages && !stages.includes(rule.at)) {
-      ctx.addIssue({ code: 'custom', path: ['action', actionName], message: `${actionName} applies at ${stages.map((s) => `"${s}"`).join(' or ')}, not "${rule.at}"` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['action', actionName],
+        message: `${actionName} applies at ${stages.map((s) => `"${s}"`).join(' or ')}, not "${rule.at}"`,
+      });
     }
     if (rule.times !== undefined && rule.nth !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['nth'], message: 'give times or nth, not both' });

@@ -26,6 +26,8 @@ import { attachStreamHub } from './api/stream-hub.js';
 import { readMessageDetail } from './api/message-detail.js';
 import { VERSION } from './version.js';
 import { createDnsRouter } from './api/dns-api.js';
+import { createFaultsRouter } from './api/faults-api.js';
+import { FaultRegistry } from './faults/fault-registry.js';
 import { DnsZone } from './dns/dns-zone.js';
 import { loadZoneFile } from './dns/zone-file.js';
 import { createZoneResolver } from './dns/zone-resolver.js';
@@ -61,6 +63,8 @@ export interface RunningMailwright extends AsyncDisposable {
   readonly ca: string;
   /** The message store. */
   readonly store: MessageStore;
+  /** The fault rules the listeners apply (also served by `/api/v1/faults`). */
+  readonly faults: FaultRegistry;
   /** The mock DNS zone (consulted unless `dns` is `live`). */
   readonly dnsZone: DnsZone;
   /** What `GET /api/v1/info` serves. */
@@ -148,6 +152,15 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
           },
         })
       : store;
+    const faults = new FaultRegistry();
+    try {
+      faults.add(options.faults);
+    } catch (error) {
+      throw new MailwrightError(ErrorCode.INVALID_OPTIONS, `Invalid options: faults: ${(error as Error).message}`, {
+        cause: error,
+        details: [{ path: 'faults', message: (error as Error).message }],
+      });
+    }
     const captureContext: CaptureContext = {
       store: captureStore,
       authority,
@@ -159,6 +172,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       connectionLimits: new ConnectionLimits(options),
       commandTimeoutMs: options.commandTimeoutMs,
       dataTimeoutMs: options.dataTimeoutMs,
+      faults,
       logger,
     };
 
@@ -214,6 +228,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
         recompute: async (id) => (authentication ? authentication.recompute(id) : null),
       }),
     );
+    app.use('/api/v1', createFaultsRouter(faults));
     app.use(
       '/api/v1',
       createApiRouter({
@@ -285,6 +300,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       ca: authority.caPem,
       store,
       dnsZone,
+      faults,
       info,
       listeners: () => listeners.list(),
       addListener: (config) => listeners.start(config),
