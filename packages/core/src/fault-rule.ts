@@ -169,6 +169,10 @@ export const FiredFaultSchema = z.object({
   code: z.number().int().nullable(),
   /** The recipient (at `rcpt`) or sender (at `mail`) the command named, when any. */
   argument: z.string().nullable(),
+  /** The envelope sender of the attempt, once known (at `mail`, the one given). */
+  sender: z.string().nullable(),
+  /** The recipients the fault concerned: at `rcpt` the one given, at `data`/`end-of-data` the message's. */
+  recipients: z.array(z.string()),
   /** Milliseconds since the connection opened. */
   atMs: z.number().nonnegative(),
 });

@@ -57,6 +57,8 @@ export interface FaultFiring {
   code: number | null;
   /** The address the command named (`mail`, `rcpt`) or the user (`auth`). */
   argument: string | null;
+  sender: string | null;
+  recipients: string[];
 }
 
 interface LiveRule {
@@ -219,6 +221,10 @@ export class FaultRegistry {
     for (const live of candidates) {
       if (!matches(live.match, at, argument, attempt)) continue;
       const firing = this.#decide(live, at, argument, attempt);
+      if (firing) {
+        firing.sender = at === 'mail' ? argument : attempt.sender;
+        firing.recipients = at === 'rcpt' ? (argument === null ? [] : [argument]) : attempt.recipients.map(({ address }) => address);
+      }
       if (firing) return firing;
     }
     return null;
@@ -294,6 +300,8 @@ export class FaultRegistry {
       fault,
       code: fault.kind === 'reply' ? fault.code : null,
       argument,
+      sender: null,
+      recipients: [],
     };
   }
 }

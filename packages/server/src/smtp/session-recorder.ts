@@ -93,7 +93,16 @@ export class SessionRecorder {
     const at = Date.now() - this.openedAtMs;
     const faults = (this.session.faults ??= []);
     if (faults.length < MAX_FAULTS)
-      faults.push({ rule: firing.rule, at: firing.at, action: firing.action, code: firing.code, argument: firing.argument, atMs: at });
+      faults.push({
+        rule: firing.rule,
+        at: firing.at,
+        action: firing.action,
+        code: firing.code,
+        argument: firing.argument,
+        sender: firing.sender,
+        recipients: firing.recipients,
+        atMs: at,
+      });
     const { fault } = firing;
     const effect =
       fault.kind === 'reply'
