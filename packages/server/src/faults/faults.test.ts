@@ -25,17 +25,17 @@ describe('fault rules', () => {
     await t.request('/faults', { method: 'DELETE' });
   });
 
-  const transport = (options: { pool?: boolean; ignoreTLS?: boolean; requireTLS?: boolean } = {}) =>
-    nodemailer.createTransport({
+  const transport = (options: { pool?: boolean; ignoreTLS?: boolean; requireTLS?: boolean } = {}) => {
+    const common = {
       host: HOST,
       port: t.listenerPort('smtp'),
       secure: false,
       ignoreTLS: options.ignoreTLS ?? true,
       requireTLS: options.requireTLS ?? false,
       tls: { rejectUnauthorized: false },
-      pool: options.pool ?? false,
-      maxConnections: 1,
-    });
+    };
+    return options.pool ? nodemailer.createTransport({ ...common, pool: true, maxConnections: 1 }) : nodemailer.createTransport(common);
+  };
 
   async function add(rule: FaultRuleInput): Promise<RegisteredFaultRule> {
     const response = await t.request('/faults', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
