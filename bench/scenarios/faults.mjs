@@ -55,7 +55,9 @@ export default {
             const stats = await peer.stats();
             // Inactive rules must refuse nothing: every message arrived.
             if (stats && stats.total !== messages) throw new Error(`faults: ${peer.label} has ${stats.total} of ${messages} messages after the run`);
-            samples.get(peer.name).push({ messagesPerSecond: run.messagesPerSecond, durationMs: performance.now() - started, cpuUsPerMessage: (cpuMs * 1000) / messages });
+            samples
+              .get(peer.name)
+              .push({ messagesPerSecond: run.messagesPerSecond, durationMs: performance.now() - started, cpuUsPerMessage: (cpuMs * 1000) / messages });
           }
         }
       });
