@@ -74,8 +74,17 @@ interface LiveRule {
 interface StageIndex {
   /** Rules scoped to one recipient, by lower-cased address: found without looking at the others. */
   byRecipient: Map<string, LiveRule[]>;
+  /** Rules scoped to one sender (and no recipient), by lower-cased address. */
+  bySender: Map<string, LiveRule[]>;
   /** Every other rule of the stage. */
   others: LiveRule[];
+}
+
+/** The map a rule is indexed in, and its key; null for the unindexed ones. */
+function indexKey(index: StageIndex, live: LiveRule): [Map<string, LiveRule[]>, string] | null {
+  if (live.match.recipient !== undefined) return [index.byRecipient, live.match.recipient];
+  if (live.match.sender !== undefined) return [index.bySender, live.match.sender];
+  return null;
 }
 
 function invalid(message: string, details: unknown): MailwrightError {
@@ -162,13 +171,15 @@ export class FaultRegistry {
     this.#rules.set(id, live);
     let index = this.#index.get(rule.at);
     if (!index) {
-      index = { byRecipient: new Map(), others: [] };
+      index = { byRecipient: new Map(), bySender: new Map(), others: [] };
       this.#index.set(rule.at, index);
     }
-    if (match.recipient !== undefined) {
-      const list = index.byRecipient.get(match.recipient);
+    const key = indexKey(index, live);
+    if (key !== null) {
+      const [map, value] = key;
+      const list = map.get(value);
       if (list) list.push(live);
-      else index.byRecipient.set(match.recipient, [live]);
+      else map.set(value, [live]);
     } else index.others.push(live);
     this.stages |= faultStageBit(rule.at);
     return registered;
@@ -190,13 +201,14 @@ export class FaultRegistry {
     if (!live) return false;
     this.#rules.delete(id);
     const index = this.#index.get(live.rule.at) as StageIndex;
-    const recipient = live.match.recipient;
-    if (recipient !== undefined) {
-      const list = (index.byRecipient.get(recipient) as LiveRule[]).filter((candidate) => candidate !== live);
-      if (list.length === 0) index.byRecipient.delete(recipient);
-      else index.byRecipient.set(recipient, list);
+    const key = indexKey(index, live);
+    if (key !== null) {
+      const [map, value] = key;
+      const list = (map.get(value) as LiveRule[]).filter((candidate) => candidate !== live);
+      if (list.length === 0) map.delete(value);
+      else map.set(value, list);
     } else index.others = index.others.filter((candidate) => candidate !== live);
-    if (index.byRecipient.size === 0 && index.others.length === 0) {
+    if (index.byRecipient.size === 0 && index.bySender.size === 0 && index.others.length === 0) {
       this.#index.delete(live.rule.at);
       this.stages &= ~faultStageBit(live.rule.at);
     }
@@ -231,18 +243,16 @@ export class FaultRegistry {
   }
 
   #candidates(at: FaultStage, index: StageIndex, argument: string | null, attempt: FaultAttempt): readonly LiveRule[] {
-    if (index.byRecipient.size === 0) return index.others;
+    if (index.byRecipient.size === 0 && index.bySender.size === 0) return index.others;
     const lists: LiveRule[][] = [];
-    if (at === 'rcpt') {
-      if (argument !== null) {
-        const list = index.byRecipient.get(argument.toLowerCase());
-        if (list) lists.push(list);
-      }
-    } else {
-      for (const { address } of attempt.recipients) {
-        const list = index.byRecipient.get(address.toLowerCase());
-        if (list && !lists.includes(list)) lists.push(list);
-      }
+    const add = (map: Map<string, LiveRule[]>, address: string | null): void => {
+      const list = address === null ? undefined : map.get(address.toLowerCase());
+      if (list && !lists.includes(list)) lists.push(list);
+    };
+    if (index.bySender.size > 0) add(index.bySender, at === 'mail' ? argument : attempt.sender);
+    if (index.byRecipient.size > 0) {
+      if (at === 'rcpt') add(index.byRecipient, argument);
+      else for (const { address } of attempt.recipients) add(index.byRecipient, address);
     }
     if (lists.length === 0) return index.others;
     if (lists.length === 1 && index.others.length === 0) return lists[0] as LiveRule[];
