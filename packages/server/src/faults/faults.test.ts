@@ -136,6 +136,19 @@ describe('fault rules', () => {
     expect(error).toMatchObject({ code: 'ECONNECTION', message: 'Connection closed unexpectedly' });
   });
 
+  it('matched by AUTH user and by client name: only that user and that client are refused', async () => {
+    await add({ at: 'auth', action: { reply: { code: 454, text: '4.7.0 Temporary authentication failure' } }, match: { user: 'flaky-user' } });
+    await add({ at: 'ehlo', action: { reply: { code: 421 } }, match: { clientName: 'flaky.client.test' } });
+    const withAuth = (user: string, name?: string) =>
+      nodemailer.createTransport({ host: HOST, port: t.listenerPort('smtp'), ignoreTLS: true, auth: { user, pass: 'secret' }, ...(name ? { name } : {}) });
+    const refused = await sendError(withAuth('flaky-user').sendMail(mail(address())));
+    expect(refused).toMatchObject({ code: 'EAUTH', responseCode: 454 });
+    await withAuth('steady-user').sendMail(mail(address()));
+    const ehlo = await sendError(withAuth('steady-user', 'flaky.client.test').sendMail(mail(address())));
+    expect(ehlo).toMatchObject({ code: 'ECONNECTION', responseCode: 421 });
+    await withAuth('steady-user', 'steady.client.test').sendMail(mail(address()));
+  });
+
   it('greylisting: the first attempt gets 451 4.7.1, the retry after the delay is accepted', async () => {
     const to = address();
     await add({ at: 'rcpt', action: { greylist: { retryAfterMs: 0 } }, match: { recipient: to } });
