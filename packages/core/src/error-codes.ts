@@ -24,8 +24,6 @@ export const ErrorCode = {
   INVALID_FAULT: 'INVALID_FAULT',
   /** No fault rule with that id. */
   FAULT_NOT_FOUND: 'FAULT_NOT_FOUND',
-  /** A fault rule with that id is already registered. */
-  FAULT_EXISTS: 'FAULT_EXISTS',
   /** Registering these rules would go over the most rules a server keeps. */
   TOO_MANY_FAULTS: 'TOO_MANY_FAULTS',
   WAIT_TIMEOUT: 'WAIT_TIMEOUT',
