@@ -11,5 +11,6 @@ import ingest from './ingest.mjs';
 import memory from './memory.mjs';
 import load from './load.mjs';
 import authentication from './authentication.mjs';
+import faults from './faults.mjs';
 
-export const scenarios = [latency, waitLatency, fanout, ingest, authentication, memory, load];
+export const scenarios = [latency, waitLatency, fanout, ingest, faults, authentication, memory, load];

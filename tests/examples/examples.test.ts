@@ -30,16 +30,26 @@ describe('the examples', () => {
 
   it('the vitest suite passes against an in-process server', async () => {
     const { code, output } = await run('npx', ['vitest', 'run', '--config', 'examples/vitest.config.ts']);
-    expect(output).toMatch(/Tests\s+.*6 passed/);
+    expect(output).toMatch(/Tests\s+.*12 passed/);
     expect(code).toBe(0);
   });
 
   it('the same vitest suite passes against a running server (MAILWRIGHT_URL)', async () => {
     const { code, output } = await run('npx', ['vitest', 'run', '--config', 'examples/vitest.config.ts'], { MAILWRIGHT_URL: server.url });
-    expect(output).toMatch(/Tests\s+.*6 passed/);
+    expect(output).toMatch(/Tests\s+.*12 passed/);
     expect(code).toBe(0);
     // Two from the password-reset suite, five from the authentication recipes.
     expect((await server.store.listMessages({ limit: 10, filter: { subject: 'Reset your password' } })).total).toBe(7);
+  });
+
+  it("the faults guide's recipes are lines of the example suite that runs above", async () => {
+    const guide = await readFile(`${root}docs/faults.md`, 'utf8');
+    const suite = new Set((await readFile(`${root}examples/vitest/faults.test.ts`, 'utf8')).split('\n').map((line) => line.trim()));
+    const recipes = guide.slice(guide.indexOf('## Recipes'), guide.indexOf('## Rules'));
+    const code = [...recipes.matchAll(/```ts\n([\s\S]*?)```/g)].flatMap((block) => (block[1] ?? '').split('\n').map((line) => line.trim()));
+    const lines = code.filter((line) => line !== '' && !line.startsWith('//'));
+    expect(lines.length).toBeGreaterThan(20);
+    expect(lines.filter((line) => !suite.has(line))).toEqual([]);
   });
 
   it('the node:test suite passes with the plain assertions', async () => {

@@ -41,8 +41,13 @@ export interface DeliveryOutcome {
 export interface PostfixRelay {
   /** Queues a message through `sendmail`, as an app on the host would. */
   send(message: { from: string; to: string; subject: string; text: string }): Promise<void>;
-  /** Waits until Postfix logs its first delivery attempt to a recipient (each route has its own). */
-  outcome(recipient: string, timeoutMs?: number): Promise<DeliveryOutcome>;
+  /**
+   * Waits until Postfix logs its first delivery attempt to a recipient (each route has its own),
+   * or, with `status`, its first attempt that ended so.
+   */
+  outcome(recipient: string, timeoutMs?: number, status?: DeliveryOutcome['status']): Promise<DeliveryOutcome>;
+  /** Every attempt Postfix logged for a recipient so far, oldest first. */
+  attempts(recipient: string): Promise<DeliveryOutcome['status'][]>;
   stop(): Promise<void>;
 }
 
@@ -89,7 +94,7 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 `;
 
 /** Starts a Postfix instance that relays each route's recipient to its port, trusting `caPem`. */
-export async function startPostfixRelay(routes: readonly Route[], caPem: string): Promise<PostfixRelay> {
+export async function startPostfixRelay(routes: readonly Route[], caPem: string, settings: readonly string[] = []): Promise<PostfixRelay> {
   const dir = await mkdtemp(join(tmpdir(), 'mailwright-postfix-'));
   // The daemons run as the postfix user and must reach the queue through this directory.
   await chmod(dir, 0o755);
@@ -99,7 +104,9 @@ export async function startPostfixRelay(routes: readonly Route[], caPem: string)
   await chown(join(dir, 'data'), ...(await postfixIds()));
   await writeFile(join(dir, 'ca.pem'), caPem);
   await writeFile(join(dir, 'transport'), routes.map((route) => `${route.recipient} smtp:[127.0.0.1]:${route.port}\n`).join(''));
-  await writeFile(join(dir, 'tls_policy'), routes.map((route) => `[127.0.0.1]:${route.port} ${route.tlsPolicy}\n`).join(''));
+  // One policy per port (routes may share a listener; the first route's policy applies).
+  const policies = new Map(routes.toReversed().map((route) => [route.port, route.tlsPolicy]));
+  await writeFile(join(dir, 'tls_policy'), [...policies].map(([port, policy]) => `[127.0.0.1]:${port} ${policy}\n`).join(''));
   await writeFile(join(dir, 'master.cf'), MASTER_CF.trimStart());
   await writeFile(
     join(dir, 'main.cf'),
@@ -122,6 +129,7 @@ export async function startPostfixRelay(routes: readonly Route[], caPem: string)
       'smtp_connection_cache_on_demand = no',
       `maillog_file = ${log}`,
       `maillog_file_prefixes = ${dir}`,
+      ...settings,
       '',
     ].join('\n'),
   );
@@ -141,11 +149,19 @@ export async function startPostfixRelay(routes: readonly Route[], caPem: string)
     async send({ from, to, subject, text }) {
       await run(SENDMAIL, ['-C', dir, '-f', from, to], `From: ${from}\nTo: ${to}\nSubject: ${subject}\n\n${text}\n`);
     },
-    async outcome(recipient, timeoutMs = COMMAND_TIMEOUT_MS) {
+    async attempts(recipient) {
+      return (await readIfPresent(log))
+        .split('\n')
+        .filter((entry) => entry.includes(`: to=<${recipient}>`) && STATUS.test(entry))
+        .map((entry) => STATUS.exec(entry)?.[1] as DeliveryOutcome['status']);
+    },
+    async outcome(recipient, timeoutMs = COMMAND_TIMEOUT_MS, wanted) {
       return vi.waitFor(
         async () => {
           const lines = (await readIfPresent(log)).split('\n');
-          const line = lines.find((entry) => entry.includes(`: to=<${recipient}>`) && STATUS.test(entry));
+          const line = lines.find(
+            (entry) => entry.includes(`: to=<${recipient}>`) && STATUS.test(entry) && (wanted === undefined || entry.includes(`status=${wanted}`)),
+          );
           if (!line) throw new Error(`Postfix logged no delivery attempt to ${recipient}:\n${lines.join('\n')}`);
           const status = STATUS.exec(line)?.[1] as DeliveryOutcome['status'];
           // The lines of the smtp process that made the attempt: its TLS lines carry no queue id.

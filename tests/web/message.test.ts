@@ -31,6 +31,19 @@ async function startImageHost(): Promise<{ origin: string; hits: string[]; close
 describeInBrowser('message page', () => {
   const h = useViewer({ clearBeforeEach: true });
 
+  it('shows the faults that fired on the delivery, in the facts and in the transcript', async () => {
+    const [rule] = h.server.faults.add([{ id: 'web-delay', at: 'rcpt', action: { delay: 5 }, match: { recipient: 'faulty@example.test' } }]);
+    try {
+      const sent = await h.send({ via: 'plain', from: 'app@example.test', to: ['faulty@example.test'], subject: 'Delayed', text: 'hello' });
+      const { page } = await h.open(`/messages/${sent.id}`);
+      await page.getByTestId('transcript').waitFor();
+      expect(await text(page, 'delivery-fault')).toBe('web-delay: delay (faulty@example.test)');
+      expect(await page.locator('.transcript-line.fault .transcript-text').allTextContents()).toEqual(['(fault web-delay at rcpt: delay 5 ms)']);
+    } finally {
+      h.server.faults.remove(rule?.id ?? '');
+    }
+  });
+
   it('shows the same delivery record as the API: STARTTLS with AUTH', async () => {
     const sent = await h.send({
       via: 'starttls',

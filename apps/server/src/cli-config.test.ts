@@ -85,6 +85,7 @@ describe('resolveCliConfig: serve flags', () => {
       'tls-key',
       'auth-user',
       'listener',
+      'fault',
       'allowed-origin',
       'tls-name',
       'log-level',
@@ -279,6 +280,33 @@ describe('resolveCliConfig: serve flags', () => {
   it('warns about MAILWRIGHT_* variables that look like a typo, and leaves other tools’ variables alone', () => {
     expect(serve([], { MAILWRIGHT_SMTP_PROT: '1', MAILWRIGHT_URL: 'http://x' }).warnings).toEqual([
       'ignoring unknown environment variable MAILWRIGHT_SMTP_PROT (did you mean MAILWRIGHT_SMTP_PORT?)',
+    ]);
+  });
+});
+
+describe('resolveCliConfig: --fault', () => {
+  it('maps key=value pairs and JSON onto fault rules; repeatable, MAILWRIGHT_FAULTS separates them with ";"', () => {
+    expect(
+      serve(['--fault', 'at=rcpt,code=451,text=4.7.1 Try later,recipient=a@x.test,times=1', '--fault', '{"at":"data","action":{"disconnectMidData":true}}'])
+        .options.faults,
+    ).toEqual([
+      { at: 'rcpt', action: { reply: { code: 451, text: '4.7.1 Try later' } }, match: { recipient: 'a@x.test' }, times: 1 },
+      { at: 'data', action: { disconnectMidData: true } },
+    ]);
+    expect(serve([], { MAILWRIGHT_FAULTS: 'at=rcpt,greylist=1000;at=mail,rate-limit=10/60000,sender=app@x.test' }).options.faults).toEqual([
+      { at: 'rcpt', action: { greylist: { retryAfterMs: 1000 } }, match: {} },
+      { at: 'mail', action: { rateLimit: { max: 10, windowMs: 60000 } }, match: { sender: 'app@x.test' } },
+    ]);
+  });
+
+  it('reports shape problems and what the rule schema refuses, naming the flag', () => {
+    expect(problems(['--fault', 'at=rcpt,colour=red', '--fault', 'at=rcpt,code=250', '--fault', 'at=nowhere,delay=100000', '--fault', '{oops'])).toEqual([
+      { source: '--fault #1', message: expect.stringMatching(/^unknown key "colour" \(known: id, at, code/) },
+      { source: '--fault #1', message: expect.stringMatching(/^give one action: code, delay/) },
+      { source: '--fault #4', message: expect.stringMatching(/^is not valid JSON/) },
+      { source: '--fault #2', message: 'action.reply.code: a reject code is 400 to 599' },
+      { source: '--fault #3', message: expect.stringMatching(/^at: /) },
+      { source: '--fault #3', message: 'action.delay: at most 60000 ms' },
     ]);
   });
 });

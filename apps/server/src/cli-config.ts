@@ -6,6 +6,7 @@ import { parseZoneFile, resolveMailwrightOptions, type OptionsProblem } from '@m
 import { closestName } from './closest-name.js';
 import { HEALTHCHECK_FLAGS, SERVE_FLAGS, SUBCOMMANDS } from './flags.js';
 import { parseListener } from './parse-listener.js';
+import { parseFault } from './parse-fault.js';
 import { isHostName, isHostPattern, isOrigin, parseAuthUser, parseByteSize, parseChoice, parseCount, parsePort, quote, type Parsed } from './parse-values.js';
 import { readFlags, type RawFlagValue } from './read-flags.js';
 import type { CliProblem } from './cli-problem.js';
@@ -129,6 +130,7 @@ function resolveServe(argv: readonly string[], context: CliContext): CliConfigRe
   const numbered = (raw: RawFlagValue, index: number): string => (raw.values.length > 1 ? `${raw.source} #${index + 1}` : raw.source);
   const authUserSources: string[] = [];
   const listenerSources: string[] = [];
+  const faultSources: string[] = [];
 
   for (const spec of SERVE_FLAGS) {
     const { option, kind } = spec;
@@ -236,6 +238,21 @@ function resolveServe(argv: readonly string[], context: CliContext): CliConfigRe
         given[option] = listeners;
         break;
       }
+      case 'fault': {
+        // Shape problems here; the rule's own problems come from the options schema, named by source.
+        const rules: unknown[] = [];
+        raw.values.forEach((item, index) => {
+          const parsed = parseFault(item);
+          const source = numbered(raw, index);
+          for (const message of parsed.problems) problems.push({ source, message });
+          if (parsed.problems.length === 0) {
+            rules.push(parsed.rule);
+            faultSources.push(source);
+          }
+        });
+        given[option] = rules;
+        break;
+      }
     }
   }
   const options: Record<string, unknown> = {};
@@ -258,7 +275,7 @@ function resolveServe(argv: readonly string[], context: CliContext): CliConfigRe
     };
     for (const detail of (error.details as OptionsProblem[] | undefined) ?? []) {
       if (refused.has(/^[A-Za-z]*/.exec(detail.path)?.[0] ?? '')) continue;
-      problems.push(mapOptionsProblem(detail, { sourceOf, authUserSources, listenerSources }));
+      problems.push(mapOptionsProblem(detail, { sourceOf, authUserSources, listenerSources, faultSources }));
     }
   }
   if (problems.length > 0) return { ok: false, topic: 'serve', problems };
@@ -270,7 +287,7 @@ const OPTION_FLAG_NAMES = new Map(SERVE_FLAGS.filter((spec) => spec.option).map(
 /** Attributes a problem reported by `resolveMailwrightOptions` to the flag or variable it came from. */
 function mapOptionsProblem(
   problem: OptionsProblem,
-  sources: { sourceOf(key: string): string; authUserSources: readonly string[]; listenerSources: readonly string[] },
+  sources: { sourceOf(key: string): string; authUserSources: readonly string[]; listenerSources: readonly string[]; faultSources: readonly string[] },
 ): CliProblem {
   const match = /^([A-Za-z]*)(?:\[(\d+)\])?(?:\.(.+))?$/.exec(problem.path);
   const key = match?.[1] ?? '';
@@ -278,6 +295,7 @@ function mapOptionsProblem(
   const rest = match?.[3];
   let source: string;
   if (key === 'listeners' && index !== undefined) source = sources.listenerSources[index] ?? `listener #${index + 1}`;
+  else if (key === 'faults' && index !== undefined) source = sources.faultSources[index] ?? `fault #${index + 1}`;
   else if (key === 'authUsers' && index !== undefined) source = sources.authUserSources[index] ?? `auth user #${index + 1}`;
   else source = sources.sourceOf(key);
   // Messages name options (`tlsMaxVersion`); speak in flags instead.

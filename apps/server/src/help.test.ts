@@ -40,7 +40,7 @@ describe('formatHelp, derived from the schemas', () => {
 
   it('says how repeatable flags’ variables separate their items', () => {
     const text = formatHelp('serve').replace(/\n\s+/g, ' ');
-    expect(text).toMatch(/separating items with ";": MAILWRIGHT_LISTENERS\./);
+    expect(text).toMatch(/separating items with ";": MAILWRIGHT_LISTENERS, MAILWRIGHT_FAULTS\./);
     for (const spec of SERVE_FLAGS.filter((candidate) => candidate.multiple && candidate.envSeparator === ',')) expect(text).toContain(spec.env);
   });
 

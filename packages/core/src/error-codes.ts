@@ -27,6 +27,12 @@ export const ErrorCode = {
   KEY_NOT_FOUND: 'KEY_NOT_FOUND',
   /** A message has no decrypted content (not encrypted, or no registered key could decrypt it). */
   NOT_DECRYPTED: 'NOT_DECRYPTED',
+  /** A fault rule is invalid; `details` lists every problem. */
+  INVALID_FAULT: 'INVALID_FAULT',
+  /** No fault rule with that id. */
+  FAULT_NOT_FOUND: 'FAULT_NOT_FOUND',
+  /** Registering these rules would go over the most rules a server keeps. */
+  TOO_MANY_FAULTS: 'TOO_MANY_FAULTS',
   WAIT_TIMEOUT: 'WAIT_TIMEOUT',
   CLIENT_CLOSED: 'CLIENT_CLOSED',
   /** A bounded queue is full (e.g. messages waiting to be parsed); try again shortly. */

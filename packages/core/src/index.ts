@@ -89,3 +89,19 @@ export type { DnsRecord, DnsRecordType } from './dns-record.js';
 export { nameAndAncestors, normalizeDnsName } from './dns-name.js';
 export { dmarcRecord, spfAllowRecord } from './policy-records.js';
 export type { DmarcPolicy, DmarcRecordOptions, SpfAllowOptions } from './policy-records.js';
+export {
+  FAULT_STAGES,
+  FaultActionSchema,
+  FaultMatchSchema,
+  FaultReplySchema,
+  FaultRuleSchema,
+  FiredFaultSchema,
+  MAX_FAULT_DELAY_MS,
+  MAX_FAULT_RULES,
+  MAX_RATE_WINDOW_MS,
+  MAX_SLOW_REPLY_BYTE_DELAY_MS,
+  defaultFaultText,
+  faultRandom,
+  faults,
+} from './fault-rule.js';
+export type { FaultAction, FaultMatch, FaultReply, FaultRule, FaultRuleInput, FaultStage, FiredFault, RegisteredFaultRule } from './fault-rule.js';

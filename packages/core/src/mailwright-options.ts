@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IpAddressSchema, TLS_VERSIONS, type ListenerConfig, type ListenerConfigSchema } from './listener-config.js';
 import { withFlag } from './option-flags.js';
+import type { FaultRuleInput } from './fault-rule.js';
 
 const MIB = 1024 * 1024;
 const port = z.number().int().min(0).max(65535);
@@ -170,6 +171,11 @@ export const MailwrightOptionsSchema = z
       kind: 'listener',
       description: 'An extra listener, e.g. name=lab,port=2526,certificate=expired (repeatable)',
     }),
+    /** Fault rules applied from the start (see the faults API); each is checked against `FaultRuleSchema`. */
+    faults: withFlag(z.array(z.unknown()).default([]), {
+      kind: 'fault',
+      description: 'A fault rule, e.g. at=rcpt,code=451,recipient=a@example.test,times=1, or JSON (repeatable)',
+    }),
     /** When set, REST and the stream require it (`Authorization: Bearer <token>` or `?token=`). */
     apiToken: withFlag(z.string().min(8, 'at least 8 characters').optional(), {
       kind: 'text',
@@ -237,9 +243,11 @@ export const MailwrightOptionsSchema = z
   .strict();
 
 /** Options of `createMailwright` and the SDK's `Mailwright.start()`; every field is optional. */
-export type MailwrightOptions = Omit<z.input<typeof MailwrightOptionsSchema>, 'listeners' | 'logger'> & {
+export type MailwrightOptions = Omit<z.input<typeof MailwrightOptionsSchema>, 'listeners' | 'logger' | 'faults'> & {
   /** More listeners (the TLS lab). */
   listeners?: ListenerConfig[];
+  /** Fault rules applied from the start. */
+  faults?: FaultRuleInput[];
   /** Log sink; default silent. */
   logger?: Logger | false;
 };

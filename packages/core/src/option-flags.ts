@@ -43,6 +43,8 @@ export const OPTION_KINDS = {
   credentials: { placeholder: '<user:pass>', list: true },
   /** Repeatable: a listener profile, `key=value,…`; the environment separates them with `;`. */
   listener: { placeholder: '<key=value,...>', list: true },
+  /** Repeatable: a fault rule, `key=value,…` or JSON; the environment separates them with `;`. */
+  fault: { placeholder: '<rule>', list: true },
 } as const satisfies Record<string, { placeholder: string | undefined; list: boolean }>;
 
 /** A kind of {@link OPTION_KINDS}. */
@@ -166,7 +168,7 @@ export function describeOptionFlags(schema: z.ZodObject): OptionFlag[] {
         kind: meta.kind,
         type: meta.kind === 'switch' ? 'boolean' : 'string',
         multiple: list,
-        ...(list ? { envSeparator: meta.kind === 'listener' ? ';' : ',' } : {}),
+        ...(list ? { envSeparator: meta.kind === 'listener' || meta.kind === 'fault' ? ';' : ',' } : {}),
         ...(value === undefined ? {} : { value }),
         description: meta.description,
         ...(defaultText === undefined ? {} : { defaultText }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AuthInfoSchema, TlsInfoSchema } from './captured-message.js';
+import { FiredFaultSchema } from './fault-rule.js';
 
 /** One line of the SMTP dialogue. */
 export const TranscriptLineSchema = z.object({
@@ -8,6 +9,8 @@ export const TranscriptLineSchema = z.object({
   dir: z.enum(['client', 'server']),
   /** The line without CRLF; AUTH secrets are redacted, DATA content is not repeated. */
   line: z.string(),
+  /** The id of the fault rule that caused this line, on lines a fault wrote. */
+  fault: z.string().optional(),
 });
 export type TranscriptLine = z.infer<typeof TranscriptLineSchema>;
 
@@ -39,5 +42,7 @@ export const SmtpSessionSchema = z.object({
   transcript: z.array(TranscriptLineSchema),
   messageIds: z.array(z.string()),
   error: SessionErrorSchema.nullable(),
+  /** The fault rules that fired in this session, in order (see the `faults` API). */
+  faults: z.array(FiredFaultSchema).optional(),
 });
 export type SmtpSession = z.infer<typeof SmtpSessionSchema>;

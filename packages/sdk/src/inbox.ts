@@ -4,6 +4,7 @@ import type { StreamClient } from './stream-client.js';
 import { toWireFilter } from './message-filter-input.js';
 import type { ReceivedMessage } from './received-message.js';
 import { waitForMessages, type WaitOptions } from './wait-for-messages.js';
+import { addFault, type FaultHandle, type InboxFailure } from './fault-client.js';
 
 /** The domain of generated inbox addresses. */
 export const INBOX_DOMAIN = 'mailwright.test';
@@ -64,6 +65,15 @@ export class Inbox {
   async messages(): Promise<CapturedMessage[]> {
     const { messages } = await this.#http.json<{ messages: CapturedMessage[] }>('GET', '/messages', { query: { ...toWireFilter(this.#scope), limit: 1000 } });
     return messages;
+  }
+
+  /**
+   * Makes mail to this inbox fail: `await using f = await inbox.fail({ at: 'rcpt', code: 451, times: 1 })`.
+   * Only this address is affected, so parallel tests are not; the rule is removed when disposed.
+   */
+  fail(failure: InboxFailure): Promise<FaultHandle> {
+    const { at = 'rcpt', code, text, times, nth } = failure;
+    return addFault(this.#http, { at, action: { reply: { code, ...(text === undefined ? {} : { text }) } }, match: { recipient: this.address }, times, nth });
   }
 
   /** Deletes every message to this inbox. */

@@ -13,6 +13,7 @@ import type {
 } from '@mailwright/core';
 import { ApiClient, ErrorCode, MailwrightError, connectHost, dmarcRecord, spfAllowRecord } from '@mailwright/core';
 import { DnsClient, type DnsChange } from './dns-client.js';
+import { FaultClient } from './fault-client.js';
 import type { MailwrightOptions } from '@mailwright/core/options';
 import { StreamClient } from './stream-client.js';
 import { Inbox, uniqueAddress } from './inbox.js';
@@ -97,6 +98,7 @@ export class Mailwright implements AsyncDisposable {
     this.#stream = new StreamClient(args.url, args.http.headers());
     this.#server = args.server;
     this.dns = new DnsClient(args.http);
+    this.faults = new FaultClient(args.http);
   }
 
   /** Connects to a running server; learns its ports from `GET /api/v1/info`. */
@@ -228,6 +230,12 @@ export class Mailwright implements AsyncDisposable {
    * and type held before), `delete(name, type?)`.
    */
   readonly dns: DnsClient;
+
+  /**
+   * Fault rules: `await using f = await mail.faults.add(faults.greylisting({ match: { recipient } }))`.
+   * Scope each rule to your test's recipient (or sender) so that parallel tests never see it.
+   */
+  readonly faults: FaultClient;
 
   /** DKIM keys for signing test mail. */
   readonly dkim = {

@@ -20,6 +20,13 @@ export interface ReceivedMessage extends Omit<MessageDetail, 'links'> {
   /** The SMTP session that carried the message. */
   session(): Promise<SmtpSession>;
   /**
+   * The earlier attempts at this delivery that a fault rule failed: sessions (of the newest
+   * 1000) opened before this message's, where a fault fired for one of its recipients or its sender. Oldest first.
+   */
+  failedAttempts(): Promise<SmtpSession[]>;
+  /** Every stored message with this one's Message-ID sent to its first recipient (this one included): more than one is a duplicate. */
+  copies(): Promise<CapturedMessage[]>;
+  /**
    * The message's SPF, DKIM, DMARC and ARC verdicts once computed (they are computed after the
    * `250`): re-reads the message until its `authentication.status` is `done`, at most `timeout`
    * ms (default 5000), then rejects with `WAIT_TIMEOUT`. Also updates this message's
@@ -50,6 +57,8 @@ export function withHelpers(http: ApiClient, detail: MessageDetail): ReceivedMes
     links: () => [...links],
     attachment: async (partId: string) => Buffer.from(await http.arrayBuffer(`${base}/attachments/${encodeURIComponent(partId)}`)),
     session: () => http.json<SmtpSession>('GET', `${base}/session`),
+    failedAttempts: () => failedAttempts(http, detail),
+    copies: () => copiesOf(http, detail),
     waitForAuthentication: async (options: { timeout?: number } = {}): Promise<Authentication> => {
       const authentication = await settledAuthentication(http, detail, options.timeout ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS);
       (detail as { authentication?: Authentication }).authentication = authentication;
@@ -79,4 +88,31 @@ async function settledAuthentication(http: ApiClient, detail: MessageDetail, tim
     await new Promise((resolve) => setTimeout(resolve, AUTHENTICATION_POLL_MS));
     current = (await http.json<{ authentication?: Authentication | null }>('GET', path)).authentication ?? null;
   }
+}
+
+/** Sessions before the message's own where a fault fired for its recipients or sender, oldest first. */
+async function failedAttempts(http: ApiClient, detail: MessageDetail): Promise<SmtpSession[]> {
+  const { sessions } = await http.json<{ sessions: SmtpSession[] }>('GET', '/sessions', { query: { limit: 1000 } });
+  const recipients = new Set(detail.envelope.rcptTo.map((address) => address.toLowerCase()));
+  const sender = detail.envelope.mailFrom.toLowerCase();
+  return sessions
+    .filter(
+      (session) =>
+        session.id !== detail.sessionId &&
+        Date.parse(session.openedAt) <= Date.parse(detail.receivedAt) &&
+        (session.faults ?? []).some(
+          (fault) =>
+            fault.recipients.some((address) => recipients.has(address.toLowerCase())) ||
+            (fault.recipients.length === 0 && fault.sender?.toLowerCase() === sender),
+        ),
+    )
+    .reverse();
+}
+
+/** Stored messages with the same Message-ID to the same first recipient. */
+async function copiesOf(http: ApiClient, detail: MessageDetail): Promise<CapturedMessage[]> {
+  const to = detail.envelope.rcptTo[0];
+  if (detail.messageId === null || to === undefined) return [detail];
+  const { messages } = await http.json<{ messages: CapturedMessage[] }>('GET', '/messages', { query: { to, limit: 1000 } });
+  return messages.filter((message) => message.messageId === detail.messageId);
 }

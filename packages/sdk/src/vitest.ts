@@ -29,6 +29,7 @@ import {
   type SpfPassExpectation,
   type TlsExpectation,
 } from './assertions.js';
+import { assertArrivedOnce, assertRetried, type RetriedMessage, type RetryExpectation } from './fault-assertions.js';
 
 /** The Mailwright matchers, registered by `import '@mailwright/sdk/vitest'`. */
 export interface MailwrightMatchers<R = unknown> {
@@ -65,6 +66,10 @@ export interface MailwrightMatchers<R = unknown> {
   toPassSpf(expected?: SpfPassExpectation): Promise<R>;
   /** DMARC passes for the From domain; use with `await`. */
   toPassDmarc(expected?: DmarcPassExpectation): Promise<R>;
+  /** The message arrived after attempts a fault rule failed (at `after`, `times` of them); use with `await`. */
+  toHaveBeenRetried(expected?: RetryExpectation): Promise<R>;
+  /** No other stored message to its recipient has its Message-ID; use with `await`. */
+  toHaveArrivedOnce(): Promise<R>;
 }
 
 declare module 'vitest' {
@@ -127,6 +132,8 @@ expect.extend({
   toFailDkim: wrapAsync('toFailDkim', (message: AuthenticatedMessage, expected?: DkimFailExpectation) => assertFailsDkim(message, expected)),
   toPassSpf: wrapAsync('toPassSpf', (message: AuthenticatedMessage, expected?: SpfPassExpectation) => assertPassesSpf(message, expected)),
   toPassDmarc: wrapAsync('toPassDmarc', (message: AuthenticatedMessage, expected?: DmarcPassExpectation) => assertPassesDmarc(message, expected)),
+  toHaveBeenRetried: wrapAsync('toHaveBeenRetried', (message: RetriedMessage, expected?: RetryExpectation) => assertRetried(message, expected)),
+  toHaveArrivedOnce: wrapAsync('toHaveArrivedOnce', (message: RetriedMessage) => assertArrivedOnce(message)),
   async toHaveNoDelivery(this: MatcherState, received: DeliveryTarget) {
     try {
       await assertNoDelivery(received);

@@ -1,4 +1,4 @@
-import { ErrorCode, MailwrightError, type ApiClient, type SmtpSession } from '@mailwright/core';
+import { ErrorCode, MailwrightError, type ApiClient, type FaultStage, type SmtpSession } from '@mailwright/core';
 import type { StreamClient } from './stream-client.js';
 import { DEFAULT_WAIT_TIMEOUT_MS } from './wait-for-messages.js';
 
@@ -10,6 +10,11 @@ export interface SessionWaitOptions {
   closed?: boolean;
   /** Only failed sessions (true) or only successful ones (false). */
   failed?: boolean;
+  /**
+   * Only sessions where a fault rule fired: `true` for any, or the rule's id, its stage, or a
+   * recipient it concerned (the failed attempts of a delivery).
+   */
+  fault?: true | { rule?: string; at?: FaultStage; recipient?: string };
   /** Only sessions opened at or after this time. Default: any. */
   openedSince?: Date;
   /** Milliseconds; default 10000. */
@@ -20,8 +25,21 @@ function matches(session: SmtpSession, options: SessionWaitOptions): boolean {
   if (options.listener !== undefined && session.listener !== options.listener) return false;
   if ((options.closed ?? true) && session.closedAt === null) return false;
   if (options.failed !== undefined && (session.error !== null) !== options.failed) return false;
+  if (options.fault !== undefined && !hasFault(session, options.fault)) return false;
   if (options.openedSince !== undefined && Date.parse(session.openedAt) < options.openedSince.getTime()) return false;
   return true;
+}
+
+function hasFault(session: SmtpSession, wanted: NonNullable<SessionWaitOptions['fault']>): boolean {
+  const fired = session.faults ?? [];
+  if (wanted === true) return fired.length > 0;
+  const recipient = wanted.recipient?.toLowerCase();
+  return fired.some(
+    (fault) =>
+      (wanted.rule === undefined || fault.rule === wanted.rule) &&
+      (wanted.at === undefined || fault.at === wanted.at) &&
+      (recipient === undefined || fault.recipients.some((address) => address.toLowerCase() === recipient)),
+  );
 }
 
 /** Resolves with the oldest session matching the options, already recorded or still to come. */

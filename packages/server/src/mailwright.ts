@@ -38,6 +38,8 @@ import { compatibilityUrls, mountCompatibility } from './api/compat/mount-compat
 import { readMessageDetail } from './api/message-detail.js';
 import { VERSION } from './version.js';
 import { createDnsRouter } from './api/dns-api.js';
+import { createFaultsRouter } from './api/faults-api.js';
+import { FaultRegistry } from './faults/fault-registry.js';
 import { DnsZone } from './dns/dns-zone.js';
 import { loadZoneFile } from './dns/zone-file.js';
 import { createZoneResolver } from './dns/zone-resolver.js';
@@ -83,6 +85,8 @@ export interface RunningMailwright extends AsyncDisposable {
   readonly ca: string;
   /** The message store. */
   readonly store: MessageStore;
+  /** The fault rules the listeners apply (also served by `/api/v1/faults`). */
+  readonly faults: FaultRegistry;
   /** The mock DNS zone (consulted unless `dns` is `live`). */
   readonly dnsZone: DnsZone;
   /** What `GET /api/v1/info` serves. */
@@ -197,6 +201,15 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
             },
           })
         : store;
+    const faults = new FaultRegistry();
+    try {
+      faults.add(options.faults);
+    } catch (error) {
+      throw new MailwrightError(ErrorCode.INVALID_OPTIONS, `Invalid options: faults: ${(error as Error).message}`, {
+        cause: error,
+        details: [{ path: 'faults', message: (error as Error).message }],
+      });
+    }
     const captureContext: CaptureContext = {
       store: captureStore,
       authority,
@@ -208,6 +221,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       connectionLimits: new ConnectionLimits(options),
       commandTimeoutMs: options.commandTimeoutMs,
       dataTimeoutMs: options.dataTimeoutMs,
+      faults,
       logger,
     };
 
@@ -265,6 +279,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
         recompute: async (id) => (authentication ? authentication.recompute(id) : null),
       }),
     );
+    app.use('/api/v1', createFaultsRouter(faults));
     app.use(
       '/api/v1',
       createProtectionRouter({
@@ -352,6 +367,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       ca: authority.caPem,
       store,
       dnsZone,
+      faults,
       info,
       listeners: () => listeners.list(),
       addListener: (config) => listeners.start(config),

@@ -1,4 +1,4 @@
-import { ErrorCode, ListenerConfigSchema, MailwrightError, TLS_VERSIONS } from '@mailwright/core';
+import { ErrorCode, FaultRuleSchema, ListenerConfigSchema, MAX_FAULT_RULES, MailwrightError, TLS_VERSIONS } from '@mailwright/core';
 import { MailwrightOptionsSchema, type MailwrightOptions, type ResolvedMailwrightOptions } from '@mailwright/core/options';
 
 // The schema lives in core, so that the SDK's in-process start() and the CLI share it.
@@ -44,6 +44,12 @@ export function resolveMailwrightOptions(options: MailwrightOptions = {}): Resol
     if (!listener.success) {
       for (const issue of listener.error.issues) problems.push({ path: pathOf(['listeners', index, ...issue.path]), message: issue.message });
     } else listeners.push([index, listener.data]);
+  });
+  const rawFaults = Array.isArray(options.faults) ? options.faults : [];
+  if (rawFaults.length > MAX_FAULT_RULES) problems.push({ path: 'faults', message: `at most ${MAX_FAULT_RULES} fault rules, ${rawFaults.length} given` });
+  rawFaults.forEach((raw, index) => {
+    const fault = FaultRuleSchema.safeParse(raw);
+    if (!fault.success) for (const issue of fault.error.issues) problems.push({ path: pathOf(['faults', index, ...issue.path]), message: issue.message });
   });
   if (parsed.success) {
     const data = parsed.data;

@@ -2,7 +2,7 @@ import type { CapturedMessage } from '@mailwright/core';
 import { api } from '../api/client';
 import { Link, sessionHref } from '../router';
 import { useAsync } from '../state/use-async';
-import { AuthFacts, ConnectionFacts, DeliveryWarnings, EnvelopeFacts, TlsFacts } from './delivery';
+import { AuthFacts, ConnectionFacts, DeliveryWarnings, EnvelopeFacts, FaultFacts, TlsFacts } from './delivery';
 import { TlsBadge } from './tls-badge';
 import { Transcript } from './transcript';
 
@@ -21,6 +21,7 @@ export function DeliveryPanel({ message }: { message: CapturedMessage }) {
       <AuthFacts auth={message.auth} authBeforeTls={loaded?.authBeforeTls} />
       <EnvelopeFacts envelope={message.envelope} />
       <ConnectionFacts session={loaded} listener={message.listener} />
+      <FaultFacts session={loaded} />
       <section className="facts">
         <h3>
           SMTP transcript

@@ -61,6 +61,25 @@ export function ConnectionFacts({ session, listener }: { session: SmtpSession | 
   );
 }
 
+/** The fault rules that fired on the connection, where, and what they did. */
+export function FaultFacts({ session }: { session: SmtpSession | null }) {
+  const faults = session?.faults ?? [];
+  if (faults.length === 0) return null;
+  return (
+    <Facts title="Faults">
+      {faults.map((fault, index) => (
+        <Fact
+          key={index}
+          label={fault.at}
+          mono
+          testId="delivery-fault"
+          value={`${fault.rule}: ${fault.code === null ? fault.action : `${fault.action} ${fault.code}`}${fault.argument ? ` (${fault.argument})` : ''}`}
+        />
+      ))}
+    </Facts>
+  );
+}
+
 /** Everything about the TLS of a connection. */
 export function TlsFacts({ tls, handshakeFailed = false }: { tls: TlsInfo; handshakeFailed?: boolean }) {
   const certificate = tls.clientCertificate;

@@ -43,12 +43,12 @@ export function Transcript({ transcript, tls }: { transcript: readonly Transcrip
             </span>
           </li>
         ) : (
-          <li key={index} className={`transcript-line dir-${row.line.dir}${row.gap >= 100 ? ' slow' : ''}`}>
+          <li key={index} className={`transcript-line dir-${row.line.dir}${row.gap >= 100 ? ' slow' : ''}${row.line.fault ? ' fault' : ''}`}>
             <span className="transcript-at" title={`+${formatOffset(row.gap)} after the previous line`}>
               {formatOffset(row.line.at)}
             </span>
-            <span className="transcript-dir" aria-label={row.line.dir === 'client' ? 'client' : 'server'}>
-              {row.line.dir === 'client' ? 'C' : 'S'}
+            <span className="transcript-dir" aria-label={row.line.fault ? 'fault' : row.line.dir === 'client' ? 'client' : 'server'}>
+              {row.line.fault ? '!' : row.line.dir === 'client' ? 'C' : 'S'}
             </span>
             <code className="transcript-text">{row.line.line}</code>
           </li>

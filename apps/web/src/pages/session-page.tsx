@@ -1,5 +1,5 @@
 import { api } from '../api/client';
-import { AuthFacts, ConnectionFacts, DeliveryWarnings, TlsFacts } from '../components/delivery';
+import { AuthFacts, ConnectionFacts, DeliveryWarnings, FaultFacts, TlsFacts } from '../components/delivery';
 import { ArrowLeft } from '../components/icons';
 import { TlsBadge } from '../components/tls-badge';
 import { Transcript } from '../components/transcript';
@@ -34,6 +34,7 @@ export function SessionPage({ id }: { id: string }) {
           <div className="session-columns">
             <div>
               <ConnectionFacts session={state.value} listener={state.value.listener} />
+              <FaultFacts session={state.value} />
               <TlsFacts tls={state.value.tls} handshakeFailed={state.value.error?.stage === 'tls'} />
               <AuthFacts auth={state.value.auth} authBeforeTls={state.value.authBeforeTls} />
               <section className="facts">

@@ -23,6 +23,7 @@ import { checkCredentials } from './check-credentials.js';
 import { toNewMessage } from './new-message.js';
 import type { ConnectionLimits, ConnectionRefusal } from './connection-limits.js';
 import { CommandDeadlines } from './command-deadlines.js';
+import type { FaultRegistry } from '../faults/fault-registry.js';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 2_000;
@@ -48,6 +49,8 @@ export interface CaptureContext {
   commandTimeoutMs: number;
   /** Time to send a whole message after DATA, in milliseconds. */
   dataTimeoutMs: number;
+  /** Fault rules, shared by every listener. */
+  faults?: FaultRegistry;
   logger: Logger;
 }
 
@@ -208,6 +211,31 @@ export async function startCaptureListener(
           callback(smtpReply(451, '4.3.0 Could not store the message, try again'));
         },
       );
+    },
+
+    faults: context.faults && {
+      get stages() {
+        return (context.faults as FaultRegistry).stages;
+      },
+      check(stage, session, argument) {
+        const current = live.get(session.id);
+        if (!current) return null;
+        const record = current.recorder.session;
+        const envelope = session.envelope;
+        const firing = (context.faults as FaultRegistry).check(stage, {
+          listener: info.name,
+          remoteAddress: record.remoteAddress,
+          clientName: record.clientName,
+          user: session.user ?? (stage === 'auth' ? argument : null),
+          sender: envelope.mailFrom?.address ?? null,
+          recipients: envelope.rcptTo,
+          line: stage === 'mail' || stage === 'rcpt' ? argument : null,
+        });
+        if (firing === null) return null;
+        if (stage === 'end-of-data') current.deadline.dataEnded();
+        current.recorder.faultFired(firing);
+        return firing.fault;
+      },
     },
 
     onClose(session) {

@@ -2,6 +2,7 @@ import type { TLSSocket } from 'node:tls';
 import { readTlsInfo, tlsFailureCode } from './tls-info.js';
 import { plaintextTlsInfo, type AuthInfo, type SessionError, type SmtpSession } from '@mailwright/core';
 import type { ClientHelloInfo } from './client-hello.js';
+import type { FaultFiring } from '../faults/fault-registry.js';
 import { REDACTED_CREDENTIALS } from './smtp-engine.js';
 import { sharedString } from '../store/own-string.js';
 
@@ -9,6 +10,8 @@ const MAX_TRANSCRIPT_LINES = 500;
 /** Characters of transcript kept per session: a client cannot make one session take more. */
 export const MAX_TRANSCRIPT_CHARS = 64 * 1024;
 const MAX_MESSAGE_IDS = 1000;
+/** Fired faults kept per session. */
+const MAX_FAULTS = 100;
 const MAX_LINE_LENGTH = 512;
 const GREETING = /^(HELO|EHLO|LHLO)(?:\s+(\S+))?/i;
 /** An AUTH initial response or continuation line, as the engine logs it: redacted. */
@@ -86,7 +89,39 @@ export class SessionRecorder {
     };
   }
 
-  private append(dir: 'client' | 'server', line: string): void {
+  /** A fault rule fired: listed in `session.faults` and noted in the transcript. */
+  faultFired(firing: FaultFiring): void {
+    const at = Date.now() - this.openedAtMs;
+    const faults = (this.session.faults ??= []);
+    if (faults.length < MAX_FAULTS)
+      faults.push({
+        rule: firing.rule,
+        at: firing.at,
+        action: firing.action,
+        code: firing.code,
+        argument: firing.argument,
+        sender: firing.sender,
+        recipients: firing.recipients,
+        atMs: at,
+      });
+    const { fault } = firing;
+    const effect =
+      fault.kind === 'reply'
+        ? `reply ${fault.code}`
+        : fault.kind === 'delay'
+          ? `delay ${fault.ms} ms`
+          : fault.kind === 'slowReply'
+            ? `slow reply, ${fault.byteDelayMs} ms a byte`
+            : fault.kind;
+    this.append('server', `(fault ${firing.rule} at ${firing.at}: ${effect})`, firing.rule);
+    if (fault.kind === 'tlsFailure')
+      this.failed({ stage: 'tls', code: 'handshake_failure', message: `The TLS handshake was failed by fault rule ${firing.rule}` });
+    if (fault.kind === 'disconnect' || fault.kind === 'disconnectMidData') {
+      this.failed({ stage: 'smtp', code: 'fault_disconnect', message: `The connection was dropped by fault rule ${firing.rule} at ${firing.at}` });
+    }
+  }
+
+  private append(dir: 'client' | 'server', line: string, fault?: string): void {
     if (this.transcriptFull) return;
     const { transcript } = this.session;
     const clipped = line.length > MAX_LINE_LENGTH ? `${line.slice(0, MAX_LINE_LENGTH)}… (${line.length} characters)` : line;
@@ -99,7 +134,8 @@ export class SessionRecorder {
       return;
     }
     // Commands and replies repeat from message to message: one copy of each is kept.
-    transcript.push({ at, dir, line: sharedString(clipped) });
+    const shared = sharedString(clipped);
+    transcript.push(fault === undefined ? { at, dir, line: shared } : { at, dir, line: shared, fault });
   }
 
   /** A command line from the client (already redacted by the engine). */

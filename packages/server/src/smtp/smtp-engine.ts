@@ -2,7 +2,9 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { domainToUnicode } from 'node:url';
+import type { FaultStage } from '@mailwright/core';
 import { MessageReader } from './message-reader.js';
+import { faultStageBit, type SmtpFault } from '../faults/fault-registry.js';
 
 // Mailwright's SMTP protocol engine: one object per connection, reading command lines from the
 // socket's 'data' events and writing replies straight to the socket. It speaks what a capturing
@@ -32,6 +34,37 @@ const MAIL_VALUE_PARAMS = ['BODY', 'SIZE', 'RET', 'ENVID'];
 const RCPT_VALUE_PARAMS = ['NOTIFY', 'ORCPT'];
 const LF = 0x0a;
 const CR = 0x0d;
+/** A fatal TLS `handshake_failure` alert record, what a server that cannot agree on a handshake sends. */
+const TLS_HANDSHAKE_FAILURE_ALERT = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]);
+const BIT = {
+  connect: faultStageBit('connect'),
+  ehlo: faultStageBit('ehlo'),
+  starttls: faultStageBit('starttls'),
+  auth: faultStageBit('auth'),
+  mail: faultStageBit('mail'),
+  rcpt: faultStageBit('rcpt'),
+  data: faultStageBit('data'),
+  'end-of-data': faultStageBit('end-of-data'),
+} as const;
+
+/** The stage of a command verb, for fault rules (AUTH is checked once the credentials are in). */
+function commandStage(verb: string): FaultStage | null {
+  switch (verb) {
+    case 'EHLO':
+    case 'HELO':
+      return 'ehlo';
+    case 'STARTTLS':
+      return 'starttls';
+    case 'MAIL':
+      return 'mail';
+    case 'RCPT':
+      return 'rcpt';
+    case 'DATA':
+      return 'data';
+    default:
+      return null;
+  }
+}
 
 /** Receives the protocol log, per connection. */
 export interface SmtpTranscriptSink {
@@ -159,6 +192,19 @@ export interface SmtpEngineOptions {
   onData(message: SmtpReceivedMessage, session: SmtpSessionState, done: (error: SmtpReplyError | null, text?: string) => void): void;
   /** The connection closed (called once, on a later tick). */
   onClose(session: SmtpSessionState): void;
+  /** Fault rules to apply, if any. */
+  faults?: SmtpFaultHook;
+}
+
+/** Fault rules as the engine sees them (see `FaultRegistry`). */
+export interface SmtpFaultHook {
+  /** One bit per stage that has rules (`faultStageBit`): a stage without any costs one bit test. */
+  readonly stages: number;
+  /**
+   * What to do at `stage`, or null to go on as usual. `argument` is the command line at
+   * `ehlo`/`mail`/`rcpt`, the user name at `auth`, else null.
+   */
+  check(stage: FaultStage, session: SmtpSessionState, argument: string | null): SmtpFault | null;
 }
 
 /** The engine's state shared by every connection of one listener. */
@@ -324,6 +370,10 @@ class EngineConnection implements SmtpConnection {
   #closeTimer: NodeJS.Timeout | null = null;
   /** The message being received after DATA, or null outside the DATA phase. */
   #message: MessageReader | null = null;
+  /** A fault asked for the next reply to be written one byte at a time, this many ms apart (0: no). */
+  #slowReplyMs = 0;
+  /** A slow reply is being written: input waits for it. */
+  #slowWriting = false;
   readonly #onData = (chunk: Buffer): void => this.#received(chunk);
   readonly #onSocketError = (error: Error): void => this.#error(error);
   readonly #onSocketClose = (): void => this.#onClose();
@@ -360,6 +410,17 @@ class EngineConnection implements SmtpConnection {
     socket.on('error', this.#onSocketError);
     socket.setTimeout(this.#options.socketTimeoutMs, this.#onTimeout);
     const greet = (): void => {
+      if (this.#closing || this.#closed) return;
+      const faults = this.#options.faults;
+      const fault = faults !== undefined && (faults.stages & BIT.connect) !== 0 ? faults.check('connect', this.#session, null) : null;
+      if (fault !== null) {
+        // A refused greeting ends the connection (RFC 5321 section 3.1 lets a 554 wait for QUIT; clients hang up either way).
+        if (fault.kind === 'reply') return this.#closeAfter(fault.code, fault.text);
+        return this.#applyFault(fault, sayHello);
+      }
+      sayHello();
+    };
+    const sayHello = (): void => {
       if (this.#closing || this.#closed) return;
       this.#send(220, `${this.#name} ESMTP ${this.#options.banner}`);
       socket.on('data', this.#onData);
@@ -401,6 +462,7 @@ class EngineConnection implements SmtpConnection {
     } else payload = text ? `${code} ${text}` : `${code}`;
     // RFC 4954 section 4: an empty challenge is "334 " with the space.
     if (code === 334 && payload === '334') payload = '334 ';
+    if (this.#slowReplyMs !== 0) return this.#sendSlowly(code, payload);
     const socket = this.#socket;
     // While a TLS handshake runs on the socket, a plaintext write would break it.
     if (!this.#upgrading && !socket.destroyed && socket.writable) {
@@ -471,6 +533,7 @@ class EngineConnection implements SmtpConnection {
 
   /** A handler answered: go on with what arrived in the meantime. */
   #resume = (): void => {
+    if (this.#slowWriting) return;
     this.#busy = false;
     if (this.#closing || this.#upgrading) return;
     this.#socket.resume();
@@ -508,6 +571,16 @@ class EngineConnection implements SmtpConnection {
     const transactional = verb === 'MAIL' || verb === 'RCPT' || verb === 'DATA';
     if (this.#greeted === null && (transactional || verb === 'AUTH')) return this.#send(503, 'Error: send HELO/EHLO first');
     if (authRequired && transactional) return this.#send(530, 'Error: authentication Required');
+    const faults = this.#options.faults;
+    if (faults !== undefined && faults.stages !== 0) {
+      const stage = commandStage(verb);
+      const fault = stage !== null && (faults.stages & BIT[stage]) !== 0 ? faults.check(stage, this.#session, line) : null;
+      if (fault !== null) return this.#applyFault(fault, () => this.#dispatch(verb, line));
+    }
+    this.#dispatch(verb, line);
+  }
+
+  #dispatch(verb: string, line: string): void {
     switch (verb) {
       case 'EHLO':
         return this.#ehlo(line);
@@ -714,6 +787,19 @@ class EngineConnection implements SmtpConnection {
     this.#pending = end < chunk.length ? chunk.subarray(end) : null;
     this.#message = null;
     const message: SmtpReceivedMessage = { raw: reader.message(), size: reader.size, sizeExceeded: reader.sizeExceeded };
+    const faults = this.#options.faults;
+    const fault = faults !== undefined && (faults.stages & BIT['end-of-data']) !== 0 ? faults.check('end-of-data', this.#session, null) : null;
+    if (fault !== null) {
+      if (fault.kind !== 'reply') return this.#applyFault(fault, () => this.#deliver(message));
+      // Refused once it is in: the message is not kept, the transaction ends.
+      this.#send(fault.code, fault.text);
+      this.#envelope = emptyEnvelope();
+      return;
+    }
+    this.#deliver(message);
+  }
+
+  #deliver(message: SmtpReceivedMessage): void {
     this.#ask((done) =>
       this.#options.onData(message, this.#session, (error, text) => {
         if (error) this.#send(error.responseCode ?? 450, error.message);
@@ -869,6 +955,13 @@ class EngineConnection implements SmtpConnection {
   }
 
   #authenticate(auth: SmtpAuthentication): void {
+    const faults = this.#options.faults;
+    const fault = faults !== undefined && (faults.stages & BIT.auth) !== 0 ? faults.check('auth', this.#session, auth.username) : null;
+    if (fault !== null) return this.#applyFault(fault, () => this.#checkCredentials(auth));
+    this.#checkCredentials(auth);
+  }
+
+  #checkCredentials(auth: SmtpAuthentication): void {
     this.#ask((done) =>
       this.#options.onAuth(auth, this.#session, (error, user) => {
         if (error) this.#send(error.responseCode ?? 535, error.message);
@@ -880,6 +973,93 @@ class EngineConnection implements SmtpConnection {
         done();
       }),
     );
+  }
+
+  // --- faults ------------------------------------------------------------------------
+
+  /** Does what a fault rule asks instead of, or around, `proceed` (the usual handling). */
+  #applyFault(fault: SmtpFault, proceed: () => void): void {
+    switch (fault.kind) {
+      case 'reply':
+        return this.#send(fault.code, fault.text);
+      case 'delay': {
+        this.#suspend();
+        const timer = setTimeout(() => {
+          if (this.#closing || this.#closed) return;
+          this.#busy = false;
+          proceed();
+          if (!this.#busy && !this.#closing && !this.#upgrading) this.#resume();
+        }, fault.ms);
+        timer.unref();
+        return;
+      }
+      case 'disconnect':
+        return this.#drop();
+      case 'slowReply':
+        this.#slowReplyMs = fault.byteDelayMs;
+        proceed();
+        // The handling wrote nothing (it waits for a handler): the next reply is the slow one.
+        return;
+      case 'disconnectMidData':
+        proceed();
+        if (this.#message === null) return;
+        // Dropped once the message starts to arrive, before a byte of it is kept.
+        if (this.#pending !== null) return this.#drop();
+        this.#socket.prependOnceListener('data', () => this.#drop());
+        return;
+      case 'tlsFailure': {
+        this.#send(220, 'Ready to start TLS');
+        this.#upgrading = true;
+        this.#pending = null;
+        const socket = this.#socket;
+        socket.off('data', this.#onData);
+        // The ClientHello is answered with a fatal alert, as by a server that cannot agree on a handshake.
+        socket.once('data', () => {
+          socket.end(TLS_HANDSHAKE_FAILURE_ALERT);
+          const timer = setTimeout(() => socket.destroy(), HALF_CLOSE_TIMEOUT_MS);
+          timer.unref();
+        });
+        return;
+      }
+    }
+  }
+
+  /** Ends the connection at once, without a reply (what a crashed or overloaded server does). */
+  #drop(): void {
+    this.#closing = true;
+    this.#pending = null;
+    this.#socket.destroy();
+  }
+
+  /** Writes one reply, then closes the connection. */
+  #closeAfter(code: number, text: string): void {
+    this.#send(code, text);
+    this.close();
+  }
+
+  /** Writes a reply one byte at a time; input waits until the last byte is out. */
+  #sendSlowly(code: number, payload: string): void {
+    const byteDelayMs = this.#slowReplyMs;
+    this.#slowReplyMs = 0;
+    const bytes = Buffer.from(`${payload}\r\n`);
+    const socket = this.#socket;
+    this.#slowWriting = true;
+    this.#suspend();
+    let sent = 0;
+    const next = (): void => {
+      if (this.#closed || socket.destroyed || !socket.writable) return;
+      socket.write(bytes.subarray(sent, sent + 1));
+      sent += 1;
+      if (sent < bytes.length) {
+        setTimeout(next, byteDelayMs).unref();
+        return;
+      }
+      this.#options.transcript.reply(this.id, payload);
+      this.#slowWriting = false;
+      if (code === 421) return this.close();
+      this.#resume();
+    };
+    next();
   }
 
   // --- errors, timeouts, close -----------------------------------------------------
