@@ -24,6 +24,12 @@ export const ErrorCode = {
   CLIENT_CLOSED: 'CLIENT_CLOSED',
   /** A bounded queue is full (e.g. messages waiting to be parsed); try again shortly. */
   BUSY: 'BUSY',
+  /** The storage has no room left (a full disk, a read-only data directory); SMTP answers `452 4.3.1`. */
+  STORAGE_FULL: 'STORAGE_FULL',
+  /** The storage cannot be read or written right now; SMTP answers `451 4.3.0`, try again later. */
+  STORAGE_UNAVAILABLE: 'STORAGE_UNAVAILABLE',
+  /** The message database cannot be used: corrupt, not Mailwright's, or from a newer version. */
+  STORAGE_INVALID: 'STORAGE_INVALID',
   UNAUTHORIZED: 'UNAUTHORIZED',
   FORBIDDEN_ORIGIN: 'FORBIDDEN_ORIGIN',
   HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
