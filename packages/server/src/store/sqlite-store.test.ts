@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { MessageStore } from './message-store.js';
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import { SCHEMA_VERSION } from './message-database.js';
@@ -134,6 +134,42 @@ describe('SQLite group commit', () => {
     expect(added.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     expect(announced).toEqual(added.map((m) => m.seq));
     expect(visible.every(Boolean)).toBe(true);
+  });
+});
+
+describe('SQLite full-text search', () => {
+  /** Resolves once every message up to `seq` is in the full-text index, as a second connection sees it. */
+  async function indexedUpTo(path: string, seq: number): Promise<void> {
+    const reader = new Database(path, { readonly: true });
+    try {
+      await vi.waitFor(() => expect(Number(reader.prepare("SELECT value FROM meta WHERE key = 'indexed_seq'").pluck().get())).toBeGreaterThanOrEqual(seq), {
+        timeout: 10_000,
+      });
+    } finally {
+      reader.close();
+    }
+  }
+  const texts = async (store: MessageStore, text: string) => (await store.listMessages({ limit: 10, filter: { text } })).messages.map((m) => m.subject).sort();
+
+  it('answers the text filter from the index once it caught up, as it did before, and across a restart', async () => {
+    const path = join(await tempDir(), 'mailwright.db');
+    const store = openStore(path);
+    await store.addMessage(message('Password reset: code 4711'));
+    const gone = await store.addMessage(message('Password reset: code 0000'));
+    await store.addMessage(message('Weekly digest'));
+    const before = [await texts(store, 'RESET: code'), await texts(store, 'est'), await texts(store, 're:\\d{4}')];
+    await indexedUpTo(path, 3);
+    expect([await texts(store, 'RESET: code'), await texts(store, 'est'), await texts(store, 're:\\d{4}')]).toEqual(before);
+    expect(before[0]).toEqual(['Password reset: code 0000', 'Password reset: code 4711']);
+    await store.deleteMessage(gone.id);
+    expect(await texts(store, 'code')).toEqual(['Password reset: code 4711']);
+    await store.addMessage(message('Not indexed before the restart: code 9'));
+    await store.close();
+    // The text of a message the last process did not index is read again from its bytes.
+    const again = openStore(path);
+    await indexedUpTo(path, 4);
+    expect(await texts(again, 'code')).toEqual(['Not indexed before the restart: code 9', 'Password reset: code 4711']);
+    expect(await texts(again, 'Digest')).toEqual(['Weekly digest']);
   });
 });
 

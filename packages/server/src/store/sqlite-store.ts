@@ -30,6 +30,15 @@ const SCAN_SLICE_ROWS = 2_000;
 const FULL_ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
 /** The trigram index finds substrings of three characters or more. */
 const MIN_INDEXED_NEEDLE = 3;
+/** Messages indexed per transaction of the full-text indexer. */
+const INDEX_SLICE = 64;
+/** How long mail must pause before the indexer catches up. */
+const INDEX_QUIET_MS = 1_000;
+/** The longest a write nobody waits for (a verdict) waits for a commit to share. */
+const LAZY_WRITE_MS = 20;
+/** Text waiting for the index (in memory) beyond which it catches up while mail keeps coming. */
+const INDEX_BACKLOG_BYTES = 64 * MIB;
+const INDEX_RETRY_MS = 5_000;
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -108,7 +117,11 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
     insertMessage: db.prepare('INSERT INTO messages (seq, id, received_ms, size, listener, record, authentication) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     insertRaw: db.prepare('INSERT INTO message_raw (seq, raw) VALUES (?, ?)'),
     insertAddress: db.prepare('INSERT OR IGNORE INTO message_addresses (address, seq) VALUES (?, ?)'),
-    insertText: db.prepare('INSERT INTO message_text (rowid, subject, body) VALUES (?, ?, ?)'),
+    unindexed: db.prepare<[number, number], { seq: number }>('SELECT seq FROM messages WHERE seq > ? ORDER BY seq LIMIT ?'),
+    isStored: db.prepare<[number], { seq: number }>('SELECT seq FROM messages WHERE seq = ?'),
+    rawBySeq: db.prepare<[number], { raw: Buffer }>('SELECT raw FROM message_raw WHERE seq = ?'),
+    indexedText: db.prepare<[number], { body: string }>('SELECT body FROM message_text WHERE rowid = ?'),
+    index: db.prepare('INSERT INTO message_text (rowid, subject, body) VALUES (?, ?, ?)'),
     recordById: db.prepare<[string], { seq: number; record: string }>('SELECT seq, record FROM messages WHERE id = ?'),
     rawById: db.prepare<[string], { raw: Buffer }>('SELECT r.raw FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = ?'),
     authenticationById: db.prepare<[string], { authentication: string | null }>('SELECT authentication FROM messages WHERE id = ?'),
@@ -143,6 +156,8 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
   /** The last seq committed; seqs are never given twice, even after the newest message is deleted. */
   let lastSeq = Math.max(totals.last, Number(sql.getMeta.get('last_seq')?.value ?? 0));
   let sessionCount = (sql.sessionCount.get() as { count: number }).count;
+  /** Messages up to this seq are in the full-text index; those after it are indexed as the CPU allows. */
+  let indexedSeq = Number(sql.getMeta.get('indexed_seq')?.value ?? 0);
   let closed = false;
   /** Sessions of this process still open, shown as they go on; written as they are saved, final once closed. */
   const live = new Map<string, SmtpSession>();
@@ -158,6 +173,7 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
       sql.deleteRaw.run(row.seq);
       sql.deleteAddresses.run(row.seq);
       sql.deleteText.run(row.seq);
+      forgetPending(row.seq);
       count -= 1;
       bytes -= row.size;
     }
@@ -204,8 +220,14 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
     return retain(Date.now());
   });
 
+  let lastCommitAt = 0;
   function flush(): void {
     scheduled = false;
+    lastCommitAt = performance.now();
+    if (lazyTimer) {
+      clearTimeout(lazyTimer);
+      lazyTimer = null;
+    }
     const writes = queue;
     queue = [];
     if (writes.length === 0) return;
@@ -222,9 +244,16 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
     }
     for (const write of writes) write.done();
     announceRetention(removed);
+    if (indexedSeq < lastSeq) scheduleIndex(pendingBytes >= INDEX_BACKLOG_BYTES ? 0 : INDEX_QUIET_MS);
   }
 
-  function write<T>(run: () => T, announce: (value: T) => void = () => {}): Promise<T> {
+  /**
+   * Queues a write for the next group commit: at the next turn of the event loop, or, for a
+   * `lazy` write (a verdict, a session going on: nobody's 250 waits for them), within
+   * {@link LAZY_WRITE_MS}, sharing the commit of whatever write comes meanwhile.
+   */
+  let lazyTimer: NodeJS.Timeout | null = null;
+  function write<T>(run: () => T, announce: (value: T) => void = () => {}, lazy = false): Promise<T> {
     if (closed) return Promise.reject(new MailwrightError(ErrorCode.STORAGE_UNAVAILABLE, 'The message store is closed', { statusCode: 503 }));
     return new Promise<T>((resolve, reject) => {
       let value: T;
@@ -238,12 +267,90 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
         },
         fail: reject,
       });
-      if (!scheduled) {
+      if (scheduled) return;
+      if (!lazy) {
         scheduled = true;
         setImmediate(flush);
-      }
+      } else
+        lazyTimer ??= setTimeout(() => {
+          lazyTimer = null;
+          if (scheduled) return;
+          scheduled = true;
+          flush();
+        }, LAZY_WRITE_MS);
     });
   }
+
+  /**
+   * Texts of the messages stored but not yet in the full-text index, by seq: the index (the
+   * costliest part of storing a message) is never between a message and its 250. Lost with the
+   * process; then read again from the raw bytes.
+   */
+  const pending = new Map<number, { subject: string; text: string }>();
+  let pendingBytes = 0;
+  function forgetPending(seq: number): void {
+    const entry = pending.get(seq);
+    if (!entry) return;
+    pendingBytes -= entry.text.length;
+    pending.delete(seq);
+  }
+
+  /** The text body of a stored message: waiting for the index, in it, or read again from its bytes. */
+  async function textOf(seq: number): Promise<string | null> {
+    const waiting = pending.get(seq);
+    if (waiting) return waiting.text;
+    const indexed = sql.indexedText.get(seq);
+    if (indexed) return indexed.body;
+    const raw = sql.rawBySeq.get(seq)?.raw;
+    return raw ? (await options.summarize(raw)).text : null;
+  }
+
+  let indexTimer: NodeJS.Timeout | null = null;
+  let indexing = false;
+  /** Adds a slice of the messages not yet indexed to the full-text index, in a transaction of its own. */
+  async function indexSlice(): Promise<void> {
+    indexTimer = null;
+    if (closed || indexing || indexedSeq >= lastSeq) return;
+    indexing = true;
+    try {
+      const rows = sql.unindexed.all(indexedSeq, INDEX_SLICE);
+      const texts: { seq: number; subject: string; text: string }[] = [];
+      for (const { seq } of rows) {
+        const known = pending.get(seq);
+        if (known) texts.push({ seq, ...known });
+        else {
+          // Stored by a process that ended before indexing it.
+          const raw = sql.rawBySeq.get(seq)?.raw;
+          if (raw) texts.push({ seq, ...(await options.summarize(raw)) });
+        }
+      }
+      if (closed) return;
+      db.transaction(() => {
+        // Deleted while its text was read: nothing to index.
+        for (const entry of texts) if (sql.isStored.get(entry.seq)) sql.index.run(entry.seq, entry.subject, entry.text);
+        // Past the last row, or past every seq given so far when the backlog went meanwhile.
+        indexedSeq = rows.length < INDEX_SLICE ? lastSeq : (rows[rows.length - 1] as { seq: number }).seq;
+        sql.setMeta.run('indexed_seq', String(indexedSeq));
+      })();
+      for (const entry of texts) forgetPending(entry.seq);
+    } catch (error) {
+      options.logger?.error({ err: error }, 'the full-text index could not be brought up to date');
+      indexing = false;
+      scheduleIndex(INDEX_RETRY_MS);
+      return;
+    }
+    indexing = false;
+    // One slice at a time, with the event loop's turn in between; mail that came meanwhile goes first.
+    if (indexedSeq < lastSeq) scheduleIndex(pendingBytes >= INDEX_BACKLOG_BYTES || performance.now() - lastCommitAt >= INDEX_QUIET_MS ? 0 : INDEX_QUIET_MS);
+  }
+  function scheduleIndex(delayMs: number): void {
+    if (closed || indexing) return;
+    if (indexTimer) clearTimeout(indexTimer);
+    indexTimer = setTimeout(() => void indexSlice(), delayMs);
+    indexTimer.unref();
+  }
+  // What the last run left unindexed.
+  if (indexedSeq < lastSeq) scheduleIndex(INDEX_QUIET_MS);
 
   // Age retention also runs while no mail comes.
   const ageTimer =
@@ -282,10 +389,11 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
       delete rest.to;
     }
     if (filter.text !== undefined && !filter.text.startsWith('re:') && filter.text.length >= MIN_INDEXED_NEEDLE) {
-      query.where.push('m.seq IN (SELECT rowid FROM message_text WHERE message_text MATCH ?)');
-      query.params.push(ftsPhrase(filter.text));
+      // Messages not indexed yet are candidates, which the matcher then reads.
+      query.where.push('(m.seq > ? OR m.seq IN (SELECT rowid FROM message_text WHERE message_text MATCH ?))');
+      query.params.push(indexedSeq, ftsPhrase(filter.text));
       // The trigram index folds ASCII case as the filter does; beyond ASCII the matcher decides.
-      if (isAscii(filter.text)) delete rest.text;
+      if (isAscii(filter.text) && indexedSeq >= lastSeq) delete rest.text;
     }
     if (filter.listener !== undefined) {
       query.where.push('m.listener = ?');
@@ -357,7 +465,8 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
       const rows = [...candidates(query, cursor, order, SCAN_SLICE_ROWS)];
       for (const row of rows) {
         const message = parse(row.record);
-        if (query.residual && !query.residual({ message, text: row.body ?? null })) continue;
+        const text = query.needsText ? (row.body ?? (await textOf(row.seq))) : null;
+        if (query.residual && !query.residual({ message, text })) continue;
         if (!visit(message)) return;
       }
       const last = rows[rows.length - 1];
@@ -430,12 +539,13 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
           for (const address of envelope.rcptTo) addresses.add(address.toLowerCase());
           for (const address of [...summary.to, ...summary.cc]) addresses.add(address.address.toLowerCase());
           for (const address of addresses) sql.insertAddress.run(address, seq);
-          sql.insertText.run(seq, summary.subject, summary.text);
           count += 1;
           bytes += size;
           return { id: message.id, seq };
         },
-        () => {
+        (added) => {
+          pending.set(added.seq, { subject: summary.subject, text: summary.text });
+          pendingBytes += summary.text.length;
           emitter.emit('message', message, { message, text: summary.text });
         },
       );
@@ -478,6 +588,10 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
         const ids = await write(() => {
           const all = (db.prepare('SELECT id FROM messages ORDER BY seq').pluck().all() as string[]) ?? [];
           db.exec('DELETE FROM messages; DELETE FROM message_raw; DELETE FROM message_addresses; DELETE FROM message_text;');
+          pending.clear();
+          pendingBytes = 0;
+          indexedSeq = lastSeq;
+          sql.setMeta.run('indexed_seq', String(indexedSeq));
           count = 0;
           bytes = 0;
           return all;
@@ -494,8 +608,17 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
       return lastSeq;
     },
     async saveSession(session: SmtpSession) {
-      if (session.closedAt === null) live.set(session.id, session);
-      else live.delete(session.id);
+      if (session.closedAt === null) {
+        // An open session is written once, so that it is listed, and then shown live until it
+        // closes: its transcript grows with every message, and rewriting it each time would
+        // cost more than the messages themselves.
+        const written = live.has(session.id);
+        live.set(session.id, session);
+        if (written) {
+          emitter.emit('session', session);
+          return;
+        }
+      } else live.delete(session.id);
       const record = JSON.stringify(session);
       await write(
         () => {
@@ -569,15 +692,19 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
       return pending;
     },
     async setAuthentication(id, authentication: Authentication) {
-      const result = await write(() => {
-        const row = sql.recordById.get(id);
-        if (!row) return null;
-        const message = parse(row.record);
-        const first = message.authentication === undefined || message.authentication.status === 'pending';
-        message.authentication = summarizeAuthentication(authentication);
-        sql.updateAuthentication.run(JSON.stringify(message), JSON.stringify(authentication), row.seq);
-        return { message, first };
-      });
+      const result = await write(
+        () => {
+          const row = sql.recordById.get(id);
+          if (!row) return null;
+          const message = parse(row.record);
+          const first = message.authentication === undefined || message.authentication.status === 'pending';
+          message.authentication = summarizeAuthentication(authentication);
+          sql.updateAuthentication.run(JSON.stringify(message), JSON.stringify(authentication), row.seq);
+          return { message, first };
+        },
+        undefined,
+        true,
+      );
       if (!result) return false;
       emitter.emit('authentication', result.message, result.first);
       return true;
@@ -595,6 +722,7 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
       flush();
       closed = true;
       if (ageTimer) clearInterval(ageTimer);
+      if (indexTimer) clearTimeout(indexTimer);
       db.close();
     },
     on(event, listener) {
