@@ -390,8 +390,8 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
     }
     if (filter.text !== undefined && !filter.text.startsWith('re:') && filter.text.length >= MIN_INDEXED_NEEDLE) {
       // Messages not indexed yet are candidates, which the matcher then reads.
-      query.where.push('(m.seq > ? OR m.seq IN (SELECT rowid FROM message_text WHERE message_text MATCH ?))');
-      query.params.push(indexedSeq, ftsPhrase(filter.text));
+      query.where.push('m.seq IN (SELECT rowid FROM message_text WHERE message_text MATCH ? UNION ALL SELECT seq FROM messages WHERE seq > ?)');
+      query.params.push(ftsPhrase(filter.text), indexedSeq);
       // The trigram index folds ASCII case as the filter does; beyond ASCII the matcher decides.
       if (isAscii(filter.text) && indexedSeq >= lastSeq) delete rest.text;
     }
