@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import {
   ErrorCode,
   MailwrightError,
@@ -220,6 +221,35 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
     return retain(Date.now());
   });
 
+  /**
+   * Flushes the WAL to the disk in the thread pool, so that SMTP and HTTP go on meanwhile: the
+   * commits made while one flush runs share the next (group commit), and their writers are
+   * answered in commit order once the flush that covers them is done.
+   */
+  const walFd = openSync(`${options.path}-wal`, 'a');
+  let flushing: Promise<void> | null = null;
+  let committed: { done: () => void; writes: Write[] }[] = [];
+  function durable(done: () => void, writes: Write[]): void {
+    committed.push({ done, writes });
+    if (!flushing) syncWal();
+  }
+  function syncWal(): void {
+    const batches = committed;
+    committed = [];
+    flushing = new Promise<void>((resolve) => {
+      fdatasync(walFd, (error) => {
+        if (error) {
+          options.logger?.error({ err: error }, 'the message database could not be flushed to the disk');
+          const failure = storageError(error);
+          for (const batch of batches) for (const write of batch.writes) write.fail(failure);
+        } else for (const batch of batches) batch.done();
+        flushing = null;
+        resolve();
+        if (committed.length > 0) syncWal();
+      });
+    });
+  }
+
   let lastCommitAt = 0;
   function flush(): void {
     scheduled = false;
@@ -242,8 +272,11 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
       for (const write of writes) write.fail(failure);
       return;
     }
-    for (const write of writes) write.done();
-    announceRetention(removed);
+    // Committed, and written to the WAL: answered once the WAL is on the disk.
+    durable(() => {
+      for (const write of writes) write.done();
+      announceRetention(removed);
+    }, writes);
     if (indexedSeq < lastSeq) scheduleIndex(pendingBytes >= INDEX_BACKLOG_BYTES ? 0 : INDEX_QUIET_MS);
   }
 
@@ -718,9 +751,11 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
     },
     async close() {
       if (closed) return;
-      // What is queued is committed first.
+      // What is queued is committed first, and on the disk.
       flush();
       closed = true;
+      while (flushing) await flushing;
+      closeSync(walFd);
       if (ageTimer) clearInterval(ageTimer);
       if (indexTimer) clearTimeout(indexTimer);
       db.close();
