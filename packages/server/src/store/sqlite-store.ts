@@ -91,7 +91,7 @@ export function storageError(error: unknown): MailwrightError {
   if (error instanceof MailwrightError) return error;
   const code = String((error as { code?: unknown }).code ?? '');
   const message = (error as Error).message ?? String(error);
-  if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_READONLY')) {
+  if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_READONLY') || code === 'ENOSPC' || code === 'EROFS' || code === 'EDQUOT') {
     return new MailwrightError(ErrorCode.STORAGE_FULL, `The message database has no room to write: ${message}`, { cause: error, statusCode: 507 });
   }
   return new MailwrightError(ErrorCode.STORAGE_UNAVAILABLE, `The message database cannot be written: ${message}`, { cause: error, statusCode: 503 });
