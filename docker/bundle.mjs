@@ -7,6 +7,8 @@
 //   docker/dist/bin/parse-worker.js the message parser's worker thread, with its dependencies; the
 //                                   engine starts it from the file next to its own code
 //   docker/dist/web/                apps/web/dist, when built (the CLI finds it at ../web/)
+//   docker/dist/node_modules/       better-sqlite3 (a native addon, built on the host for the
+//                                   image's Debian and architecture) with what loads it
 //
 // The layout mirrors the published `mailwright` package, so the CLI's own look-ups (its
 // version, the viewer next to it) work unchanged inside the image.
@@ -55,7 +57,7 @@ const common = {
   logLevel: 'warning',
   // Optional native accelerators of ws, loaded in a try/catch: absent in the image, and ws
   // falls back to its JavaScript implementation.
-  external: ['bufferutil', 'utf-8-validate'],
+  external: ['bufferutil', 'utf-8-validate', 'better-sqlite3'],
   // CommonJS dependencies call require() for Node built-ins, which an ESM bundle has no
   // binding for; give them one. The entry's `#!/usr/bin/env node` line is kept above this.
   banner: {
@@ -70,6 +72,17 @@ await writeFile(
   `${out}package.json`,
   `${JSON.stringify({ name: cliPackage.name, version: cliPackage.version, private: true, type: 'module', license: cliPackage.license }, null, 2)}\n`,
 );
+
+// The SQLite store's native addon cannot be bundled: it is copied with its loader, as npm laid it out.
+const sqlite = `${root}node_modules/better-sqlite3/`;
+if (!(await exists(`${sqlite}build/Release/better_sqlite3.node`))) {
+  process.stderr.write(`docker/bundle.mjs: ${sqlite}build/Release/better_sqlite3.node is missing; run \`npm ci\` first\n`);
+  process.exit(1);
+}
+for (const path of ['package.json', 'LICENSE', 'lib', 'build/Release/better_sqlite3.node']) {
+  await cp(`${sqlite}${path}`, `${out}node_modules/better-sqlite3/${path}`, { recursive: true });
+}
+for (const name of ['bindings', 'file-uri-to-path']) await cp(`${root}node_modules/${name}/`, `${out}node_modules/${name}/`, { recursive: true });
 
 const hasWeb = await exists(`${webDist}index.html`);
 if (hasWeb) await cp(webDist, `${out}web/`, { recursive: true });

@@ -1,4 +1,4 @@
-// Mailwright as a bench peer: the real server (createMailwright, memory store) in its own
+// Mailwright as a bench peer: the real server (createMailwright, memory store unless told) in its own
 // process, with every listener on a free loopback port. `watched` follows the store and
 // listens for new messages in the process, as a stream subscription or a waiting test does:
 // the store then reads every message as it arrives instead of when it is first asked for.
@@ -54,7 +54,7 @@ try {
           minSize = Math.min(minSize, message.size);
           maxSize = Math.max(maxSize, message.size);
         }
-        return { total: all.total, latestSeq: store.latestSeq(), bytes, minSize: all.total ? minSize : 0, maxSize };
+        return { total: all.total, latestSeq: await store.latestSeq(), bytes, minSize: all.total ? minSize : 0, maxSize };
       },
       async clear() {
         return { deleted: (await store.deleteMessages({})).length };

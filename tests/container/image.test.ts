@@ -244,5 +244,19 @@ describeWithDocker('the mailwright Docker image', () => {
         await mail.close();
       }
     });
+
+    it('keeps captured mail in the /data volume (SQLite by default): a container killed and re-created still lists it', async () => {
+      const volume = newVolume();
+      const first = await runImage(volume);
+      const ca = await (await fetch(`${first.url}/api/v1/tls/ca.pem`)).text();
+      await sendMail({ host: 'localhost', port: first.smtpPort, secure: false, ca, to: 'kept@example.test', subject: 'kept across containers' });
+      // No graceful shutdown: what was acknowledged is on disk already.
+      await docker(['kill', first.id]);
+      await docker(['rm', '--force', first.id]);
+
+      const second = await runImage(volume);
+      const listed = (await (await fetch(`${second.url}/api/v1/messages?to=kept@example.test`)).json()) as { total: number; messages: { subject: string }[] };
+      expect(listed).toMatchObject({ total: 1, messages: [{ subject: 'kept across containers' }] });
+    });
   });
 });

@@ -57,6 +57,9 @@ const SCALAR_CASES: { flag: string; value: string; expected: Record<string, unkn
   { flag: 'auth', value: 'required', expected: { auth: 'required' } },
   { flag: 'max-message-size', value: '10MB', expected: { maxMessageSize: 10_000_000 } },
   { flag: 'max-messages', value: '500', expected: { maxMessages: 500 } },
+  { flag: 'storage', value: 'memory', expected: { storage: 'memory' } },
+  { flag: 'max-age', value: '7d', expected: { maxAge: 7 * 86_400_000 } },
+  { flag: 'max-bytes', value: '2GiB', expected: { maxBytes: 2 * 1024 ** 3 } },
   { flag: 'max-sessions', value: '600', expected: { maxSessions: 600 } },
   { flag: 'max-recipients', value: '7', expected: { maxRecipients: 7 } },
   { flag: 'max-memory', value: '64MiB', expected: { maxMemory: 64 * 1024 * 1024 } },
@@ -125,7 +128,7 @@ describe('resolveCliConfig: serve flags', () => {
 
   it('has the documented defaults when nothing is given', () => {
     const config = serve([]);
-    expect(config.options).toEqual({ dataDir: '/home/ada/.local/share/mailwright' });
+    expect(config.options).toEqual({ dataDir: '/home/ada/.local/share/mailwright', storage: 'sqlite' });
     expect(config.logLevel).toBe('info');
     expect(config.logFormat).toBe('json');
     expect(config.warnings).toEqual([]);
@@ -139,7 +142,17 @@ describe('resolveCliConfig: serve flags', () => {
 
   it.each(SCALAR_CASES)('--$flag wins over its env twin', ({ flag, value, expected }) => {
     const envValue =
-      flag === 'web-root' ? '/work/site' : flag.includes('port') ? '3000' : flag === 'max-message-size' ? '1KiB' : flag.startsWith('max') ? '3' : value;
+      flag === 'web-root'
+        ? '/work/site'
+        : flag.includes('port')
+          ? '3000'
+          : flag === 'max-message-size'
+            ? '1KiB'
+            : flag === 'max-age'
+              ? '3h'
+              : flag.startsWith('max')
+                ? '3'
+                : value;
     expect(serve([`--${flag}`, value], { [envOf(flag)]: envValue }).options).toMatchObject(expected);
   });
 
@@ -148,7 +161,7 @@ describe('resolveCliConfig: serve flags', () => {
   });
 
   it('ignores empty environment variables', () => {
-    expect(serve([], { MAILWRIGHT_SMTP_PORT: '', MAILWRIGHT_HOST: '  ' }).options).toEqual({ dataDir: '/home/ada/.local/share/mailwright' });
+    expect(serve([], { MAILWRIGHT_SMTP_PORT: '', MAILWRIGHT_HOST: '  ' }).options).toEqual({ dataDir: '/home/ada/.local/share/mailwright', storage: 'sqlite' });
   });
 
   it('reads --tls-cert and --tls-key as PEM files, from flags or env', () => {
@@ -414,6 +427,18 @@ describe('resolveCliConfig: problems', () => {
       { source: 'MAILWRIGHT_LOG_LEVEL', message: '"loud" is not one of trace, debug, info, warn, error, silent' },
       { source: '--log-format', message: '"xml" is not one of pretty, json' },
       { source: '--tls-min-version', message: 'TLSv1.3 is above --tls-max-version TLSv1.2' },
+    ]);
+  });
+
+  it('reads --max-age as a whole number with a unit, and refuses retention the memory storage does not have', () => {
+    expect(serve(['--max-age', '90s']).options.maxAge).toBe(90_000);
+    expect(serve(['--max-age', '2w']).options.maxAge).toBe(14 * 86_400_000);
+    expect(problems(['--max-age', '7'])).toEqual([
+      { source: '--max-age', message: '"7" is not a duration (a whole number with s, m, h, d or w: 90s, 12h, 7d)' },
+    ]);
+    expect(problems(['--storage', 'memory', '--max-age', '1d', '--max-bytes', '1GB'])).toEqual([
+      { source: '--max-age', message: '--max-age needs storage "sqlite"; memory storage is bounded by --max-messages and --max-memory' },
+      { source: '--max-bytes', message: '--max-bytes needs storage "sqlite"; memory storage is bounded by --max-messages and --max-memory' },
     ]);
   });
 

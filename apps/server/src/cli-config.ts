@@ -7,7 +7,19 @@ import { closestName } from './closest-name.js';
 import { HEALTHCHECK_FLAGS, SERVE_FLAGS, SUBCOMMANDS } from './flags.js';
 import { parseListener } from './parse-listener.js';
 import { parseFault } from './parse-fault.js';
-import { isHostName, isHostPattern, isOrigin, parseAuthUser, parseByteSize, parseChoice, parseCount, parsePort, quote, type Parsed } from './parse-values.js';
+import {
+  isHostName,
+  isHostPattern,
+  isOrigin,
+  parseAuthUser,
+  parseByteSize,
+  parseChoice,
+  parseCount,
+  parseDuration,
+  parsePort,
+  quote,
+  type Parsed,
+} from './parse-values.js';
 import { readFlags, type RawFlagValue } from './read-flags.js';
 import type { CliProblem } from './cli-problem.js';
 import type { CliContext } from './cli-context.js';
@@ -164,6 +176,9 @@ function resolveServe(argv: readonly string[], context: CliContext): CliConfigRe
       case 'size':
         set(parseByteSize(value));
         break;
+      case 'duration':
+        set(parseDuration(value));
+        break;
       case 'choice':
         set(parseChoice(value, spec.choices ?? []));
         break;
@@ -259,6 +274,8 @@ function resolveServe(argv: readonly string[], context: CliContext): CliConfigRe
   const cliOptions: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(given)) (CLI_OPTION_KEYS.has(key) ? cliOptions : options)[key] = value;
   options.dataDir ??= defaultDataDir(context);
+  // What the command keeps, it keeps on disk; the in-process SDK server keeps memory.
+  options.storage ??= 'sqlite';
   if (options.webRoot === undefined && context.defaultWebRoot !== undefined) options.webRoot = context.defaultWebRoot;
   const serverOptions = options as MailwrightOptions & { dataDir: string };
   const { logLevel, logFormat = context.stdoutIsTTY ? 'pretty' : 'json' } = CliOptionsSchema.parse(cliOptions);

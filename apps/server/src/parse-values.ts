@@ -49,6 +49,18 @@ export function parseByteSize(raw: string): Parsed<number> {
   return ok(value);
 }
 
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** A length of time with its unit, `90s`, `30m`, `12h`, `7d`, `2w`, in milliseconds. */
+export function parseDuration(raw: string): Parsed<number> {
+  const match = /^(\d+)\s*([smhdw])$/i.exec(raw.trim());
+  const unit = DURATION_UNITS_MS[match?.[2]?.toLowerCase() ?? 'none'];
+  if (!match || unit === undefined) return fail(`${quote(raw)} is not a duration (a whole number with s, m, h, d or w: 90s, 12h, 7d)`);
+  const value = Number(match[1]) * unit;
+  if (!Number.isSafeInteger(value) || value <= 0) return fail(`${quote(raw)} is not a duration above 0`);
+  return ok(value);
+}
+
 /** One of a fixed set of words. */
 export function parseChoice<const T extends string>(raw: string, choices: readonly T[]): Parsed<T> {
   return (choices as readonly string[]).includes(raw) ? ok(raw as T) : fail(`${quote(raw)} is not one of ${choices.join(', ')}`);

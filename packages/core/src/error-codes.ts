@@ -41,6 +41,12 @@ export const ErrorCode = {
   TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
   /** HTTP connections open at once from the client's address are at `--max-connections-per-ip` (503). */
   TOO_MANY_CONNECTIONS_FROM_ADDRESS: 'TOO_MANY_CONNECTIONS_FROM_ADDRESS',
+  /** The storage has no room left (a full disk, a read-only data directory); SMTP answers `452 4.3.1`. */
+  STORAGE_FULL: 'STORAGE_FULL',
+  /** The storage cannot be read or written right now; SMTP answers `451 4.3.0`, try again later. */
+  STORAGE_UNAVAILABLE: 'STORAGE_UNAVAILABLE',
+  /** The message database cannot be used: corrupt, not Mailwright's, or from a newer version. */
+  STORAGE_INVALID: 'STORAGE_INVALID',
   UNAUTHORIZED: 'UNAUTHORIZED',
   FORBIDDEN_ORIGIN: 'FORBIDDEN_ORIGIN',
   HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',

@@ -52,10 +52,10 @@ export const MailwrightOptionsSchema = z
     }),
     /** The private key (PEM) of `tlsCert`. */
     tlsKey: withFlag(z.string().min(1).optional(), { kind: 'pem-file', description: 'PEM private key of --tls-cert' }),
-    /** Where the test CA is kept. Default: a fresh temporary directory, removed on close. */
+    /** Where the test CA (and, with `storage: 'sqlite'`, the messages) are kept. Default: a fresh temporary directory, removed on close. */
     dataDir: withFlag(z.string().min(1).optional(), {
       kind: 'path',
-      description: 'Where the test CA is kept between runs',
+      description: 'Where the test CA and the message database are kept between runs',
       defaultText: '$XDG_DATA_HOME/mailwright or ~/.local/share/mailwright',
     }),
     /** STARTTLS policy of the `smtp` listener. Default `offer`. */
@@ -80,6 +80,34 @@ export const MailwrightOptionsSchema = z
         .default(50 * MIB),
       { kind: 'size', description: 'Largest message accepted: bytes, or with a unit (10MB, 50MiB)' },
     ),
+    /**
+     * Where messages and sessions are kept: `memory` (lost when the process ends) or `sqlite`
+     * (`mailwright.db` in `dataDir`; every message is on disk before its `250`). Default
+     * `memory`; the CLI and the Docker image default to `sqlite`.
+     */
+    storage: withFlag(z.enum(['memory', 'sqlite']).default('memory'), {
+      kind: 'choice',
+      description: 'Where messages are kept: in memory, or durably in an SQLite database in --data-dir',
+      defaultText: 'sqlite (the in-process SDK server: memory)',
+    }),
+    /**
+     * Retention by age, in milliseconds: older messages are deleted (announced like count
+     * retention). Needs `storage: 'sqlite'`. Default: none.
+     */
+    maxAge: withFlag(z.number().int().positive().optional(), {
+      kind: 'duration',
+      description: 'Messages older than this are deleted (90s, 12h, 7d); sqlite storage',
+      defaultText: 'none',
+    }),
+    /**
+     * Retention by size: the oldest messages are deleted once the raw messages stored take more
+     * bytes. Needs `storage: 'sqlite'` (memory storage is bounded by `maxMemory`). Default: none.
+     */
+    maxBytes: withFlag(z.number().int().positive().optional(), {
+      kind: 'size',
+      description: 'The oldest messages are deleted once stored messages take more (sqlite storage)',
+      defaultText: 'none',
+    }),
     /** Retention: the oldest messages are dropped beyond this. Default 10000. */
     maxMessages: withFlag(z.number().int().positive().default(10_000), { kind: 'count', description: 'Messages kept; the oldest are dropped beyond this' }),
     /** Retention of SMTP sessions. Default 10000. */

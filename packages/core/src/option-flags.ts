@@ -17,6 +17,8 @@ export const OPTION_KINDS = {
   count: { placeholder: '<count>', list: false },
   /** A whole number of milliseconds above 0. */
   milliseconds: { placeholder: '<ms>', list: false },
+  /** A length of time: a number with a unit, `s`, `m`, `h`, `d` or `w` (`90s`, `12h`, `7d`); held in milliseconds. */
+  duration: { placeholder: '<duration>', list: false },
   /** Bytes, or a number with a unit (`10MB`, `50MiB`). */
   size: { placeholder: '<size>', list: false },
   /** One of the words of a `z.enum`. */
@@ -156,7 +158,8 @@ export function describeOptionFlags(schema: z.ZodObject): OptionFlag[] {
     const { list } = OPTION_KINDS[meta.kind];
     const fits = meta.kind === 'switch' ? innerType === 'boolean' : meta.kind === 'choice' ? innerType === 'enum' : list === (innerType === 'array');
     if (!fits) throw new Error(`option "${option}" is a zod ${innerType}, which a "${meta.kind}" flag cannot set`);
-    const base = option.replace(/(?:Ms|Bytes)$/, '').replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+    // The unit leaves the name (`streamMaxBufferedBytes` → `--stream-max-buffered`) unless it is the name (`maxBytes`).
+    const base = option.replace(/(?<=[A-Z].*)(?:Ms|Bytes)$/, '').replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
     const choices = meta.kind === 'choice' ? ((inner as z.ZodEnum).options as readonly string[]) : undefined;
     const defaultText = meta.defaultText ?? defaultTextOf(field, meta.kind);
     const value = meta.value ?? OPTION_KINDS[meta.kind].placeholder ?? choices?.join('|');

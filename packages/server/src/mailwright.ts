@@ -18,6 +18,7 @@ import {
 import { resolveMailwrightOptions, type MailwrightOptions, type ResolvedMailwrightOptions } from './options.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createMemoryStore } from './store/memory-store.js';
+import { openSqliteStore } from './store/sqlite-store.js';
 import { summarizeOffThread } from './analysis/parse-message.js';
 import { contentReader } from './analysis/content-reader.js';
 import { createParsePool } from './analysis/parse-pool.js';
@@ -54,6 +55,8 @@ import * as pgpKeys from './analysis/protection/generate-pgp-key.js';
 import { createProtectionRouter } from './api/protection-api.js';
 
 const HTTP_CLOSE_TIMEOUT_MS = 2_000;
+/** The message database in the data directory (`storage: 'sqlite'`). */
+export const SQLITE_FILE_NAME = 'mailwright.db';
 /**
  * Verdict workers: one per CPU beyond the one SMTP and HTTP run on, at most two (each holds
  * mailauth and its own heap, about 35 MB).
@@ -137,17 +140,32 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       youngHeapMb: VERDICT_WORKER_YOUNG_HEAP_MB,
     });
     cleanups.push(() => verdictPool.close());
-    const store = createMemoryStore({
-      // Mail nobody follows is taken at the speed of storing its bytes and read when asked for.
-      readPolicy: 'when-followed',
-      maxMessages: options.maxMessages,
-      maxSessions: options.maxSessions,
-      maxMemoryBytes: options.maxMemory,
-      summarize: (raw) =>
-        summarizeOffThread(raw, parsePool.summarize, (error) => logger.warn({ err: error }, 'a message was summarized from its headers alone')),
-      // A parse that failed in its worker (it ran out of time or memory) is shown like any unparsable message; a full queue is a 503.
-      readContent: contentReader(parsePool, (error) => logger.warn({ err: error }, 'a message could not be parsed')),
-    });
+    const summarize = (raw: Buffer) =>
+      summarizeOffThread(raw, parsePool.summarize, (error) => logger.warn({ err: error }, 'a message was summarized from its headers alone'));
+    // A parse that failed in its worker (it ran out of time or memory) is shown like any unparsable message; a full queue is a 503.
+    const readContent = contentReader(parsePool, (error) => logger.warn({ err: error }, 'a message could not be parsed'));
+    const store =
+      options.storage === 'sqlite'
+        ? openSqliteStore({
+            path: join(dataDir, SQLITE_FILE_NAME),
+            maxMessages: options.maxMessages,
+            maxAge: options.maxAge,
+            maxBytes: options.maxBytes,
+            maxSessions: options.maxSessions,
+            summarize,
+            readContent,
+            logger,
+          })
+        : createMemoryStore({
+            // Mail nobody follows is taken at the speed of storing its bytes and read when asked for.
+            readPolicy: 'when-followed',
+            maxMessages: options.maxMessages,
+            maxSessions: options.maxSessions,
+            maxMemoryBytes: options.maxMemory,
+            summarize,
+            readContent,
+          });
+    cleanups.push(() => store.close());
     // Verdicts are computed after the 250, in the parse workers: the SMTP side stores the
     // message (pending) and goes on; the job reads its inputs when its turn comes.
     let listenersRef: { get(name: string): StartedCaptureListener | undefined } | null = null;

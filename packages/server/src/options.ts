@@ -86,6 +86,12 @@ export function resolveMailwrightOptions(options: MailwrightOptions = {}): Resol
         message: `binding to ${data.host} lets anyone who reaches it read and delete every message; set apiToken, or insecureNoToken on a private network`,
       });
     }
+    if (data.storage === 'memory') {
+      for (const key of ['maxAge', 'maxBytes'] as const) {
+        if (data[key] !== undefined)
+          problems.push({ path: key, message: `${key} needs storage "sqlite"; memory storage is bounded by maxMessages and maxMemory` });
+      }
+    }
     const usernames = new Set<string>();
     for (const [index, user] of data.authUsers.entries()) {
       if (usernames.has(user.username)) problems.push({ path: `authUsers[${index}]`, message: `user "${user.username}" is listed twice` });

@@ -264,7 +264,7 @@ describe('waiting for verdicts', () => {
     const key = (
       await api<{ dkim: { domainName: string; keySelector: string; privateKey: string } }>('POST', '/dkim/keys', { domain: 'example.com', selector: 'w1' })
     ).body;
-    const after = server.store.latestSeq();
+    const after = await server.store.latestSeq();
     const socket = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/stream`, 'mailwright.v1');
     const frames: { type: string; subscription?: string; id?: string; message?: CapturedMessage; authentication?: unknown }[] = [];
     socket.on('message', (data) => frames.push(JSON.parse(String(data))));

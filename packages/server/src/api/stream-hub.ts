@@ -76,6 +76,8 @@ interface Client {
   socket: WebSocket;
   subscriptions: Map<string, Subscription>;
   alive: boolean;
+  /** The client's frames, handled one after the other: the store's answers are asynchronous. */
+  frames: Promise<void>;
 }
 
 /** A running stream endpoint. */
@@ -213,6 +215,8 @@ export function attachStreamHub(
   }
 
   async function replay(client: Client, subscription: Subscription, filter: SubscribeFrame['filter']): Promise<void> {
+    // Every message up to `latest` is readable now: the replay below reaches it.
+    const latest = await store.latestSeq();
     for (;;) {
       const batch = await store.messagesAfter(subscription.cursor, filter, REPLAY_BATCH);
       if (client.subscriptions.get(subscription.id) !== subscription) return;
@@ -232,11 +236,11 @@ export function attachStreamHub(
     const late = subscription.late ?? [];
     subscription.late = null;
     for (const message of late) deliverLate(client, subscription, message, JSON.stringify(message));
-    subscription.cursor = Math.max(subscription.cursor, store.latestSeq());
+    subscription.cursor = Math.max(subscription.cursor, latest);
     confirm(client, subscription);
   }
 
-  function subscribe(client: Client, frame: SubscribeFrame): void {
+  async function subscribe(client: Client, frame: SubscribeFrame): Promise<void> {
     let matcher: MessageMatcher | null = null;
     try {
       matcher = frame.filter === undefined || isEmptyFilter(frame.filter) ? null : compileFilter(frame.filter);
@@ -254,6 +258,10 @@ export function attachStreamHub(
       return;
     }
     const events = new Set(frame.events ?? ['message']);
+    // Without `since`, from the latest message on: replayed from there like any other start, so
+    // that a message stored while the subscription is set up is neither lost nor sent twice.
+    const since = frame.since ?? (await store.latestSeq());
+    if (client.socket.readyState !== client.socket.OPEN) return;
     const idJson = JSON.stringify(frame.id);
     const subscription: Subscription = {
       id: frame.id,
@@ -262,21 +270,21 @@ export function attachStreamHub(
       matcher,
       wantsMessages: events.has('message'),
       wantsSessions: events.has('session'),
-      cursor: frame.since ?? store.latestSeq(),
-      pending: frame.since === undefined ? null : [],
+      cursor: since,
+      pending: [],
       detail: frame.detail === true,
       outbox: Promise.resolve(),
-      verdictsAfter: hasVerdictFilter(frame.filter) ? (frame.since ?? store.latestSeq()) : null,
+      verdictsAfter: hasVerdictFilter(frame.filter) ? since : null,
       lateOn: {
         authentication: frame.filter?.dkim !== undefined || frame.filter?.spf !== undefined || frame.filter?.dmarc !== undefined,
         protection: frame.filter?.encrypted !== undefined || frame.filter?.signed !== undefined || frame.filter?.protection !== undefined,
       },
-      late: hasVerdictFilter(frame.filter) && frame.since !== undefined ? [] : null,
-      replayed: hasVerdictFilter(frame.filter) && frame.since !== undefined ? new Set() : null,
+      late: hasVerdictFilter(frame.filter) ? [] : null,
+      replayed: hasVerdictFilter(frame.filter) ? new Set() : null,
     };
     client.subscriptions.set(frame.id, subscription);
     listenForMessages();
-    if (!subscription.wantsMessages || frame.since === undefined) {
+    if (!subscription.wantsMessages) {
       subscription.pending = null;
       confirm(client, subscription);
       return;
@@ -288,7 +296,17 @@ export function attachStreamHub(
   }
 
   function accept(socket: WebSocket): void {
-    const client: Client = { socket, subscriptions: new Map(), alive: true };
+    // The hello goes first: frames the client sends meanwhile wait for it.
+    const hello = store.latestSeq().then(
+      (seq) => {
+        sendFrame(client, { type: 'hello', version: 1, seq, epoch: store.epoch });
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'stream hello failed');
+        client.socket.close(1011, 'store unavailable');
+      },
+    );
+    const client: Client = { socket, subscriptions: new Map(), alive: true, frames: hello };
     clients.add(client);
     socket.on('pong', () => {
       client.alive = true;
@@ -309,15 +327,22 @@ export function attachStreamHub(
         });
         return;
       }
-      if (frame.data.type === 'subscribe') subscribe(client, frame.data);
-      else if (client.subscriptions.delete(frame.data.id)) listenForMessages();
+      const parsed = frame.data;
+      client.frames = client.frames
+        .then(async () => {
+          if (parsed.type === 'subscribe') await subscribe(client, parsed);
+          else if (client.subscriptions.delete(parsed.id)) listenForMessages();
+        })
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'stream frame failed');
+          sendFrame(client, { type: 'error', code: ErrorCode.INTERNAL, message: 'The store could not answer' });
+        });
     });
     socket.on('close', () => {
       clients.delete(client);
       listenForMessages();
     });
     socket.on('error', (error) => logger.debug({ err: error }, 'stream client error'));
-    sendFrame(client, { type: 'hello', version: 1, seq: store.latestSeq(), epoch: store.epoch });
   }
 
   const onMessage = (message: CapturedMessage, subject: FilterSubject): void => {

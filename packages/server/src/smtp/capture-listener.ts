@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type { KeyType, ListenerInfo } from '@mailwright/core';
+import { ErrorCode, isMailwrightError, type KeyType, type ListenerInfo } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 import type { CertificateAndKey, TestAuthority } from '../tls/test-authority.js';
 import type { Logger } from '../logger.js';
@@ -208,7 +208,9 @@ export async function startCaptureListener(
         },
         (error: unknown) => {
           logger.error({ err: error, listener: info.name }, 'could not store message');
-          callback(smtpReply(451, '4.3.0 Could not store the message, try again'));
+          // No room left (a full disk, a read-only data directory): 452 4.3.1, RFC 3463's "mail system full".
+          if (isMailwrightError(error) && error.code === ErrorCode.STORAGE_FULL) callback(smtpReply(452, '4.3.1 Insufficient system storage, try again later'));
+          else callback(smtpReply(451, '4.3.0 Could not store the message, try again'));
         },
       );
     },

@@ -23,6 +23,7 @@ import { ByteBudgetCache } from './byte-budget-cache.js';
 import { ArrivalQueue } from './arrival-queue.js';
 import { contentBytes } from './content-bytes.js';
 import { sharedString } from './own-string.js';
+import { snapshotSession } from './session-snapshot.js';
 
 const MIB = 1024 * 1024;
 const BACKGROUND_READ_QUIET_MS = 100;
@@ -362,6 +363,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
 
   const store: MessageStore = {
     readPolicy: options.readPolicy,
+    durable: false,
     epoch: randomUUID(),
     follow(): Following {
       followers += 1;
@@ -587,10 +589,15 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       emitter.emit('deleted', ids);
       return ids;
     },
-    latestSeq() {
+    async latestSeq() {
       return seq;
     },
-    async saveSession(session) {
+    async close() {
+      unread.clear();
+    },
+    async saveSession(saved) {
+      // An open session is shown as it goes on; the record saved as it closed is final.
+      const session = saved.closedAt === null ? saved : snapshotSession(saved);
       // Map insertion order is arrival order; a re-save keeps the original position.
       sessions.set(session.id, session);
       accountSession(session);

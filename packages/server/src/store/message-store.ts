@@ -86,7 +86,11 @@ export interface MemoryUsage {
   budget: number;
 }
 
-/** What the store tells its listeners. */
+/**
+ * The store's change feed: what it tells its listeners, in the order it happened. The API and
+ * the stream consume nothing else to learn of changes. A durable store announces a change
+ * only once it is committed, so that whoever hears of a message can read it back.
+ */
 export interface MessageStoreEvents {
   /**
    * A message was stored and read on arrival (see {@link ReadPolicy}); `subject` is what filters
@@ -106,10 +110,24 @@ export interface MessageStoreEvents {
 }
 
 /**
- * Where captured messages and SMTP sessions live. The SMTP side writes, the API reads
- * and subscribes; neither knows the other.
+ * Where captured messages and SMTP sessions live: the contract every backend honours (memory,
+ * SQLite; a shared database later), checked by one contract suite run against each. The SMTP
+ * side writes, the API reads and subscribes to the change feed ({@link MessageStoreEvents});
+ * neither knows the other.
+ *
+ * - Every method that reaches stored data is asynchronous.
+ * - `addMessage` resolves once the message is stored, and for a durable backend ({@link durable})
+ *   once it is committed to disk: the SMTP side answers `250` only then. It rejects with a
+ *   `MailwrightError` `STORAGE_FULL` when there is no room to store it (the client is told
+ *   `452 4.3.1`), with `STORAGE_UNAVAILABLE` when the storage cannot be written for another
+ *   reason (`451 4.3.0`): never a `250` for a message that was not stored.
+ * - A session saved while open may be shown as it goes on (the live record of a session of this
+ *   process); a session saved closed is a snapshot that never changes afterwards.
+ * - Whatever retention removes is announced with `deleted`.
  */
 export interface MessageStore {
+  /** Whether what is stored outlives the process (and a `kill -9` of it). */
+  readonly durable: boolean;
   /** How this store reads messages; see {@link ReadPolicy}. */
   readonly readPolicy: ReadPolicy;
   /**
@@ -128,11 +146,14 @@ export interface MessageStore {
   deleteMessage(id: string): Promise<boolean>;
   /** Deletes the matching messages (all of them for an empty filter) and returns their ids. */
   deleteMessages(filter: MessageFilter): Promise<string[]>;
-  /** The seq of the latest message stored so far (0 before the first). */
-  latestSeq(): number;
+  /**
+   * The seq of the latest message stored so far (0 before the first): every message up to it
+   * can be read (`messagesAfter`), so a reader that starts after it misses nothing.
+   */
+  latestSeq(): Promise<number>;
   /** Names this store's seq numbering; a store whose numbering starts over has another. */
   readonly epoch: string;
-  /** Records a new or changed session and emits `session`. */
+  /** Records a new or changed session (once closed, a snapshot of it: see above) and emits `session`. */
   saveSession(session: SmtpSession): Promise<void>;
   getSession(id: string): Promise<SmtpSession | null>;
   /** Newest first, in pages. */
@@ -170,6 +191,8 @@ export interface MessageStore {
    * `message`; with `'on-arrival'` they are anyway. Listening to `message` alone states nothing.
    */
   follow(): Following;
+  /** Stops the store's timers and closes what it holds open; stored data stays (for a durable backend). */
+  close(): Promise<void>;
   on<E extends keyof MessageStoreEvents>(event: E, listener: (...args: MessageStoreEvents[E]) => void): this;
   off<E extends keyof MessageStoreEvents>(event: E, listener: (...args: MessageStoreEvents[E]) => void): this;
 }
