@@ -89,3 +89,18 @@ export type { DnsRecord, DnsRecordType } from './dns-record.js';
 export { nameAndAncestors, normalizeDnsName } from './dns-name.js';
 export { dmarcRecord, spfAllowRecord } from './policy-records.js';
 export type { DmarcPolicy, DmarcRecordOptions, SpfAllowOptions } from './policy-records.js';
+export {
+  ApiErrorSchema,
+  ClientCertificateIssueSchema,
+  DeletedMessagesSchema,
+  DkimKeySchema,
+  DnsRecordListSchema,
+  DnsRecordsSchema,
+  HealthSchema,
+  KeyListSchema,
+  ListenerInfoSchema,
+  ListenerListSchema,
+  MessagePageSchema,
+  ServerInfoSchema,
+  SessionPageSchema,
+} from './api-schemas.js';
