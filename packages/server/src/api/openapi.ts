@@ -110,7 +110,11 @@ function componentSchemas(): Record<string, unknown> {
   for (const route of API_ROUTES) if (route.requestBody && !inputs.has(route.requestBody.schema)) inputs.add(route.requestBody.schema, { id: route.requestBody.name });
   const options = { target: 'draft-2020-12', unrepresentable: 'any', uri: (id: string) => `#/components/schemas/${id}` } as const;
   const schemas = { ...z.toJSONSchema(registry, { ...options, io: 'output' }).schemas, ...z.toJSONSchema(inputs, { ...options, io: 'input' }).schemas };
-  for (const schema of Object.values(schemas)) delete (schema as { $schema?: string }).$schema;
+  // Named by their place in the document, not by an $id of their own.
+  for (const schema of Object.values(schemas)) {
+    delete (schema as { $schema?: string }).$schema;
+    delete (schema as { $id?: string }).$id;
+  }
   return schemas;
 }
 
