@@ -50,6 +50,7 @@ import { createProtectionJobs, type ProtectionJobs } from './analysis/protection
 import { createKeyRegistry, type KeyRegistry } from './analysis/protection/key-registry.js';
 import * as pgpKeys from './analysis/protection/generate-pgp-key.js';
 import { createProtectionRouter } from './api/protection-api.js';
+import { createServerMetrics } from './metrics.js';
 
 const HTTP_CLOSE_TIMEOUT_MS = 2_000;
 /**
@@ -187,6 +188,12 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
             },
           })
         : store;
+    let streamRef: { clientCount(): number } | null = null;
+    const metrics = createServerMetrics({
+      storedMessages: async () => (await store.listMessages({ limit: 1 })).total,
+      storedBytes: () => store.memoryUsage().messages,
+      streamSubscribers: () => streamRef?.clientCount() ?? 0,
+    });
     const captureContext: CaptureContext = {
       store: captureStore,
       authority,
@@ -199,6 +206,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       commandTimeoutMs: options.commandTimeoutMs,
       dataTimeoutMs: options.dataTimeoutMs,
       logger,
+      metrics,
     };
 
     const listeners = createListenerRegistry(options, captureContext, logger);
@@ -241,10 +249,15 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       // IP addresses (a wildcard bind included) are always answered to: allowedHostNames keeps names only.
       allowedHosts: allowedHostNames([options.hostname, ...options.tlsNames, ...options.allowedHosts, options.host]),
     };
+    app.use(metrics.httpLatency());
     app.use(securityHeaders());
     // Before the host check, so that its refusals are not cached either.
     app.use('/api/v1', apiHeaders());
     app.use(requireAllowedHost(accessPolicy));
+    app.get('/metrics', requireToken(accessPolicy), async (_request, response) => {
+      response.setHeader('Cache-Control', 'no-store');
+      response.type(metrics.registry.contentType).end(await metrics.registry.metrics());
+    });
     app.use('/api/v1', apiCors(accessPolicy), requireToken(accessPolicy));
     app.use(
       '/api/v1',
@@ -306,10 +319,11 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       httpServer,
       store,
       accessPolicy,
-      { maxBufferedBytes: options.streamMaxBufferedBytes, pingIntervalMs: options.streamPingIntervalMs, answeredElsewhere: compatibility.handlesUpgrade },
+      { maxBufferedBytes: options.streamMaxBufferedBytes, pingIntervalMs: options.streamPingIntervalMs, answeredElsewhere: compatibility.handlesUpgrade, onSlowClient: () => metrics.slowStreamClient() },
       logger,
       (message) => readMessageDetail(store, message),
     );
+    streamRef = stream;
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {
