@@ -319,7 +319,12 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       httpServer,
       store,
       accessPolicy,
-      { maxBufferedBytes: options.streamMaxBufferedBytes, pingIntervalMs: options.streamPingIntervalMs, answeredElsewhere: compatibility.handlesUpgrade, onSlowClient: () => metrics.slowStreamClient() },
+      {
+        maxBufferedBytes: options.streamMaxBufferedBytes,
+        pingIntervalMs: options.streamPingIntervalMs,
+        answeredElsewhere: compatibility.handlesUpgrade,
+        onSlowClient: () => metrics.slowStreamClient(),
+      },
       logger,
       (message) => readMessageDetail(store, message),
     );

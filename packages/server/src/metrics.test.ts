@@ -39,7 +39,8 @@ describe('GET /metrics', () => {
     const plainInfo = await plain.sendMail({ from: 'a@sender.test', to: 'b@receiver.test', subject: 'plain', text: 'over plaintext' });
     plain.close();
     const secure = nodemailer.createTransport({ host: HOST, port: t.server.smtp.port, requireTLS: true, tls: { ca: t.server.ca, servername: 'localhost' } });
-    for (let index = 0; index < 2; index += 1) await secure.sendMail({ from: 'a@sender.test', to: 'b@receiver.test', subject: `tls ${index}`, text: 'over STARTTLS' });
+    for (let index = 0; index < 2; index += 1)
+      await secure.sendMail({ from: 'a@sender.test', to: 'b@receiver.test', subject: `tls ${index}`, text: 'over STARTTLS' });
     secure.close();
     expect(plainInfo.response).toMatch(/^250 /);
     // A TLS 1.2 client on a listener that requires TLS 1.3: the handshake fails.

@@ -48,19 +48,53 @@ export function createServerMetrics(sources: MetricSources): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'mailwright_' });
   const registers = [registry];
-  const messages = new Counter({ name: 'mailwright_messages_total', help: 'Messages stored, by listener and TLS mode', labelNames: ['listener', 'tls'], registers });
-  const bytes = new Counter({ name: 'mailwright_received_bytes_total', help: 'Bytes of stored messages, by listener and TLS mode', labelNames: ['listener', 'tls'], registers });
-  const sessions = new Counter({ name: 'mailwright_sessions_total', help: 'SMTP sessions ended, by listener and TLS mode', labelNames: ['listener', 'tls'], registers });
+  const messages = new Counter({
+    name: 'mailwright_messages_total',
+    help: 'Messages stored, by listener and TLS mode',
+    labelNames: ['listener', 'tls'],
+    registers,
+  });
+  const bytes = new Counter({
+    name: 'mailwright_received_bytes_total',
+    help: 'Bytes of stored messages, by listener and TLS mode',
+    labelNames: ['listener', 'tls'],
+    registers,
+  });
+  const sessions = new Counter({
+    name: 'mailwright_sessions_total',
+    help: 'SMTP sessions ended, by listener and TLS mode',
+    labelNames: ['listener', 'tls'],
+    registers,
+  });
   const handshakeFailures = new Counter({
     name: 'mailwright_tls_handshake_failures_total',
     help: 'Failed TLS handshakes (implicit or STARTTLS), by listener and failure code',
     labelNames: ['listener', 'code'],
     registers,
   });
-  const replies = new Counter({ name: 'mailwright_smtp_replies_total', help: 'SMTP replies sent, by listener and reply code', labelNames: ['listener', 'code'], registers });
+  const replies = new Counter({
+    name: 'mailwright_smtp_replies_total',
+    help: 'SMTP replies sent, by listener and reply code',
+    labelNames: ['listener', 'code'],
+    registers,
+  });
   const slowClients = new Counter({ name: 'mailwright_stream_slow_clients_total', help: 'Stream clients cut off for falling behind', registers });
-  new Gauge({ name: 'mailwright_stream_subscribers', help: 'Stream clients connected', registers, collect() { this.set(sources.streamSubscribers()); } });
-  new Gauge({ name: 'mailwright_stored_bytes', help: 'Bytes of stored messages with their records', registers, collect() { this.set(sources.storedBytes()); } });
+  new Gauge({
+    name: 'mailwright_stream_subscribers',
+    help: 'Stream clients connected',
+    registers,
+    collect() {
+      this.set(sources.streamSubscribers());
+    },
+  });
+  new Gauge({
+    name: 'mailwright_stored_bytes',
+    help: 'Bytes of stored messages with their records',
+    registers,
+    collect() {
+      this.set(sources.storedBytes());
+    },
+  });
   new Gauge({
     name: 'mailwright_stored_messages',
     help: 'Messages in the store',

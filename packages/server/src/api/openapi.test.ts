@@ -27,7 +27,12 @@ describe('OpenAPI document', () => {
 
   beforeAll(async () => {
     t = await startTestServer({ apiToken: TOKEN });
-    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: t.server.smtp.port, requireTLS: true, tls: { ca: t.server.ca, servername: 'localhost' } });
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: t.server.smtp.port,
+      requireTLS: true,
+      tls: { ca: t.server.ca, servername: 'localhost' },
+    });
     await transport.sendMail({
       from: 'app@sender.test',
       to: 'user@receiver.test',
