@@ -50,7 +50,7 @@ import { createProtectionJobs, type ProtectionJobs } from './analysis/protection
 import { createKeyRegistry, type KeyRegistry } from './analysis/protection/key-registry.js';
 import * as pgpKeys from './analysis/protection/generate-pgp-key.js';
 import { createProtectionRouter } from './api/protection-api.js';
-import { createServerMetrics } from './metrics.js';
+import { createServerMetrics } from './server-metrics.js';
 
 const HTTP_CLOSE_TIMEOUT_MS = 2_000;
 /**

@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import type { KeyType, ListenerInfo } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 import type { CertificateAndKey, TestAuthority } from '../tls/test-authority.js';
-import type { ServerMetrics } from '../metrics.js';
+import type { ServerMetrics } from '../server-metrics.js';
 import type { Logger } from '../logger.js';
 import { SessionRecorder } from './session-recorder.js';
 import { tlsFailureCode } from './tls-info.js';
