@@ -101,6 +101,42 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('describes the real answers of the routes that create and change', async () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    ajv.addSchema(document, 'openapi.json');
+    const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+      const route = API_ROUTES.find(
+        (candidate) =>
+          candidate.method === method.toLowerCase() && new RegExp(`^${candidate.path.replace(/\{\w+\}/g, '[^/]+')}$`).test(path.split('?')[0] as string),
+      );
+      expect(route, `${method} ${path}`).toBeDefined();
+      const response = await t.request(path, {
+        method,
+        headers: { ...auth, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      expect(response.status, `${method} ${path}`).toBe(route?.status);
+      if (route?.response === null || route?.response === undefined || !('schema' in route.response)) return undefined;
+      const parsed: unknown = await response.json();
+      const validate = ajv.getSchema(`openapi.json#/components/schemas/${route.response.name}`);
+      expect(validate?.(parsed), `${method} ${path}: ${JSON.stringify(validate?.errors)}`).toBe(true);
+      return parsed;
+    };
+    await call('POST', '/tls/client-certificates', { commonName: 'openapi client' });
+    await call('POST', '/dkim/keys', { domain: 'sender.test', selector: 's1', algorithm: 'rsa-1024' });
+    await call('POST', '/dkim/keys', { domain: 'sender.test', selector: 's2', algorithm: 'ed25519' });
+    await call('PUT', '/dns/records', { name: 'sender.test', type: 'TXT', value: 'v=spf1 -all' });
+    await call('DELETE', '/dns/records?name=sender.test&type=TXT');
+    await call('POST', `/messages/${message.id}/authentication`);
+    const issued = (await call('POST', '/keys/smime', { address: 'user@receiver.test' })) as { key: { id: string } };
+    await call('POST', `/messages/${message.id}/protection`);
+    await call('DELETE', `/keys/${issued.key.id}`);
+    await call('POST', '/listeners', { name: 'openapi', port: 0, tls: 'none' });
+    await call('DELETE', '/listeners/openapi');
+    await call('DELETE', '/messages?subject=nothing-matches-this');
+  });
+
   it('describes the error answer', async () => {
     const response = await t.request('/messages/nope', { headers: auth });
     expect(response.status).toBe(404);
