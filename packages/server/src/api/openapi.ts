@@ -282,11 +282,15 @@ export function openApiDocument(version: string): Record<string, unknown> {
     openapi: '3.1.0',
     info: { title: 'Mailwright API', version, description: 'The REST API of Mailwright. See docs/api.md.' },
     servers: [{ url: '/api/v1' }],
-    security: [{}, { bearerToken: [] }],
+    // Required only when the server runs with --api-token.
+    security: [{}, { bearerToken: [] }, { tokenQuery: [] }],
     paths,
     components: {
       schemas: componentSchemas(),
-      securitySchemes: { bearerToken: { type: 'http', scheme: 'bearer', description: 'Required when the server runs with --api-token' } },
+      securitySchemes: {
+        bearerToken: { type: 'http', scheme: 'bearer', description: 'The --api-token, as `Authorization: Bearer <token>`' },
+        tokenQuery: { type: 'apiKey', in: 'query', name: 'token', description: 'The --api-token, as `?token=`' },
+      },
     },
   };
 }
