@@ -105,3 +105,18 @@ export {
   faults,
 } from './fault-rule.js';
 export type { FaultAction, FaultMatch, FaultReply, FaultRule, FaultRuleInput, FaultStage, FiredFault, RegisteredFaultRule } from './fault-rule.js';
+export {
+  ApiErrorSchema,
+  ClientCertificateIssueSchema,
+  DeletedMessagesSchema,
+  DkimKeySchema,
+  DnsRecordListSchema,
+  DnsRecordsSchema,
+  HealthSchema,
+  KeyListSchema,
+  ListenerInfoSchema,
+  ListenerListSchema,
+  MessagePageSchema,
+  ServerInfoSchema,
+  SessionPageSchema,
+} from './api-schemas.js';

@@ -53,6 +53,7 @@ import { createProtectionJobs, type ProtectionJobs } from './analysis/protection
 import { createKeyRegistry, type KeyRegistry } from './analysis/protection/key-registry.js';
 import * as pgpKeys from './analysis/protection/generate-pgp-key.js';
 import { createProtectionRouter } from './api/protection-api.js';
+import { createServerMetrics } from './server-metrics.js';
 
 const HTTP_CLOSE_TIMEOUT_MS = 2_000;
 /** The message database in the data directory (`storage: 'sqlite'`). */
@@ -219,6 +220,11 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
             },
           })
         : store;
+    let streamRef: { clientCount(): number } | null = null;
+    const metrics = createServerMetrics({
+      stored: () => store.stored(),
+      streamSubscribers: () => streamRef?.clientCount() ?? 0,
+    });
     const faults = new FaultRegistry();
     try {
       faults.add(options.faults);
@@ -241,6 +247,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       dataTimeoutMs: options.dataTimeoutMs,
       faults,
       logger,
+      metrics,
     };
 
     const listeners = createListenerRegistry(options, captureContext, logger);
@@ -283,10 +290,15 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       // IP addresses (a wildcard bind included) are always answered to: allowedHostNames keeps names only.
       allowedHosts: allowedHostNames([options.hostname, ...options.tlsNames, ...options.allowedHosts, options.host]),
     };
+    app.use(metrics.httpLatency());
     app.use(securityHeaders());
     // Before the host check, so that its refusals are not cached either.
     app.use('/api/v1', apiHeaders());
     app.use(requireAllowedHost(accessPolicy));
+    app.get('/metrics', requireToken(accessPolicy), async (_request, response) => {
+      response.setHeader('Cache-Control', 'no-store');
+      response.type(metrics.registry.contentType).end(await metrics.registry.metrics());
+    });
     app.use('/api/v1', apiCors(accessPolicy), requireToken(accessPolicy));
     app.use(
       '/api/v1',
@@ -349,10 +361,16 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       httpServer,
       store,
       accessPolicy,
-      { maxBufferedBytes: options.streamMaxBufferedBytes, pingIntervalMs: options.streamPingIntervalMs, answeredElsewhere: compatibility.handlesUpgrade },
+      {
+        maxBufferedBytes: options.streamMaxBufferedBytes,
+        pingIntervalMs: options.streamPingIntervalMs,
+        answeredElsewhere: compatibility.handlesUpgrade,
+        onSlowClient: () => metrics.slowStreamClient(),
+      },
       logger,
       (message) => readMessageDetail(store, message),
     );
+    streamRef = stream;
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {

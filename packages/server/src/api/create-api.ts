@@ -7,6 +7,7 @@ import { errorMiddleware, httpError } from './http-error.js';
 import { booleanParam, integerParam, stringParam } from './query-params.js';
 import { waitForMessage } from './wait-for-message.js';
 import { readMessageDetail } from './message-detail.js';
+import { openApiDocument } from './openapi.js';
 
 const MAX_LIMIT = 1000;
 /** A page of sessions stops at about this many bytes of records and transcripts; `nextCursor` fetches the rest. */
@@ -245,6 +246,11 @@ export function createApiRouter(context: ApiContext): Router {
   router.get('/health', async (_request: Request, response: Response) => {
     const health = await context.health();
     response.status(health.ok ? 200 : 503).json({ status: health.ok ? 'ok' : 'unavailable', listeners: health.listeners });
+  });
+
+  let openApi: Record<string, unknown> | undefined;
+  router.get('/openapi.json', (_request, response) => {
+    response.json((openApi ??= openApiDocument(context.info().version)));
   });
 
   router.use((request) => {

@@ -232,6 +232,7 @@ describe('the WebSocket stream', () => {
     const { code } = await slow.closed;
     expect(code).toBe(4008);
     expect(slow.messages('all').length).toBeLessThan(total);
+    expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(/^mailwright_stream_slow_clients_total 1$/m);
     // The healthy client is unaffected and still live.
     expect(healthy.socket.readyState).toBe(WebSocket.OPEN);
     const before = healthy.messages('all').length;

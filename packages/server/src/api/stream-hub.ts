@@ -39,6 +39,8 @@ export interface StreamOptions {
   pingIntervalMs: number;
   /** WebSocket paths another endpoint answers, which this one leaves alone. */
   answeredElsewhere?: (path: string) => boolean;
+  /** Told of each client closed for falling behind. */
+  onSlowClient?: () => void;
 }
 
 interface Subscription {
@@ -141,6 +143,7 @@ export function attachStreamHub(
     if (client.socket.readyState !== client.socket.OPEN) return false;
     if (client.socket.bufferedAmount > options.maxBufferedBytes) {
       client.socket.close(STREAM_CLOSE_SLOW_CLIENT, 'client fell behind; resume from the last seq');
+      options.onSlowClient?.();
       // The close frame waits behind the buffered data; a peer that never reads again is cut off.
       setTimeout(() => client.socket.terminate(), SLOW_CLIENT_GRACE_MS).unref();
       return false;

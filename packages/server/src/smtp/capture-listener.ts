@@ -3,6 +3,7 @@ import tls from 'node:tls';
 import { ErrorCode, isMailwrightError, type KeyType, type ListenerInfo } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 import type { CertificateAndKey, TestAuthority } from '../tls/test-authority.js';
+import type { ServerMetrics } from '../server-metrics.js';
 import type { Logger } from '../logger.js';
 import { SessionRecorder } from './session-recorder.js';
 import { tlsFailureCode } from './tls-info.js';
@@ -52,6 +53,8 @@ export interface CaptureContext {
   /** Fault rules, shared by every listener. */
   faults?: FaultRegistry;
   logger: Logger;
+  /** Where the listener counts replies, messages and sessions. */
+  metrics?: ServerMetrics;
 }
 
 /** A connection handed to the SMTP engine, with its record, its deadlines and its place under the connection limits. */
@@ -124,9 +127,13 @@ export async function startCaptureListener(
   if (implicit || policy === 'off') disabledCommands.push('STARTTLS');
   if (info.auth === 'off') disabledCommands.push('AUTH');
 
+  const counts = context.metrics?.listener(info.name);
   const transcript: SmtpTranscriptSink = {
     command: (id, line) => live.get(id)?.recorder.client(line),
-    reply: (id, payload) => live.get(id)?.recorder.server(payload),
+    reply: (id, payload) => {
+      counts?.reply(payload);
+      live.get(id)?.recorder.server(payload);
+    },
     error: (id, error) => live.get(id)?.recorder.connectionError(error),
   };
   // STARTTLS prefers the server's cipher order, as it always has.
@@ -199,6 +206,7 @@ export async function startCaptureListener(
         (id) => {
           callback(null, `2.0.0 Ok: queued as ${id}`);
           // The session record is updated once the reply is written: the client does not wait for it.
+          counts?.messageStored(recorder?.session.tls.mode ?? 'none', message.raw.length);
           if (recorder) {
             recorder.messageStored(id);
             save(recorder);
@@ -247,6 +255,7 @@ export async function startCaptureListener(
       current.release();
       current.deadline.stop();
       current.recorder.closed();
+      counts?.sessionClosed(current.recorder.session);
       save(current.recorder);
     },
   };
@@ -321,6 +330,7 @@ export async function startCaptureListener(
     else {
       const reply = `421 4.7.0 ${context.hostname} Error: ${reason}, try again later`;
       recorder.server(reply);
+      counts?.reply(reply);
       // A client that never closes its side must not keep the descriptor the limits protect:
       // whatever it sends is discarded, and the socket is destroyed shortly after the reply.
       refusedSockets.add(socket);
@@ -334,6 +344,7 @@ export async function startCaptureListener(
       socket.end(`${reply}\r\n`);
     }
     recorder.closed();
+    counts?.sessionClosed(recorder.session);
     save(recorder);
   }
 
@@ -390,6 +401,7 @@ export async function startCaptureListener(
           message: error instanceof Error ? error.message : 'connection closed during the TLS handshake',
         });
         recorder.closed();
+        counts?.sessionClosed(recorder.session);
         save(recorder);
       },
     );

@@ -552,6 +552,11 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       }
       return pending;
     },
+    async stored() {
+      let bytes = 0;
+      for (let i = 0; i < entries.length; i++) bytes += entries.at(i)!.raw.length;
+      return { messages: entries.length, bytes };
+    },
     memoryUsage() {
       const caches = texts.bytes + contents.bytes;
       return { messages: messageBytes, sessions: sessionBytes, caches, total: messageBytes + sessionBytes + caches, budget: maxMemory };

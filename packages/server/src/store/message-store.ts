@@ -185,6 +185,8 @@ export interface MessageStore {
   getDecrypted(id: string): Promise<{ summary: MessageSummary; content: MessageContent } | null>;
   /** The bytes held, against the memory budget. */
   memoryUsage(): MemoryUsage;
+  /** What is stored: the messages, and their bytes as received. */
+  stored(): Promise<{ messages: number; bytes: number }>;
   /**
    * States that new messages are needed as they arrive, until the returned handle is closed:
    * with the `'when-followed'` policy each one is then read on arrival and announced with

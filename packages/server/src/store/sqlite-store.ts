@@ -793,6 +793,9 @@ export function openSqliteStore(options: SqliteStoreOptions): MessageStore {
       const json = sql.authenticationById.get(id)?.authentication;
       return json === undefined || json === null ? null : (JSON.parse(json) as Authentication);
     },
+    async stored() {
+      return { messages: count, bytes };
+    },
     memoryUsage() {
       return { messages: 0, sessions: 0, caches: contents.bytes, total: contents.bytes, budget: CONTENT_CACHE_BYTES };
     },

@@ -95,6 +95,8 @@ export function describeStoreContract(name: string, backend: ContractBackend): v
       expect(added.map((m) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
       expect(added.map((m) => m.id)).toEqual(added.map((m) => m.id).sort());
       expect(await store.latestSeq()).toBe(30);
+      const bytes = Array.from({ length: 30 }, (_, i) => Buffer.byteLength(`m${i}|body ${i}|`)).reduce((sum, size) => sum + size, 0);
+      expect(await store.stored()).toEqual({ messages: 30, bytes });
       const first = added[0]!;
       expect(await store.getMessage(first.id)).toMatchObject({ id: first.id, seq: 1, subject: 'm0', snippet: 'body 0', listener: 'smtp' });
       expect((await store.getRaw(first.id))?.toString()).toBe('m0|body 0|');
