@@ -51,7 +51,7 @@ import { PENDING_AUTHENTICATION, createAuthenticationJobs, type AuthenticationJo
 import { DEFAULT_PROTECTION_LIMITS, NO_PROTECTION_SUMMARY, PENDING_PROTECTION_SUMMARY, mayBeProtected } from './analysis/protection/examine-protection.js';
 import { createProtectionJobs, type ProtectionJobs } from './analysis/protection/protection-jobs.js';
 import { createKeyRegistry, type KeyRegistry } from './analysis/protection/key-registry.js';
-import * as pgpKeys from './analysis/protection/generate-pgp-key.js';
+import { generatePgpKey } from './analysis/protection/generate-pgp-key.js';
 import { createProtectionRouter } from './api/protection-api.js';
 import { createServerMetrics } from './server-metrics.js';
 
@@ -319,7 +319,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
           const registered = await keyRegistry.register({ type: 'smime', address, certificate: cert, privateKey: key });
           return { key: registered, publicKey: cert, privateKey: key, caCertificate: authority.caPem };
         },
-        generatePgp: typeof pgpKeys.generatePgpKey === 'function' ? (address, pgpOptions) => issuePgpKey(keyRegistry, address, pgpOptions) : null,
+        generatePgp: (address, pgpOptions) => issuePgpKey(keyRegistry, address, pgpOptions),
         reexamine: protection ? (id) => protection.reexamine(id) : null,
       }),
     );
@@ -419,11 +419,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
 
 /** Generates an OpenPGP key with `generatePgpKey` and registers it; its result gives the armored halves. */
 async function issuePgpKey(registry: KeyRegistry, address: string, options: { name?: string; passphrase?: string }): Promise<IssuedKey> {
-  const generate = pgpKeys.generatePgpKey as (
-    address: string,
-    options: { name?: string; passphrase?: string },
-  ) => Promise<{ publicKey: string; privateKey: string }>;
-  const { publicKey, privateKey } = await generate(address, options);
+  const { publicKey, privateKey } = await generatePgpKey(address, options);
   const key = await registry.register({ type: 'pgp', address, privateKey, ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }) });
   return { key, publicKey, privateKey, caCertificate: null };
 }

@@ -19,7 +19,7 @@ export interface ProtectionApiContext {
   /** Issues an S/MIME certificate from the test CA for an address and registers it. */
   issueSmime(address: string, keyType: SmimeKeyType): Promise<IssuedKey>;
   /** Generates an OpenPGP key for an address and registers it; null when this build cannot. */
-  generatePgp: ((address: string, options: { name?: string; passphrase?: string }) => Promise<IssuedKey>) | null;
+  generatePgp(address: string, options: { name?: string; passphrase?: string }): Promise<IssuedKey>;
   /** Examines a message again with the current keys; null when it is gone; absent with `--protection off`. */
   reexamine: ((id: string) => Promise<Protection | null>) | null;
 }
@@ -60,7 +60,6 @@ export function createProtectionRouter(context: ProtectionApiContext): Router {
 
   router.post('/keys/pgp', async (request, response) => {
     const { address, name, passphrase } = fields(request.body, ['name', 'passphrase']);
-    if (!context.generatePgp) throw httpError(501, ErrorCode.NOT_IMPLEMENTED, 'OpenPGP key generation is not available in this build');
     response
       .status(201)
       .json(await context.generatePgp(address, { ...(name === undefined ? {} : { name }), ...(passphrase === undefined ? {} : { passphrase }) }));
