@@ -18,6 +18,12 @@ export interface MessageFilterInput {
   spf?: Verdict;
   /** The DMARC verdict. */
   dmarc?: Verdict;
+  /** Encrypted end to end (S/MIME or OpenPGP), or not. Matches once the message is examined. */
+  encrypted?: boolean;
+  /** Signed end to end (S/MIME or OpenPGP), or not. */
+  signed?: boolean;
+  /** The technology: `smime`, or `pgp` (PGP/MIME or inline PGP). */
+  protection?: 'smime' | 'pgp';
 }
 
 function pattern(value: string | RegExp | undefined): string | undefined {
@@ -25,9 +31,16 @@ function pattern(value: string | RegExp | undefined): string | undefined {
   return value instanceof RegExp ? `re:/${value.source}/${value.flags}` : value;
 }
 
+/** The protection fields of the wire filter, as the query string carries them. */
+interface ProtectionWireFilter {
+  encrypted?: 'true' | 'false';
+  signed?: 'true' | 'false';
+  protection?: 'smime' | 'pgp';
+}
+
 /** Turns an SDK filter into the wire form (`re:/source/flags` for regular expressions). */
 export function toWireFilter(input: MessageFilterInput): MessageFilter {
-  const filter: MessageFilter = {};
+  const filter: MessageFilter & ProtectionWireFilter = {};
   const to = pattern(input.to);
   const from = pattern(input.from);
   const subject = pattern(input.subject);
@@ -42,6 +55,9 @@ export function toWireFilter(input: MessageFilterInput): MessageFilter {
   if (input.dkim !== undefined) filter.dkim = input.dkim;
   if (input.spf !== undefined) filter.spf = input.spf;
   if (input.dmarc !== undefined) filter.dmarc = input.dmarc;
+  if (input.encrypted !== undefined) filter.encrypted = input.encrypted ? 'true' : 'false';
+  if (input.signed !== undefined) filter.signed = input.signed ? 'true' : 'false';
+  if (input.protection !== undefined) filter.protection = input.protection;
   return filter;
 }
 

@@ -29,6 +29,15 @@ import {
   type SpfPassExpectation,
   type TlsExpectation,
 } from './assertions.js';
+import {
+  assertEncrypted,
+  assertSigned,
+  assertSignedThenEncrypted,
+  type EncryptedExpectation,
+  type ProtectedMessage,
+  type ProtectionWaitOptions,
+  type SignedExpectation,
+} from './protection-assertions.js';
 
 /** The Mailwright matchers, registered by `import '@mailwright/sdk/vitest'`. */
 export interface MailwrightMatchers<R = unknown> {
@@ -65,6 +74,12 @@ export interface MailwrightMatchers<R = unknown> {
   toPassSpf(expected?: SpfPassExpectation): Promise<R>;
   /** DMARC passes for the From domain; use with `await`. */
   toPassDmarc(expected?: DmarcPassExpectation): Promise<R>;
+  /** Encrypted end to end (optionally of a kind, with an algorithm, to recipients); use with `await` (waits for the examination). */
+  toBeEncrypted(expected?: EncryptedExpectation): Promise<R>;
+  /** A signature that verifies (optionally by a signer, trusted or not); use with `await`. */
+  toBeSigned(expected?: SignedExpectation): Promise<R>;
+  /** Signed, then encrypted: the signature that verifies is inside the encryption; use with `await`. */
+  toBeSignedThenEncrypted(expected?: ProtectionWaitOptions): Promise<R>;
 }
 
 declare module 'vitest' {
@@ -127,6 +142,11 @@ expect.extend({
   toFailDkim: wrapAsync('toFailDkim', (message: AuthenticatedMessage, expected?: DkimFailExpectation) => assertFailsDkim(message, expected)),
   toPassSpf: wrapAsync('toPassSpf', (message: AuthenticatedMessage, expected?: SpfPassExpectation) => assertPassesSpf(message, expected)),
   toPassDmarc: wrapAsync('toPassDmarc', (message: AuthenticatedMessage, expected?: DmarcPassExpectation) => assertPassesDmarc(message, expected)),
+  toBeEncrypted: wrapAsync('toBeEncrypted', (message: ProtectedMessage, expected?: EncryptedExpectation) => assertEncrypted(message, expected)),
+  toBeSigned: wrapAsync('toBeSigned', (message: ProtectedMessage, expected?: SignedExpectation) => assertSigned(message, expected)),
+  toBeSignedThenEncrypted: wrapAsync('toBeSignedThenEncrypted', (message: ProtectedMessage, expected?: ProtectionWaitOptions) =>
+    assertSignedThenEncrypted(message, expected),
+  ),
   async toHaveNoDelivery(this: MatcherState, received: DeliveryTarget) {
     try {
       await assertNoDelivery(received);
