@@ -1,4 +1,5 @@
 import type { AuthenticationSummary } from './authentication.js';
+import type { ProtectionSummary } from './protection.js';
 import type { CapturedMessage, MessageDetail } from './captured-message.js';
 import { ErrorCode, MailwrightError } from './error-codes.js';
 import type { MessageFilter } from './message-filter.js';
@@ -64,6 +65,8 @@ export type StreamCommand =
   | { type: 'deleted'; ids: string[] }
   /** A message's verdicts were computed (or recomputed): its list summary of them. */
   | { type: 'authentication'; id: string; seq: number; authentication: AuthenticationSummary }
+  /** A message's protection was examined (or re-examined): its list summary. */
+  | { type: 'protection'; id: string; seq: number; protection: ProtectionSummary }
   | { type: 'cleared' }
   | { type: 'status'; status: StreamStatus }
   /** The connection came back after having been live; deletions missed meanwhile are not replayed. */
@@ -81,11 +84,15 @@ interface Subscription {
   /** The highest seq delivered or confirmed; where a reconnect resumes. */
   cursor: number | undefined;
   /**
-   * The filter asks for a verdict (`dkim`, `spf`, `dmarc`): the server delivers a message when
-   * its verdicts are done, once, and so possibly below the cursor (out of seq order).
+   * The filter asks for a verdict (`dkim`, `spf`, `dmarc`) or a protection (`encrypted`,
+   * `signed`, `protection`): the server delivers a message when its verdicts (or its
+   * examination) are done, once, and so possibly below the cursor (out of seq order).
    */
   readonly outOfOrder: boolean;
 }
+
+/** Filter fields judged after the `250` (verdicts, protection): a match can come out of seq order. */
+const AFTER_250_FIELDS = ['dkim', 'spf', 'dmarc', 'encrypted', 'signed', 'protection'];
 
 const DEFAULT_RECONNECT_MIN_MS = 50;
 const DEFAULT_RECONNECT_MAX_MS = 2_000;
@@ -169,8 +176,8 @@ export class StreamStateMachine {
     const id = `s${this.#nextId}`;
     if (this.#phase === 'disposed') return { subscription: id, commands: [{ type: 'subscription-closed', subscription: id }] };
     // As message-filter's hasVerdictFilter, which this module leaves out to keep zod out of browser bundles.
-    const { filter } = input;
-    const outOfOrder = filter !== undefined && (filter.dkim !== undefined || filter.spf !== undefined || filter.dmarc !== undefined);
+    const filter = input.filter as Record<string, unknown> | undefined;
+    const outOfOrder = filter !== undefined && AFTER_250_FIELDS.some((field) => filter[field] !== undefined);
     const subscription: Subscription = { input, cursor: input.since, outOfOrder };
     this.#subscriptions.set(id, subscription);
     if (this.#phase === 'live') return { subscription: id, commands: [{ type: 'send', frame: this.#subscribeFrame(id, subscription) }] };
@@ -228,6 +235,8 @@ export class StreamStateMachine {
         return [{ type: 'cleared' }];
       case 'authentication':
         return [{ type: 'authentication', id: frame.id, seq: frame.seq, authentication: frame.authentication }];
+      case 'protection':
+        return [{ type: 'protection', id: frame.id, seq: frame.seq, protection: frame.protection }];
       case 'error':
         if (frame.subscription === undefined) {
           this.#lastError = `${frame.code}: ${frame.message}`;
