@@ -1,4 +1,7 @@
-import type { MessageFilter } from '@mailwright/core';
+import type { MessageFilter as CoreMessageFilter } from '@mailwright/core';
+
+/** The API's filter, with its end-to-end protection fields. */
+type MessageFilter = CoreMessageFilter & { encrypted?: 'true' | 'false'; signed?: 'true' | 'false'; protection?: 'smime' | 'pgp' };
 
 /** The filter fields the search understands, as the API names them: every field of the filter. */
 export const SEARCH_FIELDS = [
@@ -12,6 +15,9 @@ export const SEARCH_FIELDS = [
   'dkim',
   'spf',
   'dmarc',
+  'encrypted',
+  'signed',
+  'protection',
 ] as const satisfies readonly (keyof MessageFilter)[];
 type SearchField = (typeof SEARCH_FIELDS)[number];
 // A field the API's filter gains and the search does not know fails the type check here.
@@ -23,7 +29,16 @@ export const TLS_FILTERS = ['any', 'starttls', 'implicit', 'none'] as const;
 /** The verdicts the `dkim`, `spf` and `dmarc` filters take. */
 const VERDICTS: readonly string[] = ['pass', 'fail', 'neutral', 'softfail', 'policy', 'none', 'temperror', 'permerror'];
 /** Fields whose value must be one of a few words (lower-cased); others are dropped, not sent. */
-const CHOICES: Partial<Record<SearchField, readonly string[]>> = { tls: TLS_FILTERS, dkim: VERDICTS, spf: VERDICTS, dmarc: VERDICTS };
+const BOOLEANS: readonly string[] = ['true', 'false'];
+const CHOICES: Partial<Record<SearchField, readonly string[]>> = {
+  tls: TLS_FILTERS,
+  dkim: VERDICTS,
+  spf: VERDICTS,
+  dmarc: VERDICTS,
+  encrypted: BOOLEANS,
+  signed: BOOLEANS,
+  protection: ['smime', 'pgp'],
+};
 const isField = (value: string): value is SearchField => (SEARCH_FIELDS as readonly string[]).includes(value);
 
 const TOKEN = /(?:(\w+):)?(?:"((?:[^"\\]|\\.)*)"|(\S+))/g;
@@ -31,8 +46,9 @@ const TOKEN = /(?:(\w+):)?(?:"((?:[^"\\]|\\.)*)"|(\S+))/g;
 /**
  * Reads a search line such as `to:alice subject:"password reset" tls:none tag:signup listener:smtps welcome`:
  * `field:value` pairs (quoted when they hold spaces) and free words, which search `text`.
+ * `encrypted:true`, `signed:true` and `protection:smime|pgp` find end-to-end protected mail.
  */
-export function parseSearch(input: string): MessageFilter {
+export function parseSearch(input: string): CoreMessageFilter {
   const filter: Record<string, string> = {};
   const words: string[] = [];
   for (const match of input.matchAll(TOKEN)) {
@@ -50,7 +66,7 @@ export function parseSearch(input: string): MessageFilter {
   }
   const text = words.filter(Boolean).join(' ');
   if (text) filter.text = text;
-  return filter as MessageFilter;
+  return filter as CoreMessageFilter;
 }
 
 function quote(value: string): string {
@@ -58,9 +74,10 @@ function quote(value: string): string {
 }
 
 /** The search line of a filter (its `tls` field is shown by the delivery picker instead). */
-export function formatSearch(filter: MessageFilter): string {
+export function formatSearch(input: CoreMessageFilter): string {
+  const filter = input as MessageFilter;
   const parts: string[] = [];
-  for (const field of ['to', 'from', 'subject', 'tag', 'listener', 'dkim', 'spf', 'dmarc'] as const) {
+  for (const field of ['to', 'from', 'subject', 'tag', 'listener', 'dkim', 'spf', 'dmarc', 'encrypted', 'signed', 'protection'] as const) {
     const value = filter[field];
     if (value) parts.push(`${field}:${quote(value)}`);
   }
@@ -69,17 +86,18 @@ export function formatSearch(filter: MessageFilter): string {
 }
 
 /** The filter in an inbox address (`/?to=alice&tls=none`). */
-export function filterFromQuery(query: URLSearchParams): MessageFilter {
+export function filterFromQuery(query: URLSearchParams): CoreMessageFilter {
   const filter: Record<string, string> = {};
   for (const field of SEARCH_FIELDS) {
     const value = query.get(field);
     if (value && (CHOICES[field]?.includes(value) ?? true)) filter[field] = value;
   }
-  return filter as MessageFilter;
+  return filter as CoreMessageFilter;
 }
 
 /** The inbox address of a filter, with the fields in a stable order. */
-export function inboxHref(filter: MessageFilter): string {
+export function inboxHref(input: CoreMessageFilter): string {
+  const filter = input as MessageFilter;
   const query = new URLSearchParams();
   for (const field of SEARCH_FIELDS) {
     const value = filter[field];
@@ -90,6 +108,6 @@ export function inboxHref(filter: MessageFilter): string {
 }
 
 /** Whether a filter has any criterion. */
-export function hasCriteria(filter: MessageFilter): boolean {
-  return SEARCH_FIELDS.some((field) => Boolean(filter[field]));
+export function hasCriteria(filter: CoreMessageFilter): boolean {
+  return SEARCH_FIELDS.some((field) => Boolean((filter as MessageFilter)[field]));
 }
