@@ -76,10 +76,10 @@ export function createSecureMailer(smtp, keys = {}) {
         });
       }
       if (encrypt) {
-        entity = await cms(
-          ['-encrypt', '-in', 'entity.eml', '-aes-256-gcm', '-recip', 'recipient.pem', '-keyopt', 'rsa_padding_mode:oaep', '-crlfeol'],
-          { 'entity.eml': entity, 'recipient.pem': certificate },
-        );
+        entity = await cms(['-encrypt', '-in', 'entity.eml', '-aes-256-gcm', '-recip', 'recipient.pem', '-keyopt', 'rsa_padding_mode:oaep', '-crlfeol'], {
+          'entity.eml': entity,
+          'recipient.pem': certificate,
+        });
       }
       await send(to, `${headers(to, number).join('\r\n')}\r\n${entity.replace(/^MIME-Version: 1\.0\r?\n/i, '')}`);
     },
