@@ -56,7 +56,11 @@ beforeAll(async () => {
   alice = await mail.smime.issue(inbox.address);
   billing = await mail.smime.issue('billing@acme.test');
   const files = { 'entity.eml': ENTITY, 'signer.pem': billing.publicKey, 'signer.key': billing.privateKey, 'alice.pem': alice.publicKey };
-  const signed = await tool('openssl', ['cms', '-sign', '-in', 'entity.eml', '-signer', 'signer.pem', '-inkey', 'signer.key', '-md', 'sha256', '-crlfeol'], files);
+  const signed = await tool(
+    'openssl',
+    ['cms', '-sign', '-in', 'entity.eml', '-signer', 'signer.pem', '-inkey', 'signer.key', '-md', 'sha256', '-crlfeol'],
+    files,
+  );
   const encrypted = await tool('openssl', ['cms', '-encrypt', '-in', 'signed.eml', '-aes256', '-recip', 'alice.pem', '-crlfeol'], { 'signed.eml': signed });
   await sendRaw(inbox.address, headers(inbox.address, 'Statement') + encrypted);
   signedThenEncrypted = await inbox.waitForMessage({ subject: 'Statement' });
@@ -168,9 +172,13 @@ describe('filters', () => {
     const home = join(scratch, 'gnupg');
     await run('mkdir', ['-p', '-m', '700', home]);
     await tool('gpg', ['--homedir', home, '--batch', '--import', 'key.asc'], { 'key.asc': key.publicKey });
-    const armored = await tool('gpg', ['--homedir', home, '--batch', '--trust-model', 'always', '--armor', '--encrypt', '-r', inbox.address, '--output', '-', 'note.txt'], {
-      'note.txt': 'The code is 4711\n',
-    });
+    const armored = await tool(
+      'gpg',
+      ['--homedir', home, '--batch', '--trust-model', 'always', '--armor', '--encrypt', '-r', inbox.address, '--output', '-', 'note.txt'],
+      {
+        'note.txt': 'The code is 4711\n',
+      },
+    );
     await sendRaw(inbox.address, `${headers(inbox.address, 'Inline')}Content-Type: text/plain\r\n\r\n${armored.replace(/\r?\n/g, '\r\n')}`);
     const message = await inbox.waitForMessage({ protection: 'pgp', timeout: 5_000 });
     await expect(message).toBeEncrypted({ kind: 'pgp-inline', for: inbox.address });
