@@ -174,5 +174,7 @@ export const MessageDetailSchema = CapturedMessageSchema.extend({
   authentication: AuthenticationSchema.optional(),
   /** The whole record of S/MIME or OpenPGP signatures and encryption. */
   protection: ProtectionSchema.optional(),
+  /** `decrypted` when this is the decrypted inner message (`?view=decrypted`); absent for the message as received. */
+  view: z.literal('decrypted').optional(),
 });
 export type MessageDetail = z.infer<typeof MessageDetailSchema>;

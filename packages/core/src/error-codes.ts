@@ -20,6 +20,15 @@ export const ErrorCode = {
   DNS_LIVE: 'DNS_LIVE',
   /** Verdicts are not computed on this server (`--authentication off`). */
   AUTHENTICATION_OFF: 'AUTHENTICATION_OFF',
+  /** End-to-end protection is not examined on this server (`--protection off`). */
+  PROTECTION_OFF: 'PROTECTION_OFF',
+  /** A key or certificate given to `POST /keys` cannot be read; the message says what is wrong. */
+  INVALID_KEY: 'INVALID_KEY',
+  KEY_NOT_FOUND: 'KEY_NOT_FOUND',
+  /** A message has no decrypted content (not encrypted, or no registered key could decrypt it). */
+  NOT_DECRYPTED: 'NOT_DECRYPTED',
+  /** The server was built without this feature. */
+  NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   WAIT_TIMEOUT: 'WAIT_TIMEOUT',
   CLIENT_CLOSED: 'CLIENT_CLOSED',
   /** A bounded queue is full (e.g. messages waiting to be parsed); try again shortly. */

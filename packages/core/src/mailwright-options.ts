@@ -153,6 +153,11 @@ export const MailwrightOptionsSchema = z
       kind: 'choice',
       description: 'Compute SPF, DKIM, DMARC and ARC verdicts for every message',
     }),
+    /** Whether S/MIME and OpenPGP protection is examined (verified, decrypted with registered keys) for every message. Default `on`. */
+    protection: withFlag(z.enum(['on', 'off']).default('on'), {
+      kind: 'choice',
+      description: 'Examine S/MIME and OpenPGP signatures and encryption of every message',
+    }),
     /** The client address SPF judges the default listeners' connections for. Default: the connection's address. */
     clientIp: withFlag(IpAddressSchema.optional(), {
       kind: 'text',

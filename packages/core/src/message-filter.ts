@@ -50,6 +50,12 @@ export const MessageFilterSchema = z
     spf: VerdictSchema.optional(),
     /** The DMARC verdict. */
     dmarc: VerdictSchema.optional(),
+    /** End-to-end encrypted (S/MIME or OpenPGP) or not. A message whose protection is pending matches neither. */
+    encrypted: z.enum(['true', 'false']).optional(),
+    /** Signed end to end (S/MIME or OpenPGP) or not. */
+    signed: z.enum(['true', 'false']).optional(),
+    /** The protection technology: `smime`, or `pgp` (PGP/MIME or inline PGP). */
+    protection: z.enum(['smime', 'pgp']).optional(),
   })
   .strict();
 export type MessageFilter = z.infer<typeof MessageFilterSchema>;
@@ -195,12 +201,34 @@ export function compileFilter(input: MessageFilter): MessageMatcher {
     if (verdict !== undefined)
       tests.push(({ message }) => message.authentication?.status === 'done' && summarizeAuthentication(message.authentication)[field] === verdict);
   }
+  for (const field of ['encrypted', 'signed'] as const) {
+    const wanted = filter[field];
+    if (wanted !== undefined) tests.push(({ message }) => message.protection?.status === 'done' && message.protection[field] === (wanted === 'true'));
+  }
+  if (filter.protection !== undefined) {
+    const technology = filter.protection;
+    tests.push(
+      ({ message }) =>
+        message.protection?.status === 'done' && (technology === 'smime' ? message.protection.kind === 'smime' : message.protection.kind.startsWith('pgp')),
+    );
+  }
   return (subject) => tests.every((test) => test(subject));
 }
 
-/** Whether a filter asks for a verdict (`dkim`, `spf`, `dmarc`): such a filter matches a message only once its verdicts are done. */
+/**
+ * Whether a filter asks for a verdict (`dkim`, `spf`, `dmarc`) or for end-to-end protection
+ * (`encrypted`, `signed`, `protection`): such a filter matches a message only once that record is done.
+ */
 export function hasVerdictFilter(filter: MessageFilter | undefined): boolean {
-  return filter !== undefined && (filter.dkim !== undefined || filter.spf !== undefined || filter.dmarc !== undefined);
+  return (
+    filter !== undefined &&
+    (filter.dkim !== undefined ||
+      filter.spf !== undefined ||
+      filter.dmarc !== undefined ||
+      filter.encrypted !== undefined ||
+      filter.signed !== undefined ||
+      filter.protection !== undefined)
+  );
 }
 
 /** Whether one message matches a filter (compiles it each call; use {@link compileFilter} for many). */

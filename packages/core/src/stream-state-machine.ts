@@ -84,15 +84,11 @@ interface Subscription {
   /** The highest seq delivered or confirmed; where a reconnect resumes. */
   cursor: number | undefined;
   /**
-   * The filter asks for a verdict (`dkim`, `spf`, `dmarc`) or a protection (`encrypted`,
-   * `signed`, `protection`): the server delivers a message when its verdicts (or its
-   * examination) are done, once, and so possibly below the cursor (out of seq order).
+   * The filter asks for a verdict (`dkim`, `spf`, `dmarc`, `encrypted`, `signed`, `protection`): the server delivers a message when
+   * its verdicts are done, once, and so possibly below the cursor (out of seq order).
    */
   readonly outOfOrder: boolean;
 }
-
-/** Filter fields judged after the `250` (verdicts, protection): a match can come out of seq order. */
-const AFTER_250_FIELDS = ['dkim', 'spf', 'dmarc', 'encrypted', 'signed', 'protection'];
 
 const DEFAULT_RECONNECT_MIN_MS = 50;
 const DEFAULT_RECONNECT_MAX_MS = 2_000;
@@ -176,8 +172,15 @@ export class StreamStateMachine {
     const id = `s${this.#nextId}`;
     if (this.#phase === 'disposed') return { subscription: id, commands: [{ type: 'subscription-closed', subscription: id }] };
     // As message-filter's hasVerdictFilter, which this module leaves out to keep zod out of browser bundles.
-    const filter = input.filter as Record<string, unknown> | undefined;
-    const outOfOrder = filter !== undefined && AFTER_250_FIELDS.some((field) => filter[field] !== undefined);
+    const { filter } = input;
+    const outOfOrder =
+      filter !== undefined &&
+      (filter.dkim !== undefined ||
+        filter.spf !== undefined ||
+        filter.dmarc !== undefined ||
+        filter.encrypted !== undefined ||
+        filter.signed !== undefined ||
+        filter.protection !== undefined);
     const subscription: Subscription = { input, cursor: input.since, outOfOrder };
     this.#subscriptions.set(id, subscription);
     if (this.#phase === 'live') return { subscription: id, commands: [{ type: 'send', frame: this.#subscribeFrame(id, subscription) }] };

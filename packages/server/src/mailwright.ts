@@ -4,7 +4,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { ErrorCode, MailwrightError, connectHost, isMailwrightError, urlHost, type ListenerConfig, type ListenerInfo, type ServerInfo } from '@mailwright/core';
+import {
+  ErrorCode,
+  MailwrightError,
+  connectHost,
+  isMailwrightError,
+  urlHost,
+  type IssuedKey,
+  type ListenerConfig,
+  type ListenerInfo,
+  type ServerInfo,
+} from '@mailwright/core';
 import { resolveMailwrightOptions, type MailwrightOptions, type ResolvedMailwrightOptions } from './options.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createMemoryStore } from './store/memory-store.js';
@@ -33,6 +43,11 @@ import { createLiveResolver } from './dns/live-resolver.js';
 import type { DnsResolver } from './dns/dns-resolver.js';
 import { AUTHENTICATION_TIMEOUT_MS } from './analysis/compute-authentication.js';
 import { PENDING_AUTHENTICATION, createAuthenticationJobs, type AuthenticationJobs } from './analysis/authentication-jobs.js';
+import { DEFAULT_PROTECTION_LIMITS, NO_PROTECTION_SUMMARY, PENDING_PROTECTION_SUMMARY, mayBeProtected } from './analysis/protection/examine-protection.js';
+import { createProtectionJobs, type ProtectionJobs } from './analysis/protection/protection-jobs.js';
+import { createKeyRegistry, type KeyRegistry } from './analysis/protection/key-registry.js';
+import * as pgpKeys from './analysis/protection/generate-pgp-key.js';
+import { createProtectionRouter } from './api/protection-api.js';
 
 const HTTP_CLOSE_TIMEOUT_MS = 2_000;
 /**
@@ -139,15 +154,37 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
             logger,
           })
         : null;
-    const captureStore: MessageStore = authentication
-      ? Object.assign(Object.create(store) as MessageStore, {
-          async addMessage(message: Parameters<MessageStore['addMessage']>[0]) {
-            const added = await store.addMessage({ ...message, authentication: PENDING_AUTHENTICATION });
-            authentication.schedule({ id: added.id, mailFrom: message.envelope.mailFrom, sessionId: message.sessionId, listener: message.listener });
-            return added;
-          },
-        })
-      : store;
+    // Keys for end-to-end protection live in memory only; the test CA is a trust anchor.
+    const keyRegistry = createKeyRegistry({ caPem: authority.caPem });
+    // Protection is examined after the 250 too, in the same workers; mail that shows no sign of
+    // it (a byte scan) is stored with the shared `none` summary and never queued.
+    const protection: ProtectionJobs | null =
+      options.protection === 'on'
+        ? createProtectionJobs({
+            store,
+            pool: verdictPool,
+            keys: () => keyRegistry.material(),
+            limits: DEFAULT_PROTECTION_LIMITS,
+            maxQueue: options.maxMessages,
+            logger,
+          })
+        : null;
+    const captureStore: MessageStore =
+      authentication || protection
+        ? Object.assign(Object.create(store) as MessageStore, {
+            async addMessage(message: Parameters<MessageStore['addMessage']>[0]) {
+              const examine = protection !== null && mayBeProtected(message.raw);
+              const added = await store.addMessage({
+                ...message,
+                ...(authentication ? { authentication: PENDING_AUTHENTICATION } : {}),
+                ...(protection ? { protection: examine ? PENDING_PROTECTION_SUMMARY : NO_PROTECTION_SUMMARY } : {}),
+              });
+              authentication?.schedule({ id: added.id, mailFrom: message.envelope.mailFrom, sessionId: message.sessionId, listener: message.listener });
+              if (examine) protection.schedule(added.id);
+              return added;
+            },
+          })
+        : store;
     const captureContext: CaptureContext = {
       store: captureStore,
       authority,
@@ -212,6 +249,19 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
         zone: dnsZone,
         authenticationEnabled: options.authentication === 'on',
         recompute: async (id) => (authentication ? authentication.recompute(id) : null),
+      }),
+    );
+    app.use(
+      '/api/v1',
+      createProtectionRouter({
+        keys: keyRegistry,
+        async issueSmime(address, keyType) {
+          const { cert, key } = await authority.issueSmimeCertificate(address, { keyType });
+          const registered = await keyRegistry.register({ type: 'smime', address, certificate: cert, privateKey: key });
+          return { key: registered, publicKey: cert, privateKey: key, caCertificate: authority.caPem };
+        },
+        generatePgp: typeof pgpKeys.generatePgpKey === 'function' ? (address, pgpOptions) => issuePgpKey(keyRegistry, address, pgpOptions) : null,
+        reexamine: protection ? (id) => protection.reexamine(id) : null,
       }),
     );
     app.use(
@@ -296,6 +346,17 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
     await cleanup();
     throw error;
   }
+}
+
+/** Generates an OpenPGP key with `generatePgpKey` and registers it; its result gives the armored halves. */
+async function issuePgpKey(registry: KeyRegistry, address: string, options: { name?: string; passphrase?: string }): Promise<IssuedKey> {
+  const generate = pgpKeys.generatePgpKey as (
+    address: string,
+    options: { name?: string; passphrase?: string },
+  ) => Promise<{ publicKey: string; privateKey: string }>;
+  const { publicKey, privateKey } = await generate(address, options);
+  const key = await registry.register({ type: 'pgp', address, privateKey, ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }) });
+  return { key, publicKey, privateKey, caCertificate: null };
 }
 
 /** The `INVALID_OPTIONS` error for a zone file that cannot be loaded: one problem per line at fault. */

@@ -4,6 +4,8 @@ import { Worker } from 'node:worker_threads';
 import { ErrorCode, MailwrightError, isMailwrightError } from '@mailwright/core';
 import type { MessageContent, MessageSummary } from './parse-message.js';
 import type { Authentication } from '@mailwright/core';
+import type { ExaminedProtection, ProtectionLimits } from './protection/examine-protection.js';
+import type { ProtectionKeys } from './protection/protection-layer.js';
 import type { DnsQuestion, DnsReply, ParseRequest, ParseResponse } from './parse-worker.js';
 import type { AuthenticationInput } from './compute-authentication.js';
 import type { DnsResolver } from '../dns/dns-resolver.js';
@@ -55,6 +57,11 @@ export interface ParsePool {
    * blocks the event loop); its DNS questions are answered here, by `resolver`.
    */
   authenticate(input: AuthenticationInput, resolver: DnsResolver, timeoutMs: number, dnsCacheKey?: string | null): Promise<Authentication>;
+  /**
+   * Examines a message's S/MIME or OpenPGP protection in a worker (verifying and decrypting
+   * with `keys`); the worker is ended when it takes much over `limits.timeoutMs`.
+   */
+  examineProtection(raw: Buffer, keys: ProtectionKeys, limits: ProtectionLimits): Promise<ExaminedProtection>;
   /** Ends the workers; parses in flight fail. */
   close(): Promise<void>;
 }
@@ -68,12 +75,18 @@ export function isPoolUnavailable(error: unknown): boolean {
   return isMailwrightError(error) && error.statusCode === 503;
 }
 
-type Result = MessageContent | MessageSummary | Authentication;
+type Result = MessageContent | MessageSummary | Authentication | ExaminedProtection;
+
+/** What a protection job's worker is given beyond its examination's own time limit, before it is ended. */
+const PROTECTION_GRACE_MS = 5_000;
 
 interface Job {
   id: number;
-  kind: 'content' | 'summary' | 'authentication';
+  kind: 'content' | 'summary' | 'authentication' | 'protection';
   raw: Buffer;
+  protection?: { keys: ProtectionKeys; limits: ProtectionLimits };
+  /** Overrides the pool's parse timeout. */
+  timeoutMs?: number;
   authentication?: { input: Omit<AuthenticationInput, 'raw'>; resolver: DnsResolver; timeoutMs: number; dnsCacheKey: string | null };
   resolve(result: Result): void;
   reject(error: Error): void;
@@ -129,7 +142,13 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
       finish(slot);
       if ('error' in response) job.reject(new Error(response.error));
       else if ('authentication' in response) job.resolve(response.authentication);
-      else if ('summary' in response) {
+      else if ('protection' in response) {
+        const { decrypted } = response;
+        job.resolve({
+          protection: response.protection,
+          decrypted: decrypted ? Buffer.from(decrypted.buffer, decrypted.byteOffset, decrypted.byteLength) : null,
+        });
+      } else if ('summary' in response) {
         options.onParsed?.(response.threadId);
         job.resolve(response.summary);
       } else {
@@ -202,7 +221,7 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
   }
 
   function run(slot: Slot, job: Job): void {
-    const timeoutMs = options.parseTimeoutMs ?? DEFAULT_PARSE_TIMEOUT_MS;
+    const timeoutMs = job.timeoutMs ?? options.parseTimeoutMs ?? DEFAULT_PARSE_TIMEOUT_MS;
     if (slot.idleTimer) clearTimeout(slot.idleTimer);
     slot.idleTimer = null;
     slot.job = job;
@@ -218,16 +237,18 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     // A copy, transferred: the stored bytes stay where they are.
     const raw = new Uint8Array(job.raw);
     const request: ParseRequest =
-      job.kind === 'authentication' && job.authentication
-        ? {
-            id: job.id,
-            kind: 'authentication',
-            raw,
-            input: job.authentication.input,
-            timeoutMs: job.authentication.timeoutMs,
-            dnsCacheKey: job.authentication.dnsCacheKey,
-          }
-        : { id: job.id, kind: job.kind === 'authentication' ? 'summary' : job.kind, raw };
+      job.kind === 'protection' && job.protection
+        ? { id: job.id, kind: 'protection', raw, keys: job.protection.keys, limits: job.protection.limits }
+        : job.kind === 'authentication' && job.authentication
+          ? {
+              id: job.id,
+              kind: 'authentication',
+              raw,
+              input: job.authentication.input,
+              timeoutMs: job.authentication.timeoutMs,
+              dnsCacheKey: job.authentication.dnsCacheKey,
+            }
+          : { id: job.id, kind: job.kind === 'content' ? 'content' : 'summary', raw };
     slot.worker.ref();
     slot.worker.postMessage(request, [raw.buffer]);
   }
@@ -255,14 +276,19 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     for (const slot of slots) if (slot.job === null) retireWhenIdle(slot);
   }
 
-  function submit<T extends Result>(kind: Job['kind'], raw: Buffer, authentication?: Job['authentication']): Promise<T> {
+  function submit<T extends Result>(
+    kind: Job['kind'],
+    raw: Buffer,
+    authentication?: Job['authentication'],
+    extra?: Pick<Job, 'protection' | 'timeoutMs'>,
+  ): Promise<T> {
     if (closed) return Promise.reject(new MailwrightError(ErrorCode.INTERNAL, 'The parse pool is closed', { statusCode: 503 }));
     if (queue.length >= maxQueue) {
       return Promise.reject(new MailwrightError(ErrorCode.BUSY, `${maxQueue} messages are waiting to be parsed; try again shortly`, { statusCode: 503 }));
     }
     return new Promise<T>((resolve, reject) => {
       nextId += 1;
-      queue.push({ id: nextId, kind, raw, ...(authentication ? { authentication } : {}), resolve: resolve as Job['resolve'], reject });
+      queue.push({ id: nextId, kind, raw, ...(authentication ? { authentication } : {}), ...extra, resolve: resolve as Job['resolve'], reject });
       next();
     });
   }
@@ -272,6 +298,8 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     summarize: (raw) => submit<MessageSummary>('summary', raw),
     authenticate: ({ raw, ...input }, resolver, timeoutMs, dnsCacheKey = null) =>
       submit<Authentication>('authentication', raw, { input, resolver, timeoutMs, dnsCacheKey }),
+    examineProtection: (raw, keys, limits) =>
+      submit<ExaminedProtection>('protection', raw, undefined, { protection: { keys, limits }, timeoutMs: limits.timeoutMs + PROTECTION_GRACE_MS }),
     async close() {
       closed = true;
       for (const job of queue.splice(0)) job.reject(new MailwrightError(ErrorCode.INTERNAL, 'The parse pool is closed', { statusCode: 503 }));

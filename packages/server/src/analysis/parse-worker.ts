@@ -1,15 +1,19 @@
 // The entry of a parse worker thread: parses messages with mailparser off the main event loop.
 import { setPriority } from 'node:os';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import type { Authentication } from '@mailwright/core';
+import type { Authentication, Protection } from '@mailwright/core';
 import type * as ParseMessageModule from './parse-message.js';
 import type { MessageContent, MessageSummary } from './parse-message.js';
 import { computeAuthentication, type AuthenticationInput } from './compute-authentication.js';
 import type { DnsAnswer, DnsResolver } from '../dns/dns-resolver.js';
+import type * as ExamineProtectionModule from './protection/examine-protection.js';
+import type { ProtectionLimits } from './protection/examine-protection.js';
+import type { ProtectionKeys } from './protection/protection-layer.js';
 
-/** A request to a parse worker: the whole content, the summary, or the authentication verdicts of a message. */
+/** A request to a parse worker: the whole content, the summary, the authentication verdicts or the protection of a message. */
 export type ParseRequest =
   | { id: number; kind: 'content' | 'summary'; raw: Uint8Array }
+  | { id: number; kind: 'protection'; raw: Uint8Array; keys: ProtectionKeys; limits: ProtectionLimits }
   | {
       id: number;
       kind: 'authentication';
@@ -39,6 +43,7 @@ export type ParseResponse =
   | { id: number; threadId: number; content: MessageContent }
   | { id: number; threadId: number; summary: MessageSummary }
   | { id: number; threadId: number; authentication: Authentication }
+  | { id: number; threadId: number; protection: Protection; decrypted: Uint8Array | null }
   | { id: number; threadId: number; error: string };
 
 const port = parentPort;
@@ -46,6 +51,9 @@ const port = parentPort;
 let parseModule: Promise<typeof ParseMessageModule> | undefined;
 /** mailparser and its kin, loaded on first use: a worker that only computes verdicts never holds them. */
 const parseMessage = (): Promise<typeof ParseMessageModule> => (parseModule ??= import('./parse-message.js'));
+let protectionModule: Promise<typeof ExamineProtectionModule> | undefined;
+/** pkijs and openpgp, loaded on first use: only a worker that examines protected mail holds them. */
+const examineModule = (): Promise<typeof ExamineProtectionModule> => (protectionModule ??= import('./protection/examine-protection.js'));
 
 // On Linux the nice value is a thread's own: a pool of background work lowers this thread's.
 // Elsewhere it would lower the whole process, so it is left alone there.
@@ -117,6 +125,16 @@ if (port) {
         (authentication) => port.postMessage({ id: request.id, threadId, authentication } satisfies ParseResponse),
         failed,
       );
+      return;
+    }
+    if (request.kind === 'protection') {
+      examineModule()
+        .then(({ examineProtection }) => examineProtection(raw, request.keys, request.limits))
+        .then(({ protection, decrypted }) => {
+          // Its own buffer, transferred: the decrypted bytes may be a view of a larger one.
+          const copy = decrypted ? new Uint8Array(decrypted) : null;
+          port.postMessage({ id: request.id, threadId, protection, decrypted: copy } satisfies ParseResponse, copy ? [copy.buffer] : []);
+        }, failed);
       return;
     }
     if (request.kind === 'summary') {

@@ -57,7 +57,25 @@ async function rawOr404(context: ApiContext, id: string): Promise<Buffer> {
   return raw;
 }
 
-async function contentOr404(context: ApiContext, id: string): Promise<MessageContent> {
+/** `?view=decrypted`: the decrypted inner message instead of the message as received; anything else is a 400. */
+function viewOf(request: Request): 'decrypted' | undefined {
+  const view = stringParam(request.query, 'view');
+  if (view === undefined) return undefined;
+  if (view !== 'decrypted') throw httpError(400, ErrorCode.INVALID_REQUEST, `"view" must be "decrypted", not ${JSON.stringify(view)}`);
+  return view;
+}
+
+function notDecrypted(id: string): Error {
+  return httpError(404, ErrorCode.NOT_DECRYPTED, `Message "${id}" has no decrypted content (it is not encrypted, or no registered key decrypts it)`);
+}
+
+async function contentOr404(context: ApiContext, id: string, view?: 'decrypted'): Promise<MessageContent> {
+  if (view === 'decrypted') {
+    await messageOr404(context, id);
+    const decrypted = await context.store.getDecrypted(id);
+    if (!decrypted) throw notDecrypted(id);
+    return decrypted.content;
+  }
   const content = await context.store.getContent(id);
   if (!content) throw httpError(404, ErrorCode.MESSAGE_NOT_FOUND, `No message with id "${id}"`);
   return content;
@@ -103,7 +121,9 @@ export function createApiRouter(context: ApiContext): Router {
   });
 
   router.get('/messages/:id', async (request, response) => {
-    const detail = await readMessageDetail(context.store, await messageOr404(context, request.params.id));
+    const view = viewOf(request);
+    const detail = await readMessageDetail(context.store, await messageOr404(context, request.params.id), view);
+    if (!detail && view) throw notDecrypted(request.params.id);
     if (!detail) throw httpError(404, ErrorCode.MESSAGE_NOT_FOUND, `No message with id "${request.params.id}"`);
     response.json(detail);
   });
@@ -117,7 +137,7 @@ export function createApiRouter(context: ApiContext): Router {
   });
 
   router.get('/messages/:id/html', async (request, response) => {
-    const content = await contentOr404(context, request.params.id);
+    const content = await contentOr404(context, request.params.id, viewOf(request));
     if (content.html === null) throw httpError(404, ErrorCode.NOT_FOUND, 'The message has no HTML body');
     response.setHeader('Content-Security-Policy', MAIL_HTML_CSP);
     response.setHeader('X-Content-Type-Options', 'nosniff');
@@ -126,7 +146,7 @@ export function createApiRouter(context: ApiContext): Router {
   });
 
   router.get('/messages/:id/text', async (request, response) => {
-    const content = await contentOr404(context, request.params.id);
+    const content = await contentOr404(context, request.params.id, viewOf(request));
     if (content.text === null) throw httpError(404, ErrorCode.NOT_FOUND, 'The message has no text body');
     response.setHeader('X-Content-Type-Options', 'nosniff');
     response.setHeader('Content-Type', 'text/plain; charset=utf-8');
@@ -134,7 +154,7 @@ export function createApiRouter(context: ApiContext): Router {
   });
 
   router.get('/messages/:id/attachments/:partId', async (request, response) => {
-    const content = await contentOr404(context, request.params.id);
+    const content = await contentOr404(context, request.params.id, viewOf(request));
     const attachment = content.attachments.find((candidate) => candidate.partId === request.params.partId);
     if (!attachment) throw httpError(404, ErrorCode.ATTACHMENT_NOT_FOUND, `No attachment "${request.params.partId}" in message "${request.params.id}"`);
     response.setHeader('Content-Type', attachment.contentType);

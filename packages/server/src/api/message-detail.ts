@@ -1,17 +1,47 @@
-import type { CapturedMessage, MessageDetail } from '@mailwright/core';
+import type { CapturedMessage, MessageDetail, Protection } from '@mailwright/core';
 import type { MessageStore } from '../store/message-store.js';
 import { analyzeMessage } from '../analysis/analyze-message.js';
 import { pendingAuthentication } from '../analysis/authentication-jobs.js';
+import { NO_PROTECTION, PENDING_PROTECTION } from '../analysis/protection/examine-protection.js';
+import type { MessageContent, MessageSummary } from '../analysis/parse-message.js';
 
-/** A stored message with its headers, bodies and analysis; null when it is gone. */
-export async function readMessageDetail(store: MessageStore, message: CapturedMessage): Promise<MessageDetail | null> {
-  const [content, authentication] = await Promise.all([store.getContent(message.id), message.authentication ? store.getAuthentication(message.id) : null]);
-  if (!content) return null;
-  // Until protection is examined on the server, a message carries none; the field is left out.
-  const { authentication: summary, protection: _protection, ...rest } = message;
+/** The whole protection record of a message: stored, or (pending, plain mail) derived from its summary. */
+async function protectionOf(store: MessageStore, message: CapturedMessage): Promise<Protection> {
+  const summary = message.protection;
+  if (summary?.status !== 'done') return PENDING_PROTECTION;
+  return (await store.getProtection(message.id)) ?? { ...NO_PROTECTION, computedAt: message.receivedAt };
+}
+
+/**
+ * A stored message with its headers, bodies and analysis; null when it is gone. With
+ * `view: 'decrypted'`, the decrypted inner message in the same shape (null when there is none).
+ */
+export async function readMessageDetail(store: MessageStore, message: CapturedMessage, view?: 'decrypted'): Promise<MessageDetail | null> {
+  const [read, authentication, protection] = await Promise.all([
+    view === 'decrypted' ? store.getDecrypted(message.id) : store.getContent(message.id).then((content) => content && { content, summary: null }),
+    message.authentication ? store.getAuthentication(message.id) : null,
+    message.protection ? protectionOf(store, message) : null,
+  ]);
+  if (!read) return null;
+  const { content, summary: inner } = read as { content: MessageContent; summary: MessageSummary | null };
+  const { authentication: _summary, protection: _protection, ...rest } = message;
   return {
     ...rest,
-    ...(summary ? { authentication: authentication ?? pendingAuthentication() } : {}),
+    ...(inner
+      ? {
+          from: inner.from,
+          to: inner.to,
+          cc: inner.cc,
+          replyTo: inner.replyTo,
+          subject: inner.subject,
+          messageId: inner.messageId,
+          date: inner.date,
+          snippet: inner.snippet,
+          attachments: inner.attachments,
+        }
+      : {}),
+    ...(message.authentication ? { authentication: authentication ?? pendingAuthentication() } : {}),
+    ...(protection ? { protection } : {}),
     headers: content.headers,
     text: content.text,
     html: content.html,
@@ -19,5 +49,6 @@ export async function readMessageDetail(store: MessageStore, message: CapturedMe
     analysis: analyzeMessage(content) as unknown as Record<string, unknown>,
     parseError: content.parseError,
     truncated: content.truncated,
+    ...(inner ? { view: 'decrypted' as const } : {}),
   };
 }

@@ -10,6 +10,7 @@ import {
   hasVerdictFilter,
   isEmptyFilter,
   summarizeAuthentication,
+  summarizeProtection,
   type CapturedMessage,
   type FilterSubject,
   type MessageDetail,
@@ -328,38 +329,52 @@ export function attachStreamHub(
     }
   };
   /**
-   * A message's verdicts were recorded: every client with a message subscription learns it with
-   * one `authentication` frame, and a verdict filter the message now matches gets it delivered.
+   * A message's verdicts (or its protection) were recorded: every client with a message
+   * subscription learns it with one `authentication` (`protection`) frame, and a verdict filter
+   * the message now matches gets it delivered.
    */
-  const onAuthentication = (message: CapturedMessage, first: boolean): void => {
-    let frame: string | null = null;
-    let json: string | null = null;
-    for (const client of clients) {
-      let told = false;
-      for (const subscription of client.subscriptions.values()) {
-        if (!subscription.wantsMessages) continue;
-        if (
-          first &&
-          subscription.verdictsAfter !== null &&
-          message.seq > subscription.verdictsAfter &&
-          (subscription.matcher === null || subscription.matcher({ message }))
-        ) {
-          json ??= JSON.stringify(message);
-          if (subscription.late) subscription.late.push(message);
-          else deliverLate(client, subscription, message, json);
+  const verdictsRecorded =
+    (type: 'authentication' | 'protection') =>
+    (message: CapturedMessage, first: boolean): void => {
+      let frame: string | null = null;
+      let json: string | null = null;
+      for (const client of clients) {
+        let told = false;
+        for (const subscription of client.subscriptions.values()) {
+          if (!subscription.wantsMessages) continue;
+          if (
+            first &&
+            subscription.verdictsAfter !== null &&
+            message.seq > subscription.verdictsAfter &&
+            (subscription.matcher === null || subscription.matcher({ message }))
+          ) {
+            json ??= JSON.stringify(message);
+            if (subscription.late) subscription.late.push(message);
+            else deliverLate(client, subscription, message, json);
+          }
+          if (told) continue;
+          told = true;
+          frame ??= JSON.stringify(
+            type === 'authentication'
+              ? ({
+                  type,
+                  id: message.id,
+                  seq: message.seq,
+                  authentication: summarizeAuthentication(message.authentication ?? { status: 'pending', dkim: null, spf: null, dmarc: null }),
+                } satisfies ServerFrame)
+              : ({
+                  type,
+                  id: message.id,
+                  seq: message.seq,
+                  protection: summarizeProtection(message.protection ?? { status: 'pending', kind: 'none', signed: false, encrypted: false, decrypted: false }),
+                } satisfies ServerFrame),
+          );
+          send(client, frame);
         }
-        if (told) continue;
-        told = true;
-        frame ??= JSON.stringify({
-          type: 'authentication',
-          id: message.id,
-          seq: message.seq,
-          authentication: summarizeAuthentication(message.authentication ?? { status: 'pending', dkim: null, spf: null, dmarc: null }),
-        } satisfies ServerFrame);
-        send(client, frame);
       }
-    }
-  };
+    };
+  const onAuthentication = verdictsRecorded('authentication');
+  const onProtection = verdictsRecorded('protection');
   const onDeleted = (ids: string[]): void => broadcast({ type: 'deleted', ids });
   const onCleared = (): void => broadcast({ type: 'cleared' });
   const onSession = (session: SmtpSession): void => {
@@ -387,10 +402,12 @@ export function attachStreamHub(
       following = store.follow();
       store.on('message', onMessage);
       store.on('authentication', onAuthentication);
+      store.on('protection', onProtection);
     }
     if (!wanted && following) {
       store.off('message', onMessage);
       store.off('authentication', onAuthentication);
+      store.off('protection', onProtection);
       following.close();
       following = null;
     }
@@ -418,6 +435,7 @@ export function attachStreamHub(
       server.off('upgrade', onUpgrade);
       store.off('message', onMessage);
       store.off('authentication', onAuthentication);
+      store.off('protection', onProtection);
       following?.close();
       following = null;
       store.off('deleted', onDeleted);

@@ -27,6 +27,7 @@ export function waitForMessage(
       clearTimeout(timer);
       store.off('message', onMessage);
       store.off('authentication', onVerdicts);
+      store.off('protection', onVerdicts);
       following.close();
       request.off('close', onClose);
       resolve(result);
@@ -42,7 +43,10 @@ export function waitForMessage(
     // Follow first, then look at what is stored: nothing can slip in between.
     const following = store.follow();
     store.on('message', onMessage);
-    if (hasVerdictFilter(filter)) store.on('authentication', onVerdicts);
+    if (hasVerdictFilter(filter)) {
+      store.on('authentication', onVerdicts);
+      store.on('protection', onVerdicts);
+    }
     request.once('close', onClose);
     const timer = setTimeout(() => finish(null), timeoutMs);
     timer.unref();

@@ -4,7 +4,10 @@ import {
   compileFilter,
   isEmptyFilter,
   summarizeAuthentication,
+  summarizeProtection,
   type Authentication,
+  type Protection,
+  type ProtectionSummary,
   type AuthenticationSummary,
   type CapturedMessage,
   type MessageFilter,
@@ -49,13 +52,17 @@ interface Entry {
    */
   readonly message: CapturedMessage;
   readonly raw: Buffer;
-  /** Accounted against the memory budget. */
-  readonly bytes: number;
+  /** Accounted against the memory budget: the raw bytes, the records, the decrypted message. */
+  bytes: number;
   read: boolean;
   /** The summary being read. */
   reading: Promise<MessageSummary> | null;
   /** The whole authentication record, once computed, as JSON: one flat string weighs a fraction of the objects. */
   authentication?: string;
+  /** The whole protection record, as JSON; absent for mail with no protection. */
+  protection?: string;
+  /** The decrypted inner message, when one was decrypted. */
+  decrypted?: Buffer;
 }
 
 const NONE = Object.freeze([]) as unknown as never[];
@@ -68,6 +75,18 @@ function sharedVerdicts(summary: AuthenticationSummary): AuthenticationSummary {
   if (!shared) VERDICTS.set(key, (shared = Object.freeze(summary)));
   return shared;
 }
+
+/** One frozen object per protection summary (a few dozen combinations), shared. */
+const PROTECTIONS = new Map<string, ProtectionSummary>();
+function sharedProtection(summary: ProtectionSummary): ProtectionSummary {
+  const key = `${summary.status} ${summary.kind} ${summary.signed} ${summary.encrypted} ${summary.decrypted}`;
+  let shared = PROTECTIONS.get(key);
+  if (!shared) PROTECTIONS.set(key, (shared = Object.freeze(summary)));
+  return shared;
+}
+
+/** The key of a decrypted message's parsed content in the content cache. */
+const decryptedKey = (id: string): string => `${id}/decrypted`;
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
@@ -256,6 +275,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       byId.delete(id);
       texts.delete(id);
       contents.delete(id);
+      contents.delete(decryptedKey(id));
     }
   }
 
@@ -362,6 +382,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
         listener,
         tags,
         ...(input.authentication ? { authentication: input.authentication } : {}),
+        ...(input.protection ? { protection: input.protection } : {}),
       };
       const entry: Entry = { message, raw, bytes: raw.length + MESSAGE_RECORD_BYTES, read: false, reading: null };
       entries.push(entry);
@@ -399,6 +420,42 @@ export function createMemoryStore(options: MemoryStoreOptions): MessageStore {
       const message = await messageOf(entry);
       if (byId.get(id) === entry) emitter.emit('authentication', message, first);
       return true;
+    },
+    async setProtection(id, protection, decrypted) {
+      const entry = byId.get(id);
+      if (!entry) return false;
+      const first = entry.message.protection?.status !== 'done';
+      const json = protection.kind === 'none' && protection.reason === null ? undefined : JSON.stringify(protection);
+      const before = entry.bytes;
+      entry.bytes = entry.raw.length + MESSAGE_RECORD_BYTES + (json?.length ?? 0) + (decrypted?.length ?? 0);
+      messageBytes += entry.bytes - before;
+      if (json === undefined) delete entry.protection;
+      else entry.protection = json;
+      if (decrypted) entry.decrypted = decrypted;
+      else delete entry.decrypted;
+      contents.delete(decryptedKey(id));
+      entry.message.protection = sharedProtection(summarizeProtection(protection));
+      const expired = messageBytes + sessionBytes > retainedBudget ? enforceBudget() : [];
+      if (expired.length > 0) emitter.emit('deleted', expired);
+      if (!isStored(entry)) return false;
+      if (!entry.read && followers === 0) return true;
+      const message = await messageOf(entry);
+      if (isStored(entry)) emitter.emit('protection', message, first);
+      return true;
+    },
+    async getProtection(id) {
+      const json = byId.get(id)?.protection;
+      return json === undefined ? null : (JSON.parse(json) as Protection);
+    },
+    async getDecrypted(id) {
+      const entry = byId.get(id);
+      if (!entry?.decrypted) return null;
+      const key = decryptedKey(id);
+      const decrypted = entry.decrypted;
+      const cached = contents.get(key);
+      const [summary, content] = await Promise.all([options.summarize(decrypted), cached ?? readContent(decrypted)]);
+      if (!cached && isStored(entry) && entry.decrypted === decrypted) contents.set(key, content);
+      return { summary, content };
     },
     async getAuthentication(id) {
       const json = byId.get(id)?.authentication;

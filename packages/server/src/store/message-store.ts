@@ -1,4 +1,4 @@
-import type { Authentication, CapturedMessage, FilterSubject, MessageFilter, SmtpSession } from '@mailwright/core';
+import type { Authentication, CapturedMessage, FilterSubject, MessageFilter, Protection, SmtpSession } from '@mailwright/core';
 import type { MessageContent, MessageSummary } from '../analysis/parse-message.js';
 
 /** The fields of a CapturedMessage that its own bytes tell: what `summarizeMessage` reads. */
@@ -101,6 +101,8 @@ export interface MessageStoreEvents {
   session: [session: SmtpSession];
   /** A message's verdicts were recorded; `first` on the first record after it arrived pending. */
   authentication: [message: CapturedMessage, first: boolean];
+  /** A message's protection was examined (or examined again); `first` on the first record after it arrived pending. */
+  protection: [message: CapturedMessage, first: boolean];
 }
 
 /**
@@ -146,6 +148,20 @@ export interface MessageStore {
   setAuthentication(id: string, authentication: Authentication): Promise<boolean>;
   /** The whole authentication record of a message; null while pending, when not computed, or when gone. */
   getAuthentication(id: string): Promise<Authentication | null>;
+  /**
+   * Records a message's protection (examined after its `250`) and the decrypted inner message,
+   * if any (counted against the memory budget, replacing what was kept before); the summary goes
+   * into the message. Emits `protection` as {@link setAuthentication} emits `authentication`;
+   * resolves false when the message is gone.
+   */
+  setProtection(id: string, protection: Protection, decrypted: Buffer | null): Promise<boolean>;
+  /** The whole protection record of a message; null while pending, for mail with none, or when gone. */
+  getProtection(id: string): Promise<Protection | null>;
+  /**
+   * The decrypted inner message, read: what it says (its summary) and its parsed content (parsed
+   * once and cached); null when nothing was decrypted or the message is gone.
+   */
+  getDecrypted(id: string): Promise<{ summary: MessageSummary; content: MessageContent } | null>;
   /** The bytes held, against the memory budget. */
   memoryUsage(): MemoryUsage;
   /**

@@ -30,6 +30,7 @@ import {
   id_ce_subjectAltName,
   id_ce_subjectKeyIdentifier,
   id_kp_clientAuth,
+  id_kp_emailProtection,
   id_kp_serverAuth,
 } from '@peculiar/asn1-x509';
 import type { KeyType } from '@mailwright/core';
@@ -128,8 +129,8 @@ export interface CertificateRequest {
   ca?: { pathLength: number };
   /** Key usages (a critical extension); none when empty or absent. */
   keyUsage?: (keyof typeof KeyUsageFlags)[];
-  extendedKeyUsage?: 'serverAuth' | 'clientAuth';
-  /** DNS names and IP addresses. */
+  extendedKeyUsage?: 'serverAuth' | 'clientAuth' | 'emailProtection';
+  /** DNS names, IP addresses and e-mail addresses (rfc822Name). */
   subjectAltNames?: readonly string[];
 }
 
@@ -150,7 +151,13 @@ export function issueCertificate(request: CertificateRequest): ParsedCertificate
   if (usage !== 0) extensions.push(extension(id_ce_keyUsage, true, new KeyUsage(usage)));
   if (request.extendedKeyUsage)
     extensions.push(
-      extension(id_ce_extKeyUsage, false, new ExtendedKeyUsage([request.extendedKeyUsage === 'serverAuth' ? id_kp_serverAuth : id_kp_clientAuth])),
+      extension(
+        id_ce_extKeyUsage,
+        false,
+        new ExtendedKeyUsage([
+          { serverAuth: id_kp_serverAuth, clientAuth: id_kp_clientAuth, emailProtection: id_kp_emailProtection }[request.extendedKeyUsage],
+        ]),
+      ),
     );
   if (request.ca) extensions.push(extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(request.publicKey))));
   if (request.issuer)
@@ -166,7 +173,11 @@ export function issueCertificate(request: CertificateRequest): ParsedCertificate
       extension(
         id_ce_subjectAltName,
         false,
-        new SubjectAlternativeName(request.subjectAltNames.map((name) => new GeneralName(isIpAddress(name) ? { iPAddress: name } : { dNSName: name }))),
+        new SubjectAlternativeName(
+          request.subjectAltNames.map(
+            (name) => new GeneralName(name.includes('@') ? { rfc822Name: name } : isIpAddress(name) ? { iPAddress: name } : { dNSName: name }),
+          ),
+        ),
       ),
     );
   const tbsCertificate = new TBSCertificate({

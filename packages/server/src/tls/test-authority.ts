@@ -1,10 +1,12 @@
-import { createPrivateKey, randomBytes, X509Certificate as NodeX509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPair as generateKeyPairCallback, randomBytes, X509Certificate as NodeX509Certificate, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ErrorCode, MailwrightError, type CertificateProfile, type KeyType } from '@mailwright/core';
 import { generateKey, issueCertificate, parseCertificate, type ParsedCertificate, type PrivateKey } from './issue-certificate.js';
 import { rememberSuccess } from './remember-success.js';
 
+const generateKeyPair = promisify(generateKeyPairCallback);
 const DAY_MS = 86_400_000;
 const CA_VALIDITY_DAYS = 3650;
 /**
@@ -47,6 +49,17 @@ export interface TestAuthority {
   intermediateCaPem(): Promise<string>;
   /** A client certificate for mutual TLS, issued by the CA. */
   issueClientCertificate(commonName: string): Promise<CertificateAndKey>;
+  /** An S/MIME certificate for an address, issued by the CA: see {@link SmimeCertificateOptions}. */
+  issueSmimeCertificate(address: string, options?: SmimeCertificateOptions): Promise<CertificateAndKey>;
+}
+
+/** The key of an S/MIME certificate. */
+export type SmimeKeyType = 'rsa-2048' | 'rsa-3072' | 'ecdsa-p256';
+
+/** Options of {@link TestAuthority.issueSmimeCertificate}. */
+export interface SmimeCertificateOptions {
+  /** Default `rsa-2048`: what `openssl cms -encrypt` and every mail client can encrypt to. */
+  keyType?: SmimeKeyType;
 }
 
 interface Issuer {
@@ -311,6 +324,26 @@ function createAuthority(ca: Issuer, extraHostnames: readonly string[]): TestAut
     },
     async intermediateCaPem() {
       return (await intermediate()).cert.pem;
+    },
+    async issueSmimeCertificate(address, { keyType = 'rsa-2048' } = {}) {
+      // The e-mail protection EKU and the address as an rfc822Name (RFC 8550); an RSA key also
+      // does key transport (keyEncipherment), an EC key only signs (and agrees keys).
+      const { privateKey, publicKey } =
+        keyType === 'ecdsa-p256'
+          ? await generateKeyPair('ec', { namedCurve: 'P-256' })
+          : await generateKeyPair('rsa', { modulusLength: keyType === 'rsa-3072' ? 3072 : 2048, publicExponent: 0x10001 });
+      const notBefore = Date.now() - BACKDATE_MS;
+      const cert = issueCertificate({
+        commonName: address,
+        publicKey,
+        issuer: { certificate: ca.cert, key: ca.key.key },
+        notBefore: new Date(notBefore),
+        notAfter: new Date(notBefore + LEAF_VALIDITY_DAYS * DAY_MS),
+        keyUsage: keyType === 'ecdsa-p256' ? ['digitalSignature', 'keyAgreement'] : ['digitalSignature', 'keyEncipherment'],
+        extendedKeyUsage: 'emailProtection',
+        subjectAltNames: [address],
+      });
+      return { cert: cert.pem, key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
     },
     issueClientCertificate(commonName) {
       const notBefore = Date.now() - BACKDATE_MS;

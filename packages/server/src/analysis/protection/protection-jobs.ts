@@ -1,0 +1,99 @@
+import type { Protection } from '@mailwright/core';
+import type { Logger } from '../../logger.js';
+import type { MessageStore } from '../../store/message-store.js';
+import type { ParsePool } from '../parse-pool.js';
+import { NO_PROTECTION, mayBeProtected, type ProtectionLimits } from './examine-protection.js';
+import type { ProtectionKeys } from './protection-layer.js';
+
+/** Options of {@link createProtectionJobs}. */
+export interface ProtectionJobsOptions {
+  store: MessageStore;
+  pool: Pick<ParsePool, 'examineProtection'>;
+  /** The registered keys, read when a message's turn comes. */
+  keys(): ProtectionKeys;
+  limits: ProtectionLimits;
+  /** Messages examined at once. Default 1. */
+  concurrency?: number;
+  /** Messages waiting; beyond it the oldest waiting one gets a record saying so, never dropped silently. */
+  maxQueue: number;
+  logger: Logger;
+}
+
+/** The protection jobs of a server: each possibly protected message examined once, after its `250`. */
+export interface ProtectionJobs {
+  /** Queues a stored message that {@link mayBeProtected}; returns at once. */
+  schedule(id: string): void;
+  /** Examines a message now with the current keys and stores the record; null when the message is gone. */
+  reexamine(id: string): Promise<Protection | null>;
+  /** Resolves once nothing is queued or running. */
+  idle(): Promise<void>;
+}
+
+/** A done record for a message whose examination could not run. */
+function failed(reason: string): Protection {
+  return { ...NO_PROTECTION, reason, computedAt: new Date().toISOString() };
+}
+
+/**
+ * Examines protection off the SMTP path: a bounded queue of message ids worked through in the
+ * parse worker pool. Mail with no sign of protection never gets here: it is stored with the
+ * shared `none` summary.
+ */
+export function createProtectionJobs(options: ProtectionJobsOptions): ProtectionJobs {
+  const concurrency = options.concurrency ?? 1;
+  const queue: string[] = [];
+  let head = 0;
+  let running = 0;
+  const idleWaiters: (() => void)[] = [];
+
+  async function examine(id: string): Promise<Protection | null> {
+    const { store } = options;
+    const raw = await store.getRaw(id);
+    if (!raw) return null;
+    let protection: Protection;
+    let decrypted: Buffer | null = null;
+    if (!mayBeProtected(raw)) protection = { ...NO_PROTECTION, computedAt: new Date().toISOString() };
+    else {
+      try {
+        ({ protection, decrypted } = await options.pool.examineProtection(raw, options.keys(), options.limits));
+      } catch (error) {
+        options.logger.warn({ err: error, id }, 'protection could not be examined');
+        protection = failed(`examination failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    return (await store.setProtection(id, protection, decrypted)) ? protection : null;
+  }
+
+  function pump(): void {
+    while (running < concurrency && head < queue.length) {
+      const id = queue[head] as string;
+      head += 1;
+      running += 1;
+      examine(id)
+        .catch((error: unknown) => options.logger.error({ err: error, id }, 'protection job failed'))
+        .finally(() => {
+          running -= 1;
+          pump();
+        });
+    }
+    if (head > 1024 && head * 2 > queue.length) {
+      queue.splice(0, head);
+      head = 0;
+    }
+    if (running === 0 && head >= queue.length) for (const resolve of idleWaiters.splice(0)) resolve();
+  }
+
+  return {
+    schedule(id) {
+      queue.push(id);
+      if (queue.length - head > options.maxQueue) {
+        const dropped = queue[head] as string;
+        head += 1;
+        void options.store.setProtection(dropped, failed(`more than ${options.maxQueue} messages were waiting to be examined`), null).catch(() => undefined);
+      }
+      pump();
+    },
+    reexamine: examine,
+    idle: () => (running === 0 && head >= queue.length ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
+  };
+}
