@@ -117,7 +117,7 @@ describe('delivery', () => {
     expect(delivered(verdicts.stream.received(message(verdicts.subscription, 12)))).toEqual([12]);
     expect(delivered(verdicts.stream.received(message(verdicts.subscription, 4)))).toEqual([4]);
     expect(verdicts.stream.cursorOf(verdicts.subscription)).toBe(12);
-    const encrypted = liveWith(10, { filter: { encrypted: 'true' } as never, since: 2 });
+    const encrypted = liveWith(10, { filter: { encrypted: 'true' }, since: 2 });
     expect(delivered(encrypted.stream.received(message(encrypted.subscription, 12)))).toEqual([12]);
     expect(delivered(encrypted.stream.received(message(encrypted.subscription, 4)))).toEqual([4]);
     const plain = liveWith(10, { filter: { to: 'a@example.test' }, since: 2 });

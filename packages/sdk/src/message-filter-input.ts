@@ -31,16 +31,9 @@ function pattern(value: string | RegExp | undefined): string | undefined {
   return value instanceof RegExp ? `re:/${value.source}/${value.flags}` : value;
 }
 
-/** The protection fields of the wire filter, as the query string carries them. */
-interface ProtectionWireFilter {
-  encrypted?: 'true' | 'false';
-  signed?: 'true' | 'false';
-  protection?: 'smime' | 'pgp';
-}
-
 /** Turns an SDK filter into the wire form (`re:/source/flags` for regular expressions). */
 export function toWireFilter(input: MessageFilterInput): MessageFilter {
-  const filter: MessageFilter & ProtectionWireFilter = {};
+  const filter: MessageFilter = {};
   const to = pattern(input.to);
   const from = pattern(input.from);
   const subject = pattern(input.subject);

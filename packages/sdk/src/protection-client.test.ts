@@ -188,7 +188,7 @@ describe('filters', () => {
 
 describe('a server that does not examine protection', () => {
   it('gives up after the timeout', async () => {
-    await using quiet = await Mailwright.start({ protection: 'off' } as never);
+    await using quiet = await Mailwright.start({ protection: 'off' });
     const inbox = quiet.inbox();
     await nodemailer
       .createTransport({ ...quiet.smtp, ignoreTLS: true })

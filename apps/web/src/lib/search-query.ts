@@ -1,7 +1,4 @@
-import type { MessageFilter as CoreMessageFilter } from '@mailwright/core';
-
-/** The API's filter, with its end-to-end protection fields. */
-type MessageFilter = CoreMessageFilter & { encrypted?: 'true' | 'false'; signed?: 'true' | 'false'; protection?: 'smime' | 'pgp' };
+import type { MessageFilter } from '@mailwright/core';
 
 /** The filter fields the search understands, as the API names them: every field of the filter. */
 export const SEARCH_FIELDS = [
@@ -48,7 +45,7 @@ const TOKEN = /(?:(\w+):)?(?:"((?:[^"\\]|\\.)*)"|(\S+))/g;
  * `field:value` pairs (quoted when they hold spaces) and free words, which search `text`.
  * `encrypted:true`, `signed:true` and `protection:smime|pgp` find end-to-end protected mail.
  */
-export function parseSearch(input: string): CoreMessageFilter {
+export function parseSearch(input: string): MessageFilter {
   const filter: Record<string, string> = {};
   const words: string[] = [];
   for (const match of input.matchAll(TOKEN)) {
@@ -66,7 +63,7 @@ export function parseSearch(input: string): CoreMessageFilter {
   }
   const text = words.filter(Boolean).join(' ');
   if (text) filter.text = text;
-  return filter as CoreMessageFilter;
+  return filter as MessageFilter;
 }
 
 function quote(value: string): string {
@@ -74,8 +71,7 @@ function quote(value: string): string {
 }
 
 /** The search line of a filter (its `tls` field is shown by the delivery picker instead). */
-export function formatSearch(input: CoreMessageFilter): string {
-  const filter = input as MessageFilter;
+export function formatSearch(filter: MessageFilter): string {
   const parts: string[] = [];
   for (const field of ['to', 'from', 'subject', 'tag', 'listener', 'dkim', 'spf', 'dmarc', 'encrypted', 'signed', 'protection'] as const) {
     const value = filter[field];
@@ -86,18 +82,17 @@ export function formatSearch(input: CoreMessageFilter): string {
 }
 
 /** The filter in an inbox address (`/?to=alice&tls=none`). */
-export function filterFromQuery(query: URLSearchParams): CoreMessageFilter {
+export function filterFromQuery(query: URLSearchParams): MessageFilter {
   const filter: Record<string, string> = {};
   for (const field of SEARCH_FIELDS) {
     const value = query.get(field);
     if (value && (CHOICES[field]?.includes(value) ?? true)) filter[field] = value;
   }
-  return filter as CoreMessageFilter;
+  return filter as MessageFilter;
 }
 
 /** The inbox address of a filter, with the fields in a stable order. */
-export function inboxHref(input: CoreMessageFilter): string {
-  const filter = input as MessageFilter;
+export function inboxHref(filter: MessageFilter): string {
   const query = new URLSearchParams();
   for (const field of SEARCH_FIELDS) {
     const value = filter[field];
@@ -108,6 +103,6 @@ export function inboxHref(input: CoreMessageFilter): string {
 }
 
 /** Whether a filter has any criterion. */
-export function hasCriteria(filter: CoreMessageFilter): boolean {
-  return SEARCH_FIELDS.some((field) => Boolean((filter as MessageFilter)[field]));
+export function hasCriteria(filter: MessageFilter): boolean {
+  return SEARCH_FIELDS.some((field) => Boolean(filter[field]));
 }
