@@ -4,7 +4,6 @@ import { api } from '../api/client';
 import { formatFullTime } from '../lib/format';
 import { Fact, Facts } from './facts';
 import { LockClosed, Seal } from './icons';
-import { VerdictWord } from './authentication-panel';
 
 /** How often, and how many times, a message still being examined is read again. */
 const PENDING_POLL_MS = 300;
@@ -61,11 +60,21 @@ function Signature({ signature, index }: { signature: SignatureVerdict; index: n
   return (
     <li className="protection-signature" data-testid="protection-signature">
       <div>
-        <VerdictWord verdict={signature.valid ? 'pass' : 'fail'} testId="protection-signature-valid" /> <span data-testid="protection-signer">{who}</span>
+        <span data-testid="protection-signer">{who}</span>
         <span className="muted"> #{index + 1}</span>
       </div>
-      <div data-testid="protection-trust" data-trusted={signature.trusted}>
-        {signature.trusted ? <span className="verdict verdict-ok">trusted</span> : <span className="verdict verdict-bad">not trusted</span>}
+      <div>
+        <span
+          className={`verdict verdict-${signature.valid ? 'ok' : 'bad'}`}
+          data-testid="protection-signature-valid"
+          data-verdict={signature.valid ? 'pass' : 'fail'}
+        >
+          {signature.valid ? 'verifies' : 'does not verify'}
+        </span>
+        {' · '}
+        <span className={`verdict verdict-${signature.trusted ? 'ok' : 'bad'}`} data-testid="protection-trust" data-trusted={signature.trusted}>
+          {signature.trusted ? 'trusted' : 'not trusted'}
+        </span>
       </div>
       {signature.reason && <div data-testid="protection-signature-reason">{signature.reason}</div>}
       <div className="muted">
