@@ -131,6 +131,36 @@ describeInBrowser('protection', () => {
     expect(errors).toEqual([]);
   });
 
+  it('shows a signature that does not verify with its reason, under a seal in the list', async () => {
+    const billing = await post<IssuedKey>('/keys/smime', { address: 'billing@acme.test' });
+    const signed = await cms(['-sign', '-in', 'entity.eml', '-signer', 'signer.pem', '-inkey', 'signer.key', '-md', 'sha256'], {
+      'entity.eml': ENTITY,
+      'signer.pem': billing.publicKey,
+      'signer.key': billing.privateKey,
+    });
+    const sent = await sendRaw('bob@example.test', 'Tampered', signed.replace('statement for March', 'statement for April'));
+    const { protection } = await examined(sent.id);
+    const reason = protection.signatures[0]?.reason ?? 'missing';
+    expect(protection.signatures[0]?.valid).toBe(false);
+
+    const { page, errors } = await h.open(`/messages/${sent.id}`);
+    const panel = page.getByTestId('protection-panel');
+    await panel.getByTestId('protection-signature-valid').waitFor();
+    expect(await panel.getByTestId('protection-signature-valid').textContent()).toBe('does not verify');
+    expect(await panel.getByTestId('protection-signature-reason').textContent()).toBe(reason);
+    expect(await panel.getByTestId('protection-summary').textContent()).toBe('Signed');
+    expect(await page.getByTestId('decrypted-marker').count()).toBe(0);
+    await page.goto('/');
+    const badge = page.getByTestId('message-row').first().getByTestId('protection-badge');
+    await badge.waitFor();
+    expect([await badge.getAttribute('data-signed'), await badge.getAttribute('data-encrypted'), await badge.getAttribute('title')]).toEqual([
+      'true',
+      'false',
+      'S/MIME signed',
+    ]);
+    expect(errors).toEqual([]);
+  });
+
   it('re-examines a message encrypted before its key was registered, and the list follows live', async () => {
     const carol = await post<IssuedKey>('/keys/smime', { address: 'carol@example.test' });
     const billing = await post<IssuedKey>('/keys/smime', { address: 'billing@acme.test' });
