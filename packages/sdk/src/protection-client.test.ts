@@ -97,7 +97,7 @@ describe('keys', () => {
     await mail.keys.delete(issued.key.id);
     expect((await mail.keys.list()).map((key) => key.id)).not.toContain(issued.key.id);
     const error: unknown = await mail.keys.delete(issued.key.id).catch((caught: unknown) => caught);
-    expect(isMailwrightError(error) && error.statusCode).toBe(404);
+    expect(isMailwrightError(error) && [error.statusCode, error.code]).toEqual([404, 'KEY_NOT_FOUND']);
   });
 
   it('registers a key pair, and refuses a broken one with a 400 that names the problem', async () => {
@@ -105,7 +105,7 @@ describe('keys', () => {
     expect(registered).toMatchObject({ type: 'smime', address: 'alias@example.test', canDecrypt: true, fingerprint: alice.key.fingerprint });
     await mail.keys.delete(registered.id);
     const error: unknown = await mail.keys.register({ type: 'smime', certificate: 'not a certificate' }).catch((caught: unknown) => caught);
-    expect(isMailwrightError(error) && error.statusCode).toBe(400);
+    expect(isMailwrightError(error) && [error.statusCode, error.code]).toEqual([400, 'INVALID_KEY']);
     expect((error as Error).message).toMatch(/certificate/i);
   });
 
@@ -151,7 +151,7 @@ describe('the decrypted view', () => {
 
   it("rejects with the server's error when nothing was decrypted", async () => {
     const error: unknown = await plain.decrypted().catch((caught: unknown) => caught);
-    expect(isMailwrightError(error) && error.statusCode).toBe(404);
+    expect(isMailwrightError(error) && [error.statusCode, error.code]).toEqual([404, 'NOT_DECRYPTED']);
   });
 });
 

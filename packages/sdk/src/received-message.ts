@@ -38,7 +38,7 @@ export interface ReceivedMessage extends Omit<MessageDetail, 'links'> {
    * The decrypted message (`GET /messages/:id?view=decrypted`): its own headers, subject, text,
    * HTML and attachments (`attachment(partId)` reads them from the decrypted message), with the
    * same id, envelope and protection, and `view: 'decrypted'`. `raw()` stays the bytes received.
-   * Waits for the examination first; rejects with the server's `not_decrypted` error when no
+   * Waits for the examination first; rejects with the server's `NOT_DECRYPTED` error when no
    * registered key decrypted the message.
    */
   decrypted(options?: { timeout?: number }): Promise<ReceivedMessage>;

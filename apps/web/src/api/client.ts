@@ -83,7 +83,7 @@ export const api = {
 
   getMessage: (id: string) => json<MessageDetail>(messagePath(id)),
 
-  /** The decrypted message (same shape as the message, `view: 'decrypted'`); 404 `not_decrypted` when there is none. */
+  /** The decrypted message (same shape as the message, `view: 'decrypted'`); 404 `NOT_DECRYPTED` when there is none. */
   getDecrypted: (id: string) => json<MessageDetail>(messagePath(id), new URLSearchParams({ view: 'decrypted' })),
 
   /** Examines the message's S/MIME or OpenPGP protection again, with the keys registered now. */

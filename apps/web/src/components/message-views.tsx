@@ -7,7 +7,7 @@ import { Download } from './icons';
 
 /** The message is the decrypted view (`?view=decrypted`): its attachments are read from there too. */
 export function isDecryptedView(message: MessageDetail): boolean {
-  return (message as MessageDetail & { view?: string }).view === 'decrypted';
+  return message.view === 'decrypted';
 }
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"')\]]+/g;
