@@ -26,7 +26,7 @@ it('S/MIME: the invoice is signed by billing, then encrypted to the customer, an
   await app.sendSmimeInvoice(inbox.address, customer.publicKey);
   app.close();
 
-  const message = await inbox.waitForMessage({ subject: 'Invoice 2026-001', timeout: 5_000 });
+  const message = await inbox.waitForMessage({ subject: 'Invoice 2026-001', timeout: 10_000 });
   await expect(message).toBeEncrypted({ kind: 'smime', algorithm: 'AES-256-GCM', for: inbox.address });
   await expect(message).toBeSigned({ by: 'billing@acme.test', trusted: true });
   await expect(message).toBeSignedThenEncrypted();
@@ -42,7 +42,7 @@ it('S/MIME: a signature alone (multipart/signed), readable by every client', asy
   await app.sendSmimeInvoice(inbox.address, '', { number: '2026-003', encrypt: false });
   app.close();
 
-  const message = await inbox.waitForMessage({ timeout: 5_000 });
+  const message = await inbox.waitForMessage({ timeout: 10_000 });
   await expect(message).toBeSigned({ by: 'billing@acme.test', trusted: true });
   await expect(message).not.toBeEncrypted();
   expect(message).toHaveAttachment({ filename: 'invoice-2026-003.pdf' });
@@ -56,7 +56,7 @@ it("OpenPGP: the invoice is encrypted to the customer's key (PGP/MIME)", async (
   await app.sendPgpInvoice(inbox.address, customer.publicKey);
   app.close();
 
-  const message = await inbox.waitForMessage({ timeout: 5_000 });
+  const message = await inbox.waitForMessage({ timeout: 10_000 });
   await expect(message).toBeEncrypted({ kind: 'pgp', for: inbox.address });
   await expect(message).not.toBeSigned();
   const decrypted = await message.decrypted();
@@ -71,7 +71,7 @@ it('A message encrypted before its key was registered is read again on request',
   const app = createSecureMailer({ ...mail.smtp, ca: mail.ca });
   await app.sendSmimeInvoice(inbox.address, customer.publicKey, { number: '2026-004', sign: false });
   app.close();
-  const message = await inbox.waitForMessage({ timeout: 5_000 });
+  const message = await inbox.waitForMessage({ timeout: 10_000 });
   await expect(message).toBeEncrypted({ kind: 'smime' });
   expect(message.protection?.encryption?.decrypted).toBe(false);
 

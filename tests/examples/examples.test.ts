@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMailwright, type RunningMailwright } from '@mailwright/server';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+/** A whole example suite in a child process, S/MIME and OpenPGP key generation included. */
+const SUITE_TIMEOUT_MS = 180_000;
 
 /** Runs a command in the repo root with a clean (non-vitest) environment. */
 function run(command: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
@@ -28,19 +30,27 @@ describe('the examples', () => {
     await server?.close();
   });
 
-  it('the vitest suite passes against an in-process server', async () => {
-    const { code, output } = await run('npx', ['vitest', 'run', '--config', 'examples/vitest.config.ts']);
-    expect(output).toMatch(/Tests\s+.*10 passed/);
-    expect(code).toBe(0);
-  });
+  it(
+    'the vitest suite passes against an in-process server',
+    async () => {
+      const { code, output } = await run('npx', ['vitest', 'run', '--config', 'examples/vitest.config.ts']);
+      expect(output).toMatch(/Tests\s+.*10 passed/);
+      expect(code).toBe(0);
+    },
+    SUITE_TIMEOUT_MS,
+  );
 
-  it('the same vitest suite passes against a running server (MAILWRIGHT_URL)', async () => {
-    const { code, output } = await run('npx', ['vitest', 'run', '--config', 'examples/vitest.config.ts'], { MAILWRIGHT_URL: server.url });
-    expect(output).toMatch(/Tests\s+.*10 passed/);
-    expect(code).toBe(0);
-    // Two from the password-reset suite, five from the authentication recipes.
-    expect((await server.store.listMessages({ limit: 10, filter: { subject: 'Reset your password' } })).total).toBe(7);
-  });
+  it(
+    'the same vitest suite passes against a running server (MAILWRIGHT_URL)',
+    async () => {
+      const { code, output } = await run('npx', ['vitest', 'run', '--config', 'examples/vitest.config.ts'], { MAILWRIGHT_URL: server.url });
+      expect(output).toMatch(/Tests\s+.*10 passed/);
+      expect(code).toBe(0);
+      // Two from the password-reset suite, five from the authentication recipes.
+      expect((await server.store.listMessages({ limit: 10, filter: { subject: 'Reset your password' } })).total).toBe(7);
+    },
+    SUITE_TIMEOUT_MS,
+  );
 
   it('the node:test suite passes with the plain assertions', async () => {
     const { code, output } = await run('node', ['--test', 'examples/node-test/']);

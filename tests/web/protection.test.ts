@@ -98,6 +98,9 @@ describeInBrowser('protection', () => {
     expect(await panel.getByTestId('protection-recipient').first().textContent()).toContain('bob@example.test');
     expect(await panel.getByTestId('protection-decrypted').textContent()).toMatch(/^yes/);
     expect(await panel.getByTestId('protection-warning').allTextContents()).toEqual(protection.warnings);
+    // The badge beside the subject brings the panel into view.
+    await page.getByTestId('protection-jump').click();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('protection');
 
     // The decrypted message, marked; the source stays the bytes received.
     const marker = page.getByTestId('decrypted-marker');

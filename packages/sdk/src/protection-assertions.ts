@@ -16,7 +16,7 @@ export interface ProtectedMessage {
 
 /** Options common to the protection assertions. */
 export interface ProtectionWaitOptions {
-  /** How long to wait for a message still being examined, in ms. Default 5000. */
+  /** How long to wait for a message still being examined, in ms. Default 15000. */
   timeout?: number;
 }
 

@@ -5,8 +5,11 @@ import { ErrorCode, MailwrightError } from '@mailwright/core';
 export const DEFAULT_AUTHENTICATION_TIMEOUT_MS = 5_000;
 /** Pause between two reads of a message whose verdicts are still being computed. */
 const AUTHENTICATION_POLL_MS = 20;
-/** How long {@link ReceivedMessage.waitForProtection} waits by default. */
-export const DEFAULT_PROTECTION_TIMEOUT_MS = 5_000;
+/**
+ * How long {@link ReceivedMessage.waitForProtection} waits by default: longer than the server's
+ * own bound on one examination (10 s), since verifying and decrypting is heavier than the verdicts.
+ */
+export const DEFAULT_PROTECTION_TIMEOUT_MS = 15_000;
 
 /** A captured message with its headers and bodies, and lazy helpers for the rest. */
 export interface ReceivedMessage extends Omit<MessageDetail, 'links'> {
@@ -30,7 +33,7 @@ export interface ReceivedMessage extends Omit<MessageDetail, 'links'> {
   waitForAuthentication(options?: { timeout?: number }): Promise<Authentication>;
   /**
    * The message's S/MIME or OpenPGP protection once examined (after the `250`): re-reads the
-   * message until its `protection.status` is `done`, at most `timeout` ms (default 5000), then
+   * message until its `protection.status` is `done`, at most `timeout` ms (default 15000), then
    * rejects with `WAIT_TIMEOUT`. Also updates this message's `protection`.
    */
   waitForProtection(options?: { timeout?: number }): Promise<Protection>;

@@ -270,3 +270,23 @@ export function ProtectionBadge({ protection, large = false }: { protection: Pro
     </span>
   );
 }
+
+/** The protection in the message header: a button that brings the Protection panel into view. */
+export function ProtectionJump({ protection }: { protection: Protection | null }) {
+  if (protection?.status !== 'done' || (!protection.encrypted && !protection.signed)) return null;
+  return (
+    <button
+      type="button"
+      className="auth-jump"
+      data-testid="protection-jump"
+      aria-label="Show the end-to-end protection"
+      onClick={() => {
+        const panel = document.getElementById('protection');
+        panel?.scrollIntoView({ block: 'start' });
+        panel?.focus({ preventScroll: true });
+      }}
+    >
+      <ProtectionBadge protection={protection} />
+    </button>
+  );
+}

@@ -7,7 +7,7 @@ import { Alert } from '../components/delivery';
 import { HtmlView } from '../components/html-view';
 import { ArrowLeft, ChevronDown, ChevronUp, Download, LockOpen, Trash } from '../components/icons';
 import { AttachmentsView, HeadersView, SourceView, TextView } from '../components/message-views';
-import { ProtectionBadge, ProtectionPanel, useSettledProtection } from '../components/protection-panel';
+import { ProtectionJump, ProtectionPanel, useSettledProtection } from '../components/protection-panel';
 import { TlsBadge } from '../components/tls-badge';
 import { formatAddress, formatFullTime, formatSize } from '../lib/format';
 import { isForeignKeyPress } from '../lib/keyboard';
@@ -230,7 +230,7 @@ export function MessagePage({ id, tab, inboxHref, previous, next, onDelete, onTi
               <h1 data-testid="message-subject">{title}</h1>
               <TlsBadge tls={message.tls} />
               <AuthenticationJump authentication={authentication} />
-              {protection && <ProtectionBadge protection={protection} large />}
+              <ProtectionJump protection={protection} />
             </div>
             <MessageHeader message={message} />
           </header>
