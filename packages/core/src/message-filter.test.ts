@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileFilter, pickFilter, isEmptyFilter, REGEX_WORK_BUDGET } from './message-filter.js';
+import { compileFilter, hasVerdictFilter, pickFilter, isEmptyFilter, REGEX_WORK_BUDGET } from './message-filter.js';
 import { plaintextTlsInfo, type CapturedMessage } from './captured-message.js';
 
 function message(overrides: Partial<CapturedMessage> = {}): CapturedMessage {
@@ -68,6 +68,32 @@ describe('compileFilter', () => {
   it('rejects a broken regular expression and unknown fields with INVALID_FILTER', () => {
     expect(() => compileFilter({ subject: 're:(' })).toThrow(expect.objectContaining({ code: 'INVALID_FILTER', statusCode: 400 }));
     expect(() => compileFilter({ nope: 'x' } as never)).toThrow(expect.objectContaining({ code: 'INVALID_FILTER' }));
+  });
+});
+
+describe('protection filters', () => {
+  const summary = { status: 'done', kind: 'smime', signed: true, encrypted: true, decrypted: false } as const;
+
+  it('match encrypted, signed and the technology once the protection is done', () => {
+    const smime = message({ protection: summary });
+    expect(compileFilter({ encrypted: 'true', signed: 'true', protection: 'smime' })({ message: smime })).toBe(true);
+    expect(compileFilter({ encrypted: 'false' })({ message: smime })).toBe(false);
+    expect(compileFilter({ protection: 'pgp' })({ message: smime })).toBe(false);
+    expect(compileFilter({ protection: 'pgp' })({ message: message({ protection: { ...summary, kind: 'pgp-inline' } }) })).toBe(true);
+    expect(compileFilter({ signed: 'false' })({ message: message({ protection: { ...summary, kind: 'none', signed: false } }) })).toBe(true);
+  });
+
+  it('match nothing while the protection is pending or absent, and make a wait wait for it', () => {
+    const pending = message({ protection: { ...summary, status: 'pending' } });
+    expect(compileFilter({ encrypted: 'true' })({ message: pending })).toBe(false);
+    expect(compileFilter({ encrypted: 'false' })({ message: pending })).toBe(false);
+    expect(compileFilter({ signed: 'false' })({ message: message() })).toBe(false);
+    expect(hasVerdictFilter({ protection: 'smime' })).toBe(true);
+    expect(hasVerdictFilter({ subject: 'x' })).toBe(false);
+  });
+
+  it('refuse values other than true and false', () => {
+    expect(() => compileFilter({ encrypted: 'yes' as 'true' })).toThrow(/encrypted/);
   });
 });
 

@@ -59,6 +59,11 @@ interface Subscription {
    * pending on arrival and matches no verdict, so it is delivered when its verdicts are done.
    */
   verdictsAfter: number | null;
+  /**
+   * Which records the filter asks about: a message is delivered late when one of these is done
+   * (the last of them, as the filter matches only then), never for a record it does not ask about.
+   */
+  lateOn: { authentication: boolean; protection: boolean };
   /** Messages whose verdicts were done during the replay; delivered after it unless it had them. */
   late: CapturedMessage[] | null;
   /** Ids the replay delivered (verdict filters only, kept while the subscription lasts). */
@@ -259,6 +264,10 @@ export function attachStreamHub(
       detail: frame.detail === true,
       outbox: Promise.resolve(),
       verdictsAfter: hasVerdictFilter(frame.filter) ? (frame.since ?? store.latestSeq()) : null,
+      lateOn: {
+        authentication: frame.filter?.dkim !== undefined || frame.filter?.spf !== undefined || frame.filter?.dmarc !== undefined,
+        protection: frame.filter?.encrypted !== undefined || frame.filter?.signed !== undefined || frame.filter?.protection !== undefined,
+      },
       late: hasVerdictFilter(frame.filter) && frame.since !== undefined ? [] : null,
       replayed: hasVerdictFilter(frame.filter) && frame.since !== undefined ? new Set() : null,
     };
@@ -345,6 +354,7 @@ export function attachStreamHub(
           if (
             first &&
             subscription.verdictsAfter !== null &&
+            subscription.lateOn[type] &&
             message.seq > subscription.verdictsAfter &&
             (subscription.matcher === null || subscription.matcher({ message }))
           ) {

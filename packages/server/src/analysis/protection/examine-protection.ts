@@ -1,8 +1,6 @@
 import type { Protection, ProtectionSummary } from '@mailwright/core';
 import { readMimeEntity, type MimeEntity } from './mime-entity.js';
-import type { LayerLimits, LayerResult, ProtectionKeys } from './protection-layer.js';
-import { readSmimeLayer } from './smime-layer.js';
-import { readPgpLayer } from './pgp-layer.js';
+import type { LayerLimits, LayerResult, ProtectionKeys, ProtectionLayerReader } from './protection-layer.js';
 
 /** Bounds of one message's examination. */
 export interface ProtectionLimits {
@@ -55,9 +53,10 @@ export const PENDING_PROTECTION_SUMMARY: ProtectionSummary = Object.freeze({
 /** The record served while a message waits to be examined. */
 export const PENDING_PROTECTION: Protection = Object.freeze({ ...NO_PROTECTION, status: 'pending' });
 
-// What any protected message carries somewhere: a CMS content type, a PGP/MIME protocol, an
-// armor line. Content types are matched in the spellings producers write them in.
-const MARKERS = ['pkcs7-', 'PKCS7-', 'Pkcs7-', 'pgp-', 'PGP-', 'Pgp-', '-----BEGIN PGP '].map((marker) => Buffer.from(marker, 'latin1'));
+// What any protected message carries somewhere: a CMS content type (`application/pkcs7-mime`,
+// `x-pkcs7-signature`…), a PGP/MIME protocol (`application/pgp-encrypted`), an armor line.
+// Each marker starts with a byte that is rare in mail text: the scan skips ahead between them.
+const MARKERS = ['kcs7-', 'KCS7-', '/pgp-', '/PGP-', 'BEGIN PGP '].map((marker) => Buffer.from(marker, 'latin1'));
 
 /**
  * Whether a message may be protected end to end: a byte scan for the content types and armor
@@ -75,9 +74,22 @@ export interface ExaminedProtection {
   decrypted: Buffer | null;
 }
 
+let readers: Promise<ProtectionLayerReader[]> | undefined;
+/** The readers (pkijs, openpgp), loaded with the first protected message: the server's main thread never holds them. */
+function loadReaders(): Promise<ProtectionLayerReader[]> {
+  return (readers ??= Promise.all([
+    import('./smime-layer.js').then((module) => module.readSmimeLayer),
+    import('./pgp-layer.js').then((module) => module.readPgpLayer),
+  ]));
+}
+
 /** Tries each technology's reader on one entity. */
 async function readLayer(entity: MimeEntity, keys: ProtectionKeys, limits: LayerLimits): Promise<LayerResult | null> {
-  return (await readSmimeLayer(entity, keys, limits)) ?? (await readPgpLayer(entity, keys, limits));
+  for (const read of await loadReaders()) {
+    const layer = await read(entity, keys, limits);
+    if (layer) return layer;
+  }
+  return null;
 }
 
 /**

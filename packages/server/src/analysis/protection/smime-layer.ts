@@ -207,7 +207,6 @@ async function verifySigners(
       verdict.fingerprint = createHash('sha256').update(der).digest('hex');
       const bits = rsaBits(node);
       if (bits !== null && bits < 2048) warnings.add(`RSA-${bits}`);
-      if (verdict.algorithm === '1.2.840.113549.1.1.1') verdict.algorithm = 'RSA';
     }
     verdict.valid = result.signatureVerified === true;
     if (!verdict.valid) {

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
+import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapturedMessage, IssuedKey, MessageDetail, Protection, RegisteredKey } from '@mailwright/core';
 import { createMailwright, type RunningMailwright } from '../../mailwright.js';
@@ -165,6 +166,23 @@ describe('S/MIME signatures (openssl)', () => {
     expect(detail.protection.warnings).toContain('SHA-1');
   });
 
+  it('verifies an ECDSA signer issued with keyType ecdsa-p256', async () => {
+    const dave = (await api<IssuedKey>('POST', '/keys/smime', { address: 'dave@example.test', keyType: 'ecdsa-p256' })).body;
+    const raw = await produce('cms', ['-sign', '-signer', await file(dave.publicKey), '-inkey', await file(dave.privateKey)], entity('EC signed.'), 'ecdsa');
+    const signature = (await examined(await send(raw))).protection.signatures[0];
+    expect(signature).toMatchObject({ valid: true, trusted: true, signer: 'dave@example.test', algorithm: 'ECDSA', reason: null });
+  });
+
+  it('warns about an RSA key under 2048 bits', async () => {
+    const key = await file('');
+    const cert = `${key}.crt`;
+    await run('req', '-x509', '-newkey', 'rsa:1024', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=weak', '-days', '2');
+    const raw = await produce('cms', ['-sign', '-nodetach', '-signer', cert, '-inkey', key], entity('weak'), 'weak key');
+    const { protection } = await examined(await send(raw));
+    expect(protection.signatures[0]?.valid).toBe(true);
+    expect(protection.warnings).toContain('RSA-1024');
+  });
+
   it('says a tampered signature is not valid, and why', async () => {
     const raw = await produce('smime', ['-sign', '-signer', aliceCert, '-inkey', aliceKey], entity('Pay 100 EUR.'), 'tampered');
     const tampered = Buffer.from(raw.toString('latin1').replace('Pay 100 EUR.', 'Pay 900 EUR.'), 'latin1');
@@ -250,6 +268,33 @@ describe('S/MIME encryption (openssl)', () => {
       expect(detail.text ?? '').not.toContain(secret);
     });
   }
+
+  it('recognizes RC2 (OpenSSL legacy provider) and says it is not decrypted, with the warning', async () => {
+    const raw = await produce('cms', ['-encrypt', '-rc2', '-provider', 'legacy', '-provider', 'default'], entity('old'), 'rc2', [aliceCert]);
+    const { protection } = await examined(await send(raw));
+    expect(protection.encryption).toMatchObject({ algorithm: 'RC2-CBC', decrypted: false });
+    expect(protection.encryption?.reason).toContain('not supported');
+    expect(protection.warnings).toContain('RC2');
+  });
+
+  it('examines at most 32 recipients of an envelope and says how many it left', async () => {
+    const raw = await produce('cms', ['-encrypt', '-aes128'], entity('to many'), 'forty recipients', Array<string>(40).fill(aliceCert));
+    const { protection } = await examined(await send(raw));
+    expect(protection.encryption?.recipients).toHaveLength(32);
+    expect(protection.encryption?.decrypted).toBe(true);
+    expect(protection.reason).toBe('8 more recipients were not examined');
+  });
+
+  it('reads encrypt-then-sign: a signature around an envelope', async () => {
+    const enveloped = await file('');
+    await run('cms', '-encrypt', '-aes256', '-in', await file(entity('inside')), '-out', enveloped, aliceCert);
+    const raw = await produce('cms', ['-sign', '-nodetach', '-signer', aliceCert, '-inkey', aliceKey], await readFile(enveloped), 'encrypt then sign');
+    const id = await send(raw);
+    const { protection } = await examined(id);
+    expect(protection).toMatchObject({ signed: true, encrypted: true, order: 'encrypt-then-sign' });
+    expect(protection.signatures[0]?.valid).toBe(true);
+    expect((await api<MessageDetail>('GET', `/messages/${id}?view=decrypted`)).body.text?.trim()).toBe('inside');
+  });
 
   it('peels sign-then-encrypt: the order, the signature inside, and a decrypted PDF attachment', async () => {
     const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(2000)]);
@@ -374,6 +419,44 @@ describe('S/MIME bad input', () => {
   }, 120_000);
 });
 
+describe('S/MIME on the stream and in waits', () => {
+  it('sends a protection frame once examined, delivers to an encrypted=true subscription once, and lets a wait wait for it', async () => {
+    const after = server.store.latestSeq();
+    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/stream`, 'mailwright.v1');
+    const frames: { type: string; subscription?: string; id?: string; message?: CapturedMessage; protection?: unknown }[] = [];
+    socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'subscribe', id: 'all', since: after }));
+    socket.send(JSON.stringify({ type: 'subscribe', id: 'encrypted', since: after, filter: { encrypted: 'true' } }));
+    await expect.poll(() => frames.filter((frame) => frame.type === 'subscribed').length).toBe(2);
+    const wait = api<CapturedMessage>('GET', `/messages/wait?encrypted=true&protection=smime&after=${after}&timeout=20000`);
+
+    const id = await send(await produce('cms', ['-encrypt', '-aes256'], entity('streamed'), 'streamed', [aliceCert]));
+    const waited = await wait;
+    expect(waited.status).toBe(200);
+    expect(waited.body).toMatchObject({ id, protection: { status: 'done', kind: 'smime', encrypted: true, decrypted: true } });
+    await expect.poll(() => frames.filter((frame) => frame.type === 'message' && frame.subscription === 'encrypted').length).toBe(1);
+    expect(frames.find((frame) => frame.type === 'message' && frame.subscription === 'all')?.message?.protection).toEqual({
+      status: 'pending',
+      kind: 'none',
+      signed: false,
+      encrypted: false,
+      decrypted: false,
+    });
+    expect(frames.find((frame) => frame.type === 'protection')).toEqual({
+      type: 'protection',
+      id,
+      seq: waited.body.seq,
+      protection: { status: 'done', kind: 'smime', signed: false, encrypted: true, decrypted: true },
+    });
+    // Examined again: clients are told again, and nothing is delivered twice.
+    await api('POST', `/messages/${id}/protection`);
+    await expect.poll(() => frames.filter((frame) => frame.type === 'protection' && frame.id === id).length).toBe(2);
+    expect(frames.filter((frame) => frame.type === 'message' && frame.subscription === 'encrypted')).toHaveLength(1);
+    socket.close();
+  });
+});
+
 describe('plain mail', () => {
   it('is examined at once, with the shared none record, and matches encrypted=false', async () => {
     const transport = nodemailer.createTransport({ host: server.smtp.host, port: server.smtp.port, secure: false, ignoreTLS: true });
@@ -385,5 +468,27 @@ describe('plain mail', () => {
     const detail = (await api<MessageDetail>('GET', `/messages/${message?.id}`)).body;
     expect(detail.protection).toMatchObject({ status: 'done', kind: 'none', signatures: [], encryption: null });
     expect((await api<{ messages: CapturedMessage[] }>('GET', '/messages?protection=pgp')).body.messages).toEqual([]);
+  });
+});
+
+describe('--protection off', () => {
+  it('leaves the field out and refuses to examine', async () => {
+    const off = await createMailwright({ smtpPort: 0, smtpsPort: 0, httpPort: 0, logger: false, protection: 'off' });
+    try {
+      const transport = nodemailer.createTransport({ host: off.smtp.host, port: off.smtp.port, secure: false, ignoreTLS: true });
+      await transport.sendMail({
+        envelope: { from: 'a@example.com', to: ['b@example.test'] },
+        raw: 'Subject: x\r\nContent-Type: application/pkcs7-mime\r\n\r\nAAAA\r\n',
+      });
+      transport.close();
+      const [message] = ((await (await fetch(`${off.url}/api/v1/messages`)).json()) as { messages: CapturedMessage[] }).messages;
+      expect(message).toBeDefined();
+      expect(message?.protection).toBeUndefined();
+      const response = await fetch(`${off.url}/api/v1/messages/${message?.id}/protection`, { method: 'POST' });
+      expect(response.status).toBe(409);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('PROTECTION_OFF');
+    } finally {
+      await off.close();
+    }
   });
 });
