@@ -61,7 +61,7 @@ describeWithPrerequisite('readPgpLayer with messages from GnuPG', gpgPath === nu
     oldKey = pgpKey('old@example.test', await gpg.exportPublicKey(old.fingerprint), await gpg.exportSecretKey(old.fingerprint));
     carolPublic = await gpg.exportPublicKey(carol.fingerprint);
     carolPrivate = await gpg.exportSecretKey(carol.fingerprint, 'carol secret');
-  });
+  }, 120_000); // six gpg keys: seconds on a busy machine
 
   afterAll(async () => {
     await gpg?.close();
@@ -174,6 +174,17 @@ describeWithPrerequisite('readPgpLayer with messages from GnuPG', gpgPath === nu
     expect(result.warnings).toEqual(['no integrity protection (SED without MDC)']);
   });
 
+  it('names the cipher of gpg --symmetric from its passphrase packet', async () => {
+    const armored = (await gpg.runOnFile(['--armor', '--passphrase', 'hunter2', '--cipher-algo', 'AES128', '--symmetric'], inner)).toString();
+    const result = await read(pgpMimeEncrypted(armored), keys());
+    expect(result.encryption).toEqual({
+      algorithm: 'AES-128 (SEIPD v1)',
+      recipients: [{ id: 'passphrase', keyTransport: 'passphrase', address: null }],
+      decrypted: false,
+      reason: 'encrypted to a passphrase only; Mailwright decrypts with registered keys',
+    });
+  });
+
   it('says why an IDEA message (a cipher openpgp.js does not implement) is not decrypted', async () => {
     const result = await read(pgpMimeEncrypted(await encrypt(['--recipient', 'alice@example.test', '--cipher-algo', 'IDEA'])), keys());
     expect(result.encryption?.decrypted).toBe(false);
@@ -211,6 +222,20 @@ describeWithPrerequisite('readPgpLayer with messages from GnuPG', gpgPath === nu
     }
   });
 
+  it('peels RFC 3156 sign-then-encrypt: the inner entity of the encryption layer is the multipart/signed layer', async () => {
+    const signedPart = crlf('Content-Type: text/plain; charset=utf-8\n\nSigned, then encrypted.');
+    const signature = (await gpg.runOnFile(['--armor', '--local-user', bob.fingerprint, '--detach-sign'], signedPart)).toString();
+    const signedEntity = pgpMimeSigned(signedPart, signature).toString('latin1');
+    const outer = await read(pgpMimeEncrypted(await encrypt(['--recipient', 'alice@example.test'], signedEntity)), keys());
+    expect(outer.encryption?.decrypted).toBe(true);
+    expect(outer.signatures).toEqual([]);
+    expect(outer.inner?.toString('latin1')).toBe(signedEntity);
+    const inner = await read(outer.inner!, keys());
+    expect(inner.kind).toBe('pgp-mime');
+    expect(inner.signatures).toEqual([expect.objectContaining({ valid: true, trusted: true, fingerprint: bob.fingerprint })]);
+    expect(inner.inner?.toString()).toBe(signedPart);
+  });
+
   it('fails a tampered signed part, and names an unregistered signer', async () => {
     const signedPart = crlf('Content-Type: text/plain\n\nPay 42.00 EUR to account 1234.');
     const signature = (await gpg.runOnFile(['--armor', '--local-user', bob.fingerprint, '--detach-sign'], signedPart)).toString();
@@ -246,6 +271,21 @@ describeWithPrerequisite('readPgpLayer with messages from GnuPG', gpgPath === nu
     const tampered = await read(plainMessage(clearsigned.replace('123456', '654321')), keys());
     expect(tampered.signatures[0]?.valid).toBe(false);
     expect(tampered.signatures[0]?.reason).toMatch(/^signature does not verify/);
+  });
+
+  it('verifies a clearsigned ISO-8859-1 text over its bytes (dash-escaped lines, trailing white space)', async () => {
+    const text = Buffer.from('Grüße aus Köln   \n- Posten 1: 42,00 €\nEnde', 'latin1');
+    const clearsigned = await gpg.runOnFile(['--local-user', bob.fingerprint, '--clearsign'], text);
+    const header = Buffer.from('From: billing@example.test\r\nContent-Type: text/plain; charset=ISO-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\n');
+    const message = Buffer.concat([header, Buffer.from(clearsigned.toString('latin1').replace(/\n/g, '\r\n'), 'latin1')]);
+    const result = await read(message, keys());
+    expect(result.signatures).toEqual([expect.objectContaining({ valid: true, trusted: true, signer: 'Bob Billing <billing@example.test>' })]);
+    const entity = readMimeEntity(result.inner!);
+    expect(entity.params.charset).toBe('iso-8859-1');
+    expect(entity.body.equals(Buffer.from(text.toString('latin1').replace(/\n/g, '\r\n'), 'latin1'))).toBe(true);
+
+    const tampered = Buffer.from(message.toString('latin1').replace('42,00', '92,00'), 'latin1');
+    expect((await read(tampered, keys())).signatures[0]).toMatchObject({ valid: false, trusted: true });
   });
 
   it('verifies inline gpg --sign --armor and decrypts inline gpg --encrypt --armor', async () => {
@@ -289,7 +329,7 @@ describeWithPrerequisite('readPgpLayer with messages from GnuPG', gpgPath === nu
     const including = await read(message, keys(), testLimits({ maxRecipients: position + 1 }));
     expect(including.encryption?.decrypted).toBe(true);
     expect(including.encryption?.recipients).toHaveLength(position + 1);
-  });
+  }, 60_000); // 99 keys generated and imported into gpg
 
   it('stops when the signal is aborted', async () => {
     const message = pgpMimeEncrypted(await encrypt(['--recipient', 'alice@example.test']));
