@@ -189,6 +189,13 @@ describeInBrowser('protection', () => {
     await page.getByTestId('decrypted-marker').waitFor();
     expect(await panel.getByTestId('protection-signer').textContent()).toBe('billing@acme.test');
     await expect.poll(() => badge.getAttribute('title'), { timeout: 10_000 }).toBe('S/MIME signed and encrypted, decrypted by Mailwright');
+
+    // Re-examined elsewhere (here, over the API after the key went): the open page follows.
+    const keys = (await h.api<{ keys: { id: string; address: string | null }[] }>('/keys')).keys.filter((key) => key.address === 'carol@example.test');
+    for (const key of keys) expect((await fetch(`${h.server.url}/api/v1/keys/${key.id}`, { method: 'DELETE' })).status).toBe(204);
+    await post(`/messages/${sent.id}/protection`);
+    await expect.poll(() => panel.getByTestId('protection-decrypted').textContent(), { timeout: 10_000 }).toMatch(/^no/);
+    await expect.poll(() => page.getByTestId('decrypted-marker').count()).toBe(0);
     expect(errors).toEqual([]);
     expect(inbox.errors).toEqual([]);
   });

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { EncryptionVerdict, MessageDetail, Protection, ProtectionKind, ProtectionSummary, SignatureVerdict } from '@mailwright/core';
 import { api } from '../api/client';
 import { formatFullTime } from '../lib/format';
+import { useStream } from '../state/stream-context';
 import { Fact, Facts } from './facts';
 import { LockClosed, Seal } from './icons';
 
@@ -17,8 +18,9 @@ function protectionOf(message: MessageDetail): Protection | null {
 }
 
 /**
- * The message's protection record, read again (bounded) while it is being examined; null
- * without a message or a record. `replace` puts a record in place (a re-examination's answer).
+ * The message's protection record, read again (bounded) while it is being examined, and again
+ * when the stream says it was re-examined (by anyone); null without a message or a record.
+ * `replace` puts a record in place (a re-examination's answer).
  */
 export function useSettledProtection(message: MessageDetail | null): { protection: Protection | null; gaveUp: boolean; replace(protection: Protection): void } {
   const id = message?.id ?? null;
@@ -52,6 +54,27 @@ export function useSettledProtection(message: MessageDetail | null): { protectio
       clearTimeout(timer);
     };
   }, [id, pending]);
+  const stream = useStream();
+  useEffect(() => {
+    if (id === null) return;
+    let active = true;
+    const unlisten = stream.listen({
+      onProtection: (examined) => {
+        if (examined !== id) return;
+        api.getMessage(id).then(
+          (detail) => {
+            const protection = protectionOf(detail);
+            if (active && protection?.status === 'done') setState({ id, protection, gaveUp: false });
+          },
+          () => undefined,
+        );
+      },
+    });
+    return () => {
+      active = false;
+      unlisten();
+    };
+  }, [stream, id]);
   return { ...current, replace: (protection: Protection) => setState({ id, protection, gaveUp: false }) };
 }
 
