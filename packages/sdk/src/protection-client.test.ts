@@ -186,6 +186,29 @@ describe('filters', () => {
   });
 });
 
+describe('OpenPGP signatures', () => {
+  it('matches a GnuPG clearsigned message by the address in its user id, trusted as a registered key', async () => {
+    const inbox = mail.inbox();
+    const signer = await mail.pgp.generate('receipts@acme.test', { name: 'Acme Receipts' });
+    const home = join(scratch, 'gnupg-signer');
+    await run('mkdir', ['-p', '-m', '700', home]);
+    await tool('gpg', ['--homedir', home, '--batch', '--import', 'signer.asc'], { 'signer.asc': signer.privateKey });
+    const clearsigned = await tool(
+      'gpg',
+      ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--clearsign', '--output', '-', 'receipt.txt'],
+      {
+        'receipt.txt': 'Receipt 77: paid\n',
+      },
+    );
+    await sendRaw(inbox.address, `${headers(inbox.address, 'Receipt')}Content-Type: text/plain\r\n\r\n${clearsigned.replace(/\r?\n/g, '\r\n')}`);
+    const message = await inbox.waitForMessage({ signed: true, timeout: 10_000 });
+    await expect(message).toBeSigned({ by: 'receipts@acme.test', trusted: true });
+    await expect(message).toBeSigned({ by: signer.key.fingerprint });
+    await expect(message).not.toBeSigned({ by: 'billing@acme.test' });
+    expect(message.protection).toMatchObject({ kind: 'pgp-inline', signed: true, encrypted: false });
+  });
+});
+
 describe('a server that does not examine protection', () => {
   it('gives up after the timeout', async () => {
     await using quiet = await Mailwright.start({ protection: 'off' });
