@@ -153,6 +153,7 @@ describeInBrowser('protection', () => {
     expect(await panel.getByTestId('protection-signature-reason').textContent()).toBe(reason);
     expect(await panel.getByTestId('protection-summary').textContent()).toBe('Signed');
     expect(await page.getByTestId('decrypted-marker').count()).toBe(0);
+    expect(await page.getByTestId('protection-jump').getByTestId('protection-badge').getAttribute('title')).toBe('S/MIME signed, a signature does not verify');
     await page.goto('/');
     const badge = page.getByTestId('message-row').first().getByTestId('protection-badge');
     await badge.waitFor();

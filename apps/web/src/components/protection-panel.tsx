@@ -277,10 +277,14 @@ export function ProtectionBadge({ protection, large = false }: { protection: Pro
   const kind = PROTECTION_KIND_NAMES[protection.kind];
   const what = protection.encrypted && protection.signed ? 'signed and encrypted' : protection.encrypted ? 'encrypted' : 'signed';
   const decrypted = 'signatures' in protection ? (protection.encryption?.decrypted ?? false) : protection.decrypted;
-  const title = `${kind} ${what}${protection.encrypted ? (decrypted ? ', decrypted by Mailwright' : ', not decrypted') : ''}`;
+  // Only the whole record knows its signatures: a list's summary cannot show one that fails.
+  const broken = 'signatures' in protection && protection.signatures.some((signature) => !signature.valid);
+  const title = `${kind} ${what}${protection.encrypted ? (decrypted ? ', decrypted by Mailwright' : ', not decrypted') : ''}${
+    broken ? ', a signature does not verify' : ''
+  }`;
   return (
     <span
-      className={`protection-badge${large ? ' protection-badge-large' : ''}`}
+      className={`protection-badge${large ? ' protection-badge-large' : ''}${broken ? ' protection-badge-broken' : ''}`}
       data-testid="protection-badge"
       data-kind={protection.kind}
       data-encrypted={protection.encrypted}
