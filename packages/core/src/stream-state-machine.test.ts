@@ -117,6 +117,9 @@ describe('delivery', () => {
     expect(delivered(verdicts.stream.received(message(verdicts.subscription, 12)))).toEqual([12]);
     expect(delivered(verdicts.stream.received(message(verdicts.subscription, 4)))).toEqual([4]);
     expect(verdicts.stream.cursorOf(verdicts.subscription)).toBe(12);
+    const encrypted = liveWith(10, { filter: { encrypted: 'true' }, since: 2 });
+    expect(delivered(encrypted.stream.received(message(encrypted.subscription, 12)))).toEqual([12]);
+    expect(delivered(encrypted.stream.received(message(encrypted.subscription, 4)))).toEqual([4]);
     const plain = liveWith(10, { filter: { to: 'a@example.test' }, since: 2 });
     expect(delivered(plain.stream.received(message(plain.subscription, 12)))).toEqual([12]);
     expect(delivered(plain.stream.received(message(plain.subscription, 4)))).toEqual([]);
@@ -132,6 +135,8 @@ describe('delivery', () => {
     expect(stream.received(frame({ type: 'authentication', id: 'm1', seq: 3, authentication }))).toEqual([
       { type: 'authentication', id: 'm1', seq: 3, authentication },
     ]);
+    const protection = { status: 'done', kind: 'smime', signed: true, encrypted: true, decrypted: false } as const;
+    expect(stream.received(frame({ type: 'protection', id: 'm1', seq: 3, protection }))).toEqual([{ type: 'protection', id: 'm1', seq: 3, protection }]);
     expect(stream.received(frame({ type: 'error', subscription, code: 'INVALID_FILTER', message: 'bad' }))).toEqual([
       { type: 'subscription-error', subscription, code: 'INVALID_FILTER', message: 'bad' },
     ]);

@@ -1,4 +1,5 @@
 import type { AuthenticationSummary } from './authentication.js';
+import type { ProtectionSummary } from './protection.js';
 import type { CapturedMessage, MessageDetail } from './captured-message.js';
 import { ErrorCode, MailwrightError } from './error-codes.js';
 import type { MessageFilter } from './message-filter.js';
@@ -64,6 +65,8 @@ export type StreamCommand =
   | { type: 'deleted'; ids: string[] }
   /** A message's verdicts were computed (or recomputed): its list summary of them. */
   | { type: 'authentication'; id: string; seq: number; authentication: AuthenticationSummary }
+  /** A message's protection was examined (or re-examined): its list summary. */
+  | { type: 'protection'; id: string; seq: number; protection: ProtectionSummary }
   | { type: 'cleared' }
   | { type: 'status'; status: StreamStatus }
   /** The connection came back after having been live; deletions missed meanwhile are not replayed. */
@@ -235,6 +238,8 @@ export class StreamStateMachine {
         return [{ type: 'cleared' }];
       case 'authentication':
         return [{ type: 'authentication', id: frame.id, seq: frame.seq, authentication: frame.authentication }];
+      case 'protection':
+        return [{ type: 'protection', id: frame.id, seq: frame.seq, protection: frame.protection }];
       case 'error':
         if (frame.subscription === undefined) {
           this.#lastError = `${frame.code}: ${frame.message}`;

@@ -1,5 +1,5 @@
 export { Mailwright } from './mailwright.js';
-export type { ConnectOptions, DkimKey, DkimKeyAlgorithm, RuntimeListener, SmtpEndpoint } from './mailwright.js';
+export type { ConnectOptions, DkimKey, DkimKeyAlgorithm, RuntimeListener, SmimeKeyType, SmtpEndpoint } from './mailwright.js';
 export type { DnsChange, DnsClient } from './dns-client.js';
 export { Inbox, INBOX_DOMAIN, uniqueAddress } from './inbox.js';
 export { FaultClient } from './fault-client.js';
@@ -44,6 +44,8 @@ export type {
   TlsExpectation,
   VerdictWaitOptions,
 } from './assertions.js';
+export { assertEncrypted, assertSigned, assertSignedThenEncrypted } from './protection-assertions.js';
+export type { EncryptedExpectation, ProtectedMessage, ProtectionKindExpectation, ProtectionWaitOptions, SignedExpectation } from './protection-assertions.js';
 export { MailwrightError, ErrorCode, isMailwrightError } from '@mailwright/core';
 export { dmarcRecord, spfAllowRecord } from '@mailwright/core';
 export type {
@@ -55,6 +57,15 @@ export type {
   DmarcVerdict,
   DnsRecord,
   DnsRecordType,
+  EncryptionRecipient,
+  EncryptionVerdict,
+  IssuedKey,
+  KeyRegistration,
+  Protection,
+  ProtectionKind,
+  ProtectionSummary,
+  RegisteredKey,
+  SignatureVerdict,
   ListenerConfig,
   ListenerInfo,
   MessageFilter,

@@ -4,9 +4,13 @@ import type {
   DmarcPolicy,
   DmarcRecordOptions,
   DnsRecord,
+  IssuedKey,
+  KeyRegistration,
   ListenerConfig,
   ListenerInfo,
   MessageFilter,
+  Protection,
+  RegisteredKey,
   ServerInfo,
   SmtpSession,
   SpfAllowOptions,
@@ -53,6 +57,9 @@ export interface RuntimeListener extends ListenerInfo, AsyncDisposable {
 
 /** Key algorithms of {@link Mailwright.dkim}'s `createKey`; `rsa-1024` only to see what receivers do with a short key. */
 export type DkimKeyAlgorithm = 'rsa-2048' | 'ed25519' | 'rsa-1024';
+
+/** Key types of {@link Mailwright.smime}'s `issue`. */
+export type SmimeKeyType = 'rsa-2048' | 'rsa-3072' | 'ecdsa-p256';
 
 /** A DKIM key made by the server, its public half published in the mock zone until disposed. */
 export interface DkimKey extends DnsChange {
@@ -175,6 +182,12 @@ export class Mailwright implements AsyncDisposable {
      * zone) and returns them; the message carries them from then on.
      */
     recomputeAuthentication: (id: string): Promise<Authentication> => this.#http.json('POST', `/messages/${encodeURIComponent(id)}/authentication`),
+    /**
+     * Examines a message's S/MIME or OpenPGP protection anew with the keys registered now (a
+     * message encrypted before its key was registered) and returns the record; the message
+     * carries it, and its decrypted view, from then on.
+     */
+    reexamineProtection: (id: string): Promise<Protection> => this.#http.json('POST', `/messages/${encodeURIComponent(id)}/protection`),
     /** Deletes one message. */
     delete: async (id: string): Promise<void> => {
       await this.#http.json('DELETE', `/messages/${encodeURIComponent(id)}`);
@@ -266,6 +279,44 @@ export class Mailwright implements AsyncDisposable {
     /** Publishes `_dmarc.domain TXT "v=DMARC1; p=…"` (`sp=`, `adkim=`, `aspf=`, `rua=` from the options). Disposable. */
     publish: async (domain: string, policy: DmarcPolicy, options?: DmarcRecordOptions): Promise<DnsChange> =>
       this.dns.publish([dmarcRecord(domain, policy, options)]),
+  };
+
+  /**
+   * Keys for end-to-end protection: a recipient's key pair (messages to it are decrypted), a
+   * signer's certificate or public key, or a CA to trust for S/MIME signatures. Private halves
+   * are kept in the server's memory and never served back.
+   */
+  readonly keys = {
+    /** Registers a key (`POST /keys`); bad PEM or armor is refused with the problem named. */
+    register: (registration: KeyRegistration): Promise<RegisteredKey> => this.#http.json('POST', '/keys', { body: registration }),
+    /** Every registered key, without private halves. */
+    list: async (): Promise<RegisteredKey[]> => (await this.#http.json<{ keys: RegisteredKey[] }>('GET', '/keys')).keys,
+    /** Forgets a key. */
+    delete: async (id: string): Promise<void> => {
+      await this.#http.json('DELETE', `/keys/${encodeURIComponent(id)}`);
+    },
+  };
+
+  /** S/MIME certificates for test recipients and signers. */
+  readonly smime = {
+    /**
+     * Issues a certificate for the address from the test CA (e-mail protection, `rsa-2048` by
+     * default) and registers its key, so mail encrypted to it is decrypted. Returns the
+     * certificate (`publicKey`) and PKCS#8 key (`privateKey`) to hand to the app, and the CA.
+     */
+    issue: (address: string, options: { keyType?: SmimeKeyType } = {}): Promise<IssuedKey> =>
+      this.#http.json('POST', '/keys/smime', { body: { address, ...options } }),
+  };
+
+  /** OpenPGP keys for test recipients and signers. */
+  readonly pgp = {
+    /**
+     * Generates an OpenPGP key for the address (user id `name <address>`) and registers it, so
+     * mail encrypted to it is decrypted and its signatures are trusted. Returns the armored
+     * public and private keys to hand to the app.
+     */
+    generate: (address: string, options: { name?: string; passphrase?: string } = {}): Promise<IssuedKey> =>
+      this.#http.json('POST', '/keys/pgp', { body: { address, ...options } }),
   };
 
   /** Issues a client certificate (and key) from the test CA, for mutual TLS. */

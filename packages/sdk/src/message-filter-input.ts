@@ -18,6 +18,12 @@ export interface MessageFilterInput {
   spf?: Verdict;
   /** The DMARC verdict. */
   dmarc?: Verdict;
+  /** Encrypted end to end (S/MIME or OpenPGP), or not. Matches once the message is examined. */
+  encrypted?: boolean;
+  /** Signed end to end (S/MIME or OpenPGP), or not. */
+  signed?: boolean;
+  /** The technology: `smime`, or `pgp` (PGP/MIME or inline PGP). */
+  protection?: 'smime' | 'pgp';
 }
 
 function pattern(value: string | RegExp | undefined): string | undefined {
@@ -42,6 +48,9 @@ export function toWireFilter(input: MessageFilterInput): MessageFilter {
   if (input.dkim !== undefined) filter.dkim = input.dkim;
   if (input.spf !== undefined) filter.spf = input.spf;
   if (input.dmarc !== undefined) filter.dmarc = input.dmarc;
+  if (input.encrypted !== undefined) filter.encrypted = input.encrypted ? 'true' : 'false';
+  if (input.signed !== undefined) filter.signed = input.signed ? 'true' : 'false';
+  if (input.protection !== undefined) filter.protection = input.protection;
   return filter;
 }
 

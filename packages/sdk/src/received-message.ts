@@ -1,10 +1,15 @@
-import type { ApiClient, Authentication, CapturedMessage, MessageDetail, SmtpSession } from '@mailwright/core';
+import type { ApiClient, Authentication, CapturedMessage, MessageDetail, Protection, SmtpSession } from '@mailwright/core';
 import { ErrorCode, MailwrightError } from '@mailwright/core';
 
 /** How long {@link ReceivedMessage.waitForAuthentication} waits by default. */
 export const DEFAULT_AUTHENTICATION_TIMEOUT_MS = 5_000;
 /** Pause between two reads of a message whose verdicts are still being computed. */
 const AUTHENTICATION_POLL_MS = 20;
+/**
+ * How long {@link ReceivedMessage.waitForProtection} waits by default: longer than the server's
+ * own bound on one examination (10 s), since verifying and decrypting is heavier than the verdicts.
+ */
+export const DEFAULT_PROTECTION_TIMEOUT_MS = 15_000;
 
 /** A captured message with its headers and bodies, and lazy helpers for the rest. */
 export interface ReceivedMessage extends Omit<MessageDetail, 'links'> {
@@ -33,6 +38,20 @@ export interface ReceivedMessage extends Omit<MessageDetail, 'links'> {
    * `authentication`.
    */
   waitForAuthentication(options?: { timeout?: number }): Promise<Authentication>;
+  /**
+   * The message's S/MIME or OpenPGP protection once examined (after the `250`): re-reads the
+   * message until its `protection.status` is `done`, at most `timeout` ms (default 15000), then
+   * rejects with `WAIT_TIMEOUT`. Also updates this message's `protection`.
+   */
+  waitForProtection(options?: { timeout?: number }): Promise<Protection>;
+  /**
+   * The decrypted message (`GET /messages/:id?view=decrypted`): its own headers, subject, text,
+   * HTML and attachments (`attachment(partId)` reads them from the decrypted message), with the
+   * same id, envelope and protection, and `view: 'decrypted'`. `raw()` stays the bytes received.
+   * Waits for the examination first; rejects with the server's `NOT_DECRYPTED` error when no
+   * registered key decrypted the message.
+   */
+  decrypted(options?: { timeout?: number }): Promise<ReceivedMessage>;
 }
 
 /** Fetches a message's detail and wraps it with the lazy helpers. */
@@ -64,10 +83,58 @@ export function withHelpers(http: ApiClient, detail: MessageDetail): ReceivedMes
       (detail as { authentication?: Authentication }).authentication = authentication;
       return authentication;
     },
+    waitForProtection: async (options: { timeout?: number } = {}): Promise<Protection> => {
+      const protection = await settledProtection(http, detail, options.timeout ?? DEFAULT_PROTECTION_TIMEOUT_MS);
+      (detail as { protection?: Protection }).protection = protection;
+      return protection;
+    },
+    decrypted: async (options: { timeout?: number } = {}): Promise<ReceivedMessage> => {
+      if (detail.protection?.status !== 'done') await (detail as unknown as ReceivedMessage).waitForProtection(options);
+      const view = await http.json<MessageDetail>('GET', base, { query: { view: 'decrypted' } });
+      return withDecryptedHelpers(http, view, detail as unknown as ReceivedMessage);
+    },
   };
   // The helpers stay out of JSON and of equality checks (`links()` takes the place of the detail's `links`).
   for (const [name, value] of Object.entries(helpers)) Object.defineProperty(detail, name, { value, enumerable: false });
   return detail as unknown as ReceivedMessage;
+}
+
+/** The decrypted view with the helpers: attachments come from the decrypted message, the rest from the message received. */
+function withDecryptedHelpers(http: ApiClient, view: MessageDetail, received: ReceivedMessage): ReceivedMessage {
+  const base = `/messages/${encodeURIComponent(view.id)}`;
+  const { links } = view;
+  const helpers = {
+    raw: received.raw,
+    links: () => [...links],
+    attachment: async (partId: string) =>
+      Buffer.from(await http.arrayBuffer(`${base}/attachments/${encodeURIComponent(partId)}`, { query: { view: 'decrypted' } })),
+    session: received.session,
+    waitForAuthentication: received.waitForAuthentication,
+    waitForProtection: received.waitForProtection,
+    decrypted: async () => withDecryptedHelpers(http, view, received),
+  };
+  for (const [name, value] of Object.entries(helpers)) Object.defineProperty(view, name, { value, enumerable: false });
+  return view as unknown as ReceivedMessage;
+}
+
+/** Re-reads a message (bounded) until its protection is examined. */
+async function settledProtection(http: ApiClient, detail: MessageDetail, timeout: number): Promise<Protection> {
+  const path = `/messages/${encodeURIComponent(detail.id)}`;
+  const deadline = Date.now() + timeout;
+  let current = (detail as { protection?: Protection | null }).protection ?? null;
+  for (;;) {
+    if (current?.status === 'done') return current;
+    if (Date.now() >= deadline) {
+      throw new MailwrightError(
+        ErrorCode.WAIT_TIMEOUT,
+        current === null
+          ? `Message #${detail.seq} "${detail.subject}" has no protection record (does the server examine protection?)`
+          : `The protection of message #${detail.seq} "${detail.subject}" was still being examined after ${timeout} ms`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, AUTHENTICATION_POLL_MS));
+    current = (await http.json<{ protection?: Protection | null }>('GET', path)).protection ?? null;
+  }
 }
 
 /** Re-reads a message (bounded) until its verdicts are computed. */

@@ -30,6 +30,15 @@ import {
   type TlsExpectation,
 } from './assertions.js';
 import { assertArrivedOnce, assertRetried, type RetriedMessage, type RetryExpectation } from './fault-assertions.js';
+import {
+  assertEncrypted,
+  assertSigned,
+  assertSignedThenEncrypted,
+  type EncryptedExpectation,
+  type ProtectedMessage,
+  type ProtectionWaitOptions,
+  type SignedExpectation,
+} from './protection-assertions.js';
 
 /** The Mailwright matchers, registered by `import '@mailwright/sdk/vitest'`. */
 export interface MailwrightMatchers<R = unknown> {
@@ -70,6 +79,12 @@ export interface MailwrightMatchers<R = unknown> {
   toHaveBeenRetried(expected?: RetryExpectation): Promise<R>;
   /** No other stored message to its recipient has its Message-ID; use with `await`. */
   toHaveArrivedOnce(): Promise<R>;
+  /** Encrypted end to end (optionally of a kind, with an algorithm, to recipients); use with `await` (waits for the examination). */
+  toBeEncrypted(expected?: EncryptedExpectation): Promise<R>;
+  /** A signature that verifies (optionally by a signer, trusted or not); use with `await`. */
+  toBeSigned(expected?: SignedExpectation): Promise<R>;
+  /** Signed, then encrypted: the signature that verifies is inside the encryption; use with `await`. */
+  toBeSignedThenEncrypted(expected?: ProtectionWaitOptions): Promise<R>;
 }
 
 declare module 'vitest' {
@@ -134,6 +149,11 @@ expect.extend({
   toPassDmarc: wrapAsync('toPassDmarc', (message: AuthenticatedMessage, expected?: DmarcPassExpectation) => assertPassesDmarc(message, expected)),
   toHaveBeenRetried: wrapAsync('toHaveBeenRetried', (message: RetriedMessage, expected?: RetryExpectation) => assertRetried(message, expected)),
   toHaveArrivedOnce: wrapAsync('toHaveArrivedOnce', (message: RetriedMessage) => assertArrivedOnce(message)),
+  toBeEncrypted: wrapAsync('toBeEncrypted', (message: ProtectedMessage, expected?: EncryptedExpectation) => assertEncrypted(message, expected)),
+  toBeSigned: wrapAsync('toBeSigned', (message: ProtectedMessage, expected?: SignedExpectation) => assertSigned(message, expected)),
+  toBeSignedThenEncrypted: wrapAsync('toBeSignedThenEncrypted', (message: ProtectedMessage, expected?: ProtectionWaitOptions) =>
+    assertSignedThenEncrypted(message, expected),
+  ),
   async toHaveNoDelivery(this: MatcherState, received: DeliveryTarget) {
     try {
       await assertNoDelivery(received);

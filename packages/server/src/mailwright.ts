@@ -48,7 +48,7 @@ import { createLiveResolver } from './dns/live-resolver.js';
 import type { DnsResolver } from './dns/dns-resolver.js';
 import { AUTHENTICATION_TIMEOUT_MS } from './analysis/compute-authentication.js';
 import { PENDING_AUTHENTICATION, createAuthenticationJobs, type AuthenticationJobs } from './analysis/authentication-jobs.js';
-import { DEFAULT_PROTECTION_LIMITS, NO_PROTECTION_SUMMARY, PENDING_PROTECTION_SUMMARY, mayBeProtected } from './analysis/protection/examine-protection.js';
+import { DEFAULT_PROTECTION_LIMITS, NO_PROTECTION_SUMMARY, PENDING_PROTECTION_SUMMARY, needsExamination } from './analysis/protection/examine-protection.js';
 import { createProtectionJobs, type ProtectionJobs } from './analysis/protection/protection-jobs.js';
 import { createKeyRegistry, type KeyRegistry } from './analysis/protection/key-registry.js';
 import { generatePgpKey } from './analysis/protection/generate-pgp-key.js';
@@ -192,7 +192,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
     // Keys for end-to-end protection live in memory only; the test CA is a trust anchor.
     const keyRegistry = createKeyRegistry({ caPem: authority.caPem });
     // Protection is examined after the 250 too, in the same workers; mail that shows no sign of
-    // it (a byte scan) is stored with the shared `none` summary and never queued.
+    // it (a byte scan, here for mail up to 1 MiB) is stored with the shared `none` summary and never queued.
     const protection: ProtectionJobs | null =
       options.protection === 'on'
         ? createProtectionJobs({
@@ -208,7 +208,7 @@ export async function createMailwright(input: MailwrightOptions = {}): Promise<R
       authentication || protection
         ? Object.assign(Object.create(store) as MessageStore, {
             async addMessage(message: Parameters<MessageStore['addMessage']>[0]) {
-              const examine = protection !== null && mayBeProtected(message.raw);
+              const examine = protection !== null && needsExamination(message.raw);
               const added = await store.addMessage({
                 ...message,
                 ...(authentication ? { authentication: PENDING_AUTHENTICATION } : {}),

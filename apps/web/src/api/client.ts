@@ -6,6 +6,7 @@ import {
   type CapturedMessage,
   type MessageDetail,
   type MessageFilter,
+  type Protection,
   type ServerInfo,
   type SmtpSession,
 } from '@mailwright/core';
@@ -82,6 +83,12 @@ export const api = {
 
   getMessage: (id: string) => json<MessageDetail>(messagePath(id)),
 
+  /** The decrypted message (same shape as the message, `view: 'decrypted'`); 404 `NOT_DECRYPTED` when there is none. */
+  getDecrypted: (id: string) => json<MessageDetail>(messagePath(id), new URLSearchParams({ view: 'decrypted' })),
+
+  /** Examines the message's S/MIME or OpenPGP protection again, with the keys registered now. */
+  reexamineProtection: (id: string) => client.json<Protection>('POST', `${messagePath(id)}/protection`),
+
   async getRaw(id: string): Promise<string> {
     return client.text(`${messagePath(id)}/raw`);
   },
@@ -102,7 +109,9 @@ export const api = {
 
   getSession: (id: string) => json<SmtpSession>(`/sessions/${encodeURIComponent(id)}`),
 
-  attachmentUrl: (id: string, partId: string) => apiUrl(`${messagePath(id)}/attachments/${encodeURIComponent(partId)}`),
+  /** An attachment's address; `decrypted` for one of the decrypted message's attachments. */
+  attachmentUrl: (id: string, partId: string, decrypted = false) =>
+    apiUrl(`${messagePath(id)}/attachments/${encodeURIComponent(partId)}`, decrypted ? new URLSearchParams({ view: 'decrypted' }) : undefined),
 
   rawUrl: (id: string, download = false) => apiUrl(`${messagePath(id)}/raw`, download ? new URLSearchParams({ download: 'true' }) : undefined),
 };

@@ -3,6 +3,7 @@ import {
   type AuthenticationSummary,
   type CapturedMessage,
   type MessageFilter,
+  type ProtectionSummary,
   type SmtpSession,
   type StreamCommand,
   type StreamStatus,
@@ -31,6 +32,8 @@ export interface StreamListener {
   onCleared?(): void;
   /** A message's verdicts were computed (or recomputed). */
   onAuthentication?(id: string, authentication: AuthenticationSummary): void;
+  /** A message's protection was examined (or re-examined). */
+  onProtection?(id: string, protection: ProtectionSummary): void;
   onStatus?(status: StreamStatus): void;
   /**
    * The connection came back after a drop. Subscriptions resume from their last seq on
@@ -117,6 +120,9 @@ export function createMailStream(url: () => string = streamUrl): MailStream {
           break;
         case 'authentication':
           each((listener) => listener.onAuthentication?.(command.id, command.authentication));
+          break;
+        case 'protection':
+          each((listener) => listener.onProtection?.(command.id, command.protection));
           break;
         case 'status':
           each((listener) => listener.onStatus?.(command.status));

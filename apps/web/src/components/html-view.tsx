@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import type { MessageDetail } from '@mailwright/core';
 import { api } from '../api/client';
 import { buildMailDocument } from '../lib/mail-html';
+import { isDecryptedView } from './message-views';
 
 /**
  * The iframe sandbox: no scripts, an opaque origin (no `allow-same-origin`), no forms;
@@ -17,7 +18,7 @@ export function HtmlView({ message }: { message: MessageDetail }) {
       buildMailDocument({
         html: message.html ?? '',
         attachments: message.attachments,
-        attachmentUrl: (partId) => api.attachmentUrl(message.id, partId),
+        attachmentUrl: (partId) => api.attachmentUrl(message.id, partId, isDecryptedView(message)),
         allowRemote,
         origin: location.origin,
       }),

@@ -30,6 +30,15 @@ export const LockClosed = (props: IconProps) => (
   </Icon>
 );
 
+/** A seal with a check mark: signed. */
+export const Seal = (props: IconProps) => (
+  <Icon {...props}>
+    <circle cx="12" cy="9" r="6" />
+    <path d="m9.5 9 1.8 1.8L14.5 7.5" />
+    <path d="M8.5 14 7 22l5-3 5 3-1.5-8" />
+  </Icon>
+);
+
 /** An open padlock. */
 export const LockOpen = (props: IconProps) => (
   <Icon {...props}>

@@ -5,6 +5,7 @@ import { Link, messageHref } from '../router';
 import { readState } from '../state/read-state';
 import { Paperclip, Trash } from './icons';
 import { AuthenticationBadge, type BadgeVerdicts } from './authentication-panel';
+import { ProtectionBadge } from './protection-panel';
 import { TlsBadge } from './tls-badge';
 
 /** One message in the inbox. */
@@ -49,6 +50,7 @@ function MessageRow({ message, selected, onDelete }: { message: CapturedMessage;
               <span className="visually-hidden">{attachments.length} attachments</span>
             </span>
           )}
+          {message.protection && <ProtectionBadge protection={message.protection} />}
           {judged && <AuthenticationBadge verdicts={verdicts} />}
           <TlsBadge tls={message.tls} />
           <span className="row-size">{formatSize(message.size)}</span>

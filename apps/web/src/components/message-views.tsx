@@ -5,6 +5,11 @@ import { formatSize } from '../lib/format';
 import { useAsync } from '../state/use-async';
 import { Download } from './icons';
 
+/** The message is the decrypted view (`?view=decrypted`): its attachments are read from there too. */
+export function isDecryptedView(message: MessageDetail): boolean {
+  return message.view === 'decrypted';
+}
+
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"')\]]+/g;
 
 /** Text with its http(s) addresses as links that open in a new tab. */
@@ -83,7 +88,12 @@ export function AttachmentsView({ message }: { message: MessageDetail }) {
         const name = attachment.filename ?? attachment.safeFilename;
         return (
           <li key={attachment.partId}>
-            <a className="attachment" href={api.attachmentUrl(message.id, attachment.partId)} download={attachment.safeFilename} data-testid="attachment-link">
+            <a
+              className="attachment"
+              href={api.attachmentUrl(message.id, attachment.partId, isDecryptedView(message))}
+              download={attachment.safeFilename}
+              data-testid="attachment-link"
+            >
               <Download />
               <span className="attachment-name">{name}</span>
               <span className="muted">

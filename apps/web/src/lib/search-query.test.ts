@@ -21,8 +21,16 @@ describe('parseSearch', () => {
   });
 
   it('reads the protection filters encrypted:, signed: and protection:, and leaves other values out', () => {
-    expect(parseSearch('encrypted:true signed:FALSE protection:smime')).toEqual({ encrypted: 'true', signed: 'false', protection: 'smime' });
-    expect(parseSearch('encrypted:maybe protection:gpg')).toEqual({});
+    expect(parseSearch('encrypted:TRUE signed:false protection:SMIME invoice')).toEqual({
+      encrypted: 'true',
+      signed: 'false',
+      protection: 'smime',
+      text: 'invoice',
+    });
+    expect(parseSearch('encrypted:yes protection:gpg')).toEqual({});
+    expect(formatSearch(parseSearch('protection:pgp encrypted:true to:bob'))).toBe('to:bob encrypted:true protection:pgp');
+    expect(filterFromQuery(new URLSearchParams('signed=true&protection=x&encrypted=maybe'))).toEqual({ signed: 'true' });
+    expect(inboxHref(parseSearch('protection:pgp signed:true'))).toBe('/?signed=true&protection=pgp');
   });
 
   it('takes quoted values with spaces and escaped quotes, and field names in any case', () => {

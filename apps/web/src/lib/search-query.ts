@@ -26,13 +26,14 @@ export const TLS_FILTERS = ['any', 'starttls', 'implicit', 'none'] as const;
 /** The verdicts the `dkim`, `spf` and `dmarc` filters take. */
 const VERDICTS: readonly string[] = ['pass', 'fail', 'neutral', 'softfail', 'policy', 'none', 'temperror', 'permerror'];
 /** Fields whose value must be one of a few words (lower-cased); others are dropped, not sent. */
+const BOOLEANS: readonly string[] = ['true', 'false'];
 const CHOICES: Partial<Record<SearchField, readonly string[]>> = {
   tls: TLS_FILTERS,
   dkim: VERDICTS,
   spf: VERDICTS,
   dmarc: VERDICTS,
-  encrypted: ['true', 'false'],
-  signed: ['true', 'false'],
+  encrypted: BOOLEANS,
+  signed: BOOLEANS,
   protection: ['smime', 'pgp'],
 };
 const isField = (value: string): value is SearchField => (SEARCH_FIELDS as readonly string[]).includes(value);
@@ -42,6 +43,7 @@ const TOKEN = /(?:(\w+):)?(?:"((?:[^"\\]|\\.)*)"|(\S+))/g;
 /**
  * Reads a search line such as `to:alice subject:"password reset" tls:none tag:signup listener:smtps welcome`:
  * `field:value` pairs (quoted when they hold spaces) and free words, which search `text`.
+ * `encrypted:true`, `signed:true` and `protection:smime|pgp` find end-to-end protected mail.
  */
 export function parseSearch(input: string): MessageFilter {
   const filter: Record<string, string> = {};
@@ -71,7 +73,7 @@ function quote(value: string): string {
 /** The search line of a filter (its `tls` field is shown by the delivery picker instead). */
 export function formatSearch(filter: MessageFilter): string {
   const parts: string[] = [];
-  for (const field of ['to', 'from', 'subject', 'tag', 'listener', 'dkim', 'spf', 'dmarc'] as const) {
+  for (const field of ['to', 'from', 'subject', 'tag', 'listener', 'dkim', 'spf', 'dmarc', 'encrypted', 'signed', 'protection'] as const) {
     const value = filter[field];
     if (value) parts.push(`${field}:${quote(value)}`);
   }

@@ -5,8 +5,9 @@ import { AuthenticationJump, AuthenticationPanel, useSettledAuthentication } fro
 import { DeliveryPanel } from '../components/delivery-panel';
 import { Alert } from '../components/delivery';
 import { HtmlView } from '../components/html-view';
-import { ArrowLeft, ChevronDown, ChevronUp, Download, Trash } from '../components/icons';
+import { ArrowLeft, ChevronDown, ChevronUp, Download, LockOpen, Trash } from '../components/icons';
 import { AttachmentsView, HeadersView, SourceView, TextView } from '../components/message-views';
+import { ProtectionJump, ProtectionPanel, useSettledProtection } from '../components/protection-panel';
 import { TlsBadge } from '../components/tls-badge';
 import { formatAddress, formatFullTime, formatSize } from '../lib/format';
 import { isForeignKeyPress } from '../lib/keyboard';
@@ -73,19 +74,51 @@ function MessageHeader({ message }: { message: MessageDetail }) {
   );
 }
 
-function TabPanel({ tab, message }: { tab: Tab; message: MessageDetail }) {
+/** `shown` is what the views show (the decrypted message, or the message as received); Source is always the bytes received. */
+function TabPanel({ tab, message, shown }: { tab: Tab; message: MessageDetail; shown: MessageDetail }) {
   switch (tab) {
     case 'html':
-      return message.html !== null ? <HtmlView message={message} /> : <p className="muted">This message has no HTML body.</p>;
+      return shown.html !== null ? <HtmlView message={shown} /> : <p className="muted">This message has no HTML body.</p>;
     case 'text':
-      return <TextView message={message} />;
+      return <TextView message={shown} />;
     case 'source':
       return <SourceView message={message} />;
     case 'headers':
-      return <HeadersView message={message} />;
+      return <HeadersView message={shown} />;
     case 'attachments':
-      return <AttachmentsView message={message} />;
+      return <AttachmentsView message={shown} />;
   }
+}
+
+/**
+ * The decrypted message, once a registered key decrypted it (read again after each examination),
+ * and whether it is shown in place of the message as received.
+ */
+function useDecrypted(id: string, examinedAt: string | null, decrypted: boolean): MessageDetail | null {
+  const state = useAsync(`decrypted:${id}:${decrypted ? (examinedAt ?? '') : 'none'}`, () => (decrypted ? api.getDecrypted(id) : Promise.resolve(null)));
+  return state.status === 'ready' ? state.value : null;
+}
+
+/** The marker over a decrypted message: what is shown is Mailwright's decryption, not what was received. */
+function DecryptedMarker({ showing, onToggle }: { showing: boolean; onToggle(): void }) {
+  return (
+    <div className={`decrypted-marker${showing ? '' : ' decrypted-marker-off'}`} data-testid="decrypted-marker" data-showing={showing}>
+      <LockOpen />
+      <span>
+        {showing ? (
+          <>
+            <strong>Decrypted by Mailwright</strong> with a registered key. The message as received is encrypted; Source and the .eml download are the bytes
+            received.
+          </>
+        ) : (
+          <>This message is encrypted; Mailwright decrypted it with a registered key.</>
+        )}
+      </span>
+      <button type="button" className="button" data-testid="toggle-decrypted" onClick={onToggle}>
+        {showing ? 'Show as received' : 'Show decrypted'}
+      </button>
+    </div>
+  );
 }
 
 /** One message: its bodies, source, headers and attachments, beside how it was delivered. */
@@ -95,7 +128,14 @@ export function MessagePage({ id, tab, inboxHref, previous, next, onDelete, onTi
   const [deleted, setDeleted] = useState<string | null>(null);
   const message = detail.status === 'ready' ? detail.value : null;
   const { authentication, gaveUp } = useSettledAuthentication(message);
-  const current: Tab = message ? ((TABS as readonly string[]).includes(tab ?? '') ? (tab as Tab) : defaultTab(message)) : 'html';
+  const settledProtection = useSettledProtection(message);
+  const { protection } = settledProtection;
+  const decrypted = useDecrypted(id, protection?.computedAt ?? null, protection?.status === 'done' && (protection.encryption?.decrypted ?? false));
+  // Which message is shown as received instead of decrypted (by the marker's toggle).
+  const [receivedFor, setReceivedFor] = useState<string | null>(null);
+  const showReceived = receivedFor === id;
+  const shown = decrypted !== null && !showReceived ? decrypted : message;
+  const current: Tab = shown ? ((TABS as readonly string[]).includes(tab ?? '') ? (tab as Tab) : defaultTab(shown)) : 'html';
 
   useEffect(() => {
     if (message) readState.markRead(message.id);
@@ -190,6 +230,7 @@ export function MessagePage({ id, tab, inboxHref, previous, next, onDelete, onTi
               <h1 data-testid="message-subject">{title}</h1>
               <TlsBadge tls={message.tls} />
               <AuthenticationJump authentication={authentication} />
+              <ProtectionJump protection={protection} />
             </div>
             <MessageHeader message={message} />
           </header>
@@ -206,6 +247,7 @@ export function MessagePage({ id, tab, inboxHref, previous, next, onDelete, onTi
               The Source tab and the .eml download have the complete message.
             </Alert>
           )}
+          {decrypted !== null && <DecryptedMarker showing={!showReceived} onToggle={() => setReceivedFor(showReceived ? null : id)} />}
           <div className="message-layout">
             <section className="message-content">
               <div className="tabs" role="tablist" aria-label="Message views">
@@ -225,17 +267,20 @@ export function MessagePage({ id, tab, inboxHref, previous, next, onDelete, onTi
                     }}
                   >
                     {TAB_NAMES[name]}
-                    {name === 'attachments' && message.attachments.length > 0 && <span className="count">{message.attachments.length}</span>}
+                    {name === 'attachments' && (shown ?? message).attachments.length > 0 && (
+                      <span className="count">{(shown ?? message).attachments.length}</span>
+                    )}
                   </Link>
                 ))}
               </div>
               <div className="tab-panel" role="tabpanel" id="message-tab-panel">
-                <TabPanel tab={current} message={message} />
+                <TabPanel tab={current} message={message} shown={shown ?? message} />
               </div>
             </section>
             <div className="side-panels">
               <DeliveryPanel message={message} />
               <AuthenticationPanel authentication={authentication} gaveUp={gaveUp} />
+              <ProtectionPanel messageId={message.id} protection={protection} gaveUp={settledProtection.gaveUp} onExamined={settledProtection.replace} />
             </div>
           </div>
         </>

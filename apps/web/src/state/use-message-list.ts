@@ -106,6 +106,13 @@ export function useMessageList(stream: MailStream, filter: MessageFilter): Messa
             ? { ...previous, messages: previous.messages.map((m) => (m.id === id ? { ...m, authentication } : m)) }
             : previous,
         ),
+      // Likewise the lock badge, when the protection is examined (or re-examined after a key was registered).
+      onProtection: (id, protection) =>
+        setState((previous) =>
+          previous.messages.some((m) => m.id === id)
+            ? { ...previous, messages: previous.messages.map((m) => (m.id === id ? { ...m, protection } : m)) }
+            : previous,
+        ),
       onReconnected: () => void load(Math.min(MAX_RELOAD, Math.max(PAGE_SIZE, latest.current.messages.length))),
     });
     return () => {

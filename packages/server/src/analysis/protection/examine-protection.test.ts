@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PROTECTION_LIMITS, NO_PROTECTION, examineProtection, mayBeProtected } from './examine-protection.js';
+import { DEFAULT_PROTECTION_LIMITS, INLINE_SCAN_MAX_BYTES, NO_PROTECTION, examineProtection, mayBeProtected, needsExamination } from './examine-protection.js';
 import type { ProtectionKeys } from './protection-layer.js';
 
 const NO_KEYS: ProtectionKeys = { smime: [], smimeTrustAnchors: [], pgp: [] };
@@ -25,6 +25,15 @@ describe('mayBeProtected', () => {
 
   it('passes plain mail', () => {
     expect(mayBeProtected(Buffer.from('Subject: pgp and pkcs7 are words\r\nContent-Type: text/plain\r\n\r\nA PGP key, a pkcs7 file.\r\n'))).toBe(false);
+  });
+});
+
+describe('needsExamination', () => {
+  it('sends plain mail up to the inline bound nowhere, and anything larger to a worker to be scanned there', () => {
+    const plain = (size: number): Buffer => Buffer.concat([Buffer.from('Subject: x\r\n\r\n'), Buffer.alloc(size, 'a')]);
+    expect(needsExamination(plain(INLINE_SCAN_MAX_BYTES - 100))).toBe(false);
+    expect(needsExamination(plain(INLINE_SCAN_MAX_BYTES))).toBe(true);
+    expect(needsExamination(Buffer.from('Content-Type: application/pkcs7-mime\r\n\r\n'))).toBe(true);
   });
 });
 

@@ -67,6 +67,21 @@ export function mayBeProtected(raw: Buffer): boolean {
   return false;
 }
 
+/**
+ * The largest message scanned for signs of protection on the thread that received it; a
+ * larger one is scanned in a worker, so that the scan (tens of ms for 20 MB) never holds the
+ * event loop.
+ */
+export const INLINE_SCAN_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Whether a message must go to a worker to be examined: it may be protected, or it is too
+ * large to tell here. False means plain mail, whose record is the shared `none` one.
+ */
+export function needsExamination(raw: Buffer): boolean {
+  return raw.length > INLINE_SCAN_MAX_BYTES || mayBeProtected(raw);
+}
+
 /** What {@link examineProtection} finds. */
 export interface ExaminedProtection {
   protection: Protection;

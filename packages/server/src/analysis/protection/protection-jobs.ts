@@ -2,7 +2,7 @@ import type { Protection } from '@mailwright/core';
 import type { Logger } from '../../logger.js';
 import type { MessageStore } from '../../store/message-store.js';
 import type { ParsePool } from '../parse-pool.js';
-import { NO_PROTECTION, mayBeProtected, type ProtectionLimits } from './examine-protection.js';
+import { NO_PROTECTION, needsExamination, type ProtectionLimits } from './examine-protection.js';
 import type { ProtectionKeys } from './protection-layer.js';
 
 /** Options of {@link createProtectionJobs}. */
@@ -21,7 +21,7 @@ export interface ProtectionJobsOptions {
 
 /** The protection jobs of a server: each possibly protected message examined once, after its `250`. */
 export interface ProtectionJobs {
-  /** Queues a stored message that {@link mayBeProtected}; returns at once. */
+  /** Queues a stored message that {@link needsExamination}; returns at once. */
   schedule(id: string): void;
   /** Examines a message now with the current keys and stores the record; null when the message is gone. */
   reexamine(id: string): Promise<Protection | null>;
@@ -52,7 +52,7 @@ export function createProtectionJobs(options: ProtectionJobsOptions): Protection
     if (!raw) return null;
     let protection: Protection;
     let decrypted: Buffer | null = null;
-    if (!mayBeProtected(raw)) protection = { ...NO_PROTECTION, computedAt: new Date().toISOString() };
+    if (!needsExamination(raw)) protection = { ...NO_PROTECTION, computedAt: new Date().toISOString() };
     else {
       try {
         ({ protection, decrypted } = await options.pool.examineProtection(raw, options.keys(), options.limits));

@@ -442,9 +442,9 @@ function candidatesOf(envelope: Envelope, keys: ProtectionKeys, limit: number): 
           skipped += 1;
           continue;
         }
-        const { id } = identify(encrypted.rid.value, keys);
-        // Key agreement is recognized, not decrypted.
-        candidates.push({ id, keyTransport: 'ECDH', match: null, encryptedKey: null, oaepHash: null });
+        const { id, match } = identify(encrypted.rid.value, keys);
+        // Key agreement is recognized (and its recipient named), not decrypted.
+        candidates.push({ id, keyTransport: 'ECDH', match, encryptedKey: null, oaepHash: null });
       }
     } else if (candidates.length < limit) {
       const kind = recipientInfo.variant === 3 ? 'KEK' : recipientInfo.variant === 4 ? 'password' : 'other';
@@ -522,9 +522,11 @@ function readEncrypted(info: pkijs.ContentInfo, keys: ProtectionKeys, limits: La
   if (!cipher?.node) reasons.push(`the content encryption ${cipher?.name ?? algorithmId} is not supported for decryption`);
   else if (usable.length === 0) {
     reasons.push(
-      candidates.some((candidate) => candidate.match)
-        ? 'a registered certificate matches a recipient, but without its private key'
-        : 'no registered key matches a recipient (register the recipient’s certificate and private key with POST /api/v1/keys, then POST /api/v1/messages/:id/protection)',
+      candidates.some((candidate) => candidate.match && candidate.keyTransport === 'ECDH')
+        ? 'the registered key agrees the content key by ECDH, which Mailwright recognizes but does not decrypt'
+        : candidates.some((candidate) => candidate.match)
+          ? 'a registered certificate matches a recipient, but without its private key'
+          : 'no registered key matches a recipient (register the recipient’s certificate and private key with POST /api/v1/keys, then POST /api/v1/messages/:id/protection)',
     );
   } else {
     for (const candidate of usable) {

@@ -277,6 +277,15 @@ describe('S/MIME encryption (openssl)', () => {
     expect(protection.warnings).toContain('RC2');
   });
 
+  it('recognizes ECDH key agreement to an EC certificate, names its recipient, and says it is not decrypted', async () => {
+    const erin = (await api<IssuedKey>('POST', '/keys/smime', { address: 'erin@example.test', keyType: 'ecdsa-p256' })).body;
+    const raw = await produce('cms', ['-encrypt', '-aes128'], entity('agreed'), 'ecdh', [await file(erin.publicKey)]);
+    const { protection } = await examined(await send(raw));
+    expect(protection.encryption).toMatchObject({ algorithm: 'AES-128-CBC', decrypted: false });
+    expect(protection.encryption?.recipients).toEqual([{ id: expect.stringContaining('serial='), keyTransport: 'ECDH', address: 'erin@example.test' }]);
+    expect(protection.encryption?.reason).toContain('ECDH');
+  });
+
   it('examines at most 32 recipients of an envelope and says how many it left', async () => {
     const raw = await produce('cms', ['-encrypt', '-aes128'], entity('to many'), 'forty recipients', Array<string>(40).fill(aliceCert));
     const { protection } = await examined(await send(raw));
