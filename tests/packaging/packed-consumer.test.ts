@@ -203,12 +203,15 @@ async function packConsumer(): Promise<Consumer> {
   await writeFile(join(dir, 'container.test.ts'), CONTAINER_TEST);
   await writeFile(join(dir, 'import-check.mjs'), IMPORT_CHECK);
   // Our packages have no install scripts; those of third-party packages (native builds of
-  // ssh2's optional accelerators under testcontainers) cost time and prove nothing here.
+  // ssh2's optional accelerators under testcontainers) cost time and prove nothing here. The
+  // one the server needs, better-sqlite3's addon (the CLI's default storage), is built as a
+  // user's install builds it.
   await exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts'], {
     cwd: dir,
     env: cleanEnv(),
     timeout: SETUP_TIMEOUT_MS,
   });
+  await exec('npm', ['rebuild', 'better-sqlite3'], { cwd: dir, env: cleanEnv(), timeout: SETUP_TIMEOUT_MS });
   return { dir, packed };
 }
 

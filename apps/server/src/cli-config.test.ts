@@ -75,6 +75,7 @@ const SCALAR_CASES: { flag: string; value: string; expected: Record<string, unkn
   { flag: 'dns-zone', value: '/zones/good.zone', expected: { dnsZone: '/zones/good.zone' } },
   { flag: 'dns-timeout', value: '500', expected: { dnsTimeoutMs: 500 } },
   { flag: 'authentication', value: 'off', expected: { authentication: 'off' } },
+  { flag: 'protection', value: 'off', expected: { protection: 'off' } },
   { flag: 'client-ip', value: '203.0.113.7', expected: { clientIp: '203.0.113.7' } },
 ];
 

@@ -105,7 +105,7 @@ const ACTION_STAGES: Partial<Record<string, readonly FaultStage[]>> = {
  * `probability` with `seed`). Without `times`, `nth` or `probability` it fires on every
  * matching attempt.
  */
-export const FaultRuleSchema = z
+const FaultRuleObjectSchema = z
   .object({
     /** Unique id; generated when not given. */
     id: z
@@ -124,38 +124,46 @@ export const FaultRuleSchema = z
     /** Seed of `probability`'s generator: the same seed fires on the same attempts. Default 1. */
     seed: z.number().int().min(0).max(0xffff_ffff).optional(),
   })
-  .strict()
-  .superRefine((rule, ctx) => {
-    const stageIndex = FAULT_STAGES.indexOf(rule.at);
-    for (const [field, value] of Object.entries(rule.match)) {
-      if (value === undefined) continue;
-      const from = KNOWN_FROM[field as keyof FaultMatch];
-      if (FAULT_STAGES.indexOf(from) > stageIndex) {
-        ctx.addIssue({ code: 'custom', path: ['match', field], message: `${field} is not known yet at "${rule.at}" (only from "${from}" on)` });
-      }
+  .strict();
+/** {@link FaultRuleObjectSchema} with the checks that span fields (a match known at the stage, an action that applies there). */
+export const FaultRuleSchema = FaultRuleObjectSchema.superRefine((rule, ctx) => {
+  const stageIndex = FAULT_STAGES.indexOf(rule.at);
+  for (const [field, value] of Object.entries(rule.match)) {
+    if (value === undefined) continue;
+    const from = KNOWN_FROM[field as keyof FaultMatch];
+    if (FAULT_STAGES.indexOf(from) > stageIndex) {
+      ctx.addIssue({ code: 'custom', path: ['match', field], message: `${field} is not known yet at "${rule.at}" (only from "${from}" on)` });
     }
-    const actionName = Object.keys(rule.action)[0] ?? '';
-    const stages = ACTION_STAGES[actionName];
-    if (stages && !stages.includes(rule.at)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['action', actionName],
-        message: `${actionName} applies at ${stages.map((s) => `"${s}"`).join(' or ')}, not "${rule.at}"`,
-      });
-    }
-    if (rule.times !== undefined && rule.nth !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['nth'], message: 'give times or nth, not both' });
-    }
-    if (rule.seed !== undefined && rule.probability === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['seed'], message: 'seed needs probability' });
-    }
-  });
+  }
+  const actionName = Object.keys(rule.action)[0] ?? '';
+  const stages = ACTION_STAGES[actionName];
+  if (stages && !stages.includes(rule.at)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['action', actionName],
+      message: `${actionName} applies at ${stages.map((s) => `"${s}"`).join(' or ')}, not "${rule.at}"`,
+    });
+  }
+  if (rule.times !== undefined && rule.nth !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['nth'], message: 'give times or nth, not both' });
+  }
+  if (rule.seed !== undefined && rule.probability === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['seed'], message: 'seed needs probability' });
+  }
+});
 /** A fault rule as given (id, match and the defaults optional). */
 export type FaultRuleInput = z.input<typeof FaultRuleSchema>;
 /** A fault rule after validation. */
 export type FaultRule = z.output<typeof FaultRuleSchema>;
 
 /** A registered rule, as `GET /api/v1/faults` lists it: its id and how often it matched and fired. */
+export const RegisteredFaultRuleSchema = FaultRuleObjectSchema.extend({
+  id: z.string(),
+  /** Attempts the rule matched. */
+  matched: z.number().int().nonnegative(),
+  /** Attempts it fired on. */
+  fired: z.number().int().nonnegative(),
+});
 export type RegisteredFaultRule = FaultRule & { id: string; matched: number; fired: number };
 
 /** A fault that fired in a session (`session.faults`). */

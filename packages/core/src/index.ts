@@ -100,6 +100,7 @@ export {
   MAX_FAULT_RULES,
   MAX_RATE_WINDOW_MS,
   MAX_SLOW_REPLY_BYTE_DELAY_MS,
+  RegisteredFaultRuleSchema,
   defaultFaultText,
   faultRandom,
   faults,

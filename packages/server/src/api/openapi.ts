@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import {
   ApiErrorSchema,
+  FaultRuleSchema,
+  RegisteredFaultRuleSchema,
   AuthenticationSchema,
   CapturedMessageSchema,
   ClientCertificateIssueSchema,
@@ -45,6 +47,8 @@ export interface ApiRoute {
   response: RouteBody;
 }
 
+const FaultListSchema = z.object({ faults: z.array(RegisteredFaultRuleSchema) });
+const FaultsDeletedSchema = z.object({ deleted: z.number().int().nonnegative() });
 const json = (schema: z.ZodType, name: string) => ({ schema, name });
 const FILTER_FIELDS = Object.keys(MessageFilterSchema.shape);
 
@@ -206,6 +210,24 @@ export const API_ROUTES: readonly ApiRoute[] = [
     status: 201,
     response: json(IssuedKeySchema, 'IssuedKey'),
   },
+  { method: 'get', path: '/faults', summary: 'Every fault rule, in the order added', status: 200, response: json(FaultListSchema, 'FaultList') },
+  {
+    method: 'post',
+    path: '/faults',
+    summary: 'Add a rule (→ the rule) or a list of rules (→ { faults }), all or none',
+    requestBody: json(FaultRuleSchema, 'FaultRule'),
+    status: 201,
+    response: json(z.union([RegisteredFaultRuleSchema, FaultListSchema]), 'AddedFaults'),
+  },
+  { method: 'delete', path: '/faults', summary: 'Remove every fault rule', status: 200, response: json(FaultsDeletedSchema, 'FaultsDeleted') },
+  {
+    method: 'get',
+    path: '/faults/{id}',
+    summary: 'One fault rule with its counts',
+    status: 200,
+    response: json(RegisteredFaultRuleSchema, 'RegisteredFaultRule'),
+  },
+  { method: 'delete', path: '/faults/{id}', summary: 'Remove a fault rule', status: 204, response: null },
   { method: 'get', path: '/info', summary: 'Version, listeners, limits and AUTH mode', status: 200, response: json(ServerInfoSchema, 'ServerInfo') },
   { method: 'get', path: '/health', summary: '200 when every listener accepts connections, else 503', status: 200, response: json(HealthSchema, 'Health') },
   { method: 'get', path: '/openapi.json', summary: 'This document', status: 200, response: { mediaType: 'application/json' } },

@@ -430,7 +430,7 @@ describe('S/MIME bad input', () => {
 
 describe('S/MIME on the stream and in waits', () => {
   it('sends a protection frame once examined, delivers to an encrypted=true subscription once, and lets a wait wait for it', async () => {
-    const after = server.store.latestSeq();
+    const after = await server.store.latestSeq();
     const socket = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/stream`, 'mailwright.v1');
     const frames: { type: string; subscription?: string; id?: string; message?: CapturedMessage; protection?: unknown }[] = [];
     socket.on('message', (data) => frames.push(JSON.parse(String(data))));
