@@ -77,7 +77,9 @@ describe('OpenAPI document', () => {
     const values: Record<string, string> = { id: message.id, partId: attachment?.partId as string };
     // A rule for an address no test mail goes to, so that /faults/{id} has one to answer with.
     const rule = { id: 'openapi-rule', at: 'rcpt', action: { reply: { code: 451 } }, match: { recipient: 'nobody@openapi.test' } };
-    expect((await t.request('/faults', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(rule) })).status).toBe(201);
+    expect((await t.request('/faults', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(rule) })).status).toBe(
+      201,
+    );
     const gets = API_ROUTES.filter((route) => route.method === 'get');
     expect(gets.length).toBeGreaterThan(15);
     for (const route of gets) {
