@@ -3,6 +3,7 @@ import type { DnsResolver } from '../dns/dns-resolver.js';
 import type { Logger } from '../logger.js';
 import type { MessageStore } from '../store/message-store.js';
 import { emptyDmarcVerdict } from './empty-dmarc-verdict.js';
+import { createJobQueue } from './job-queue.js';
 import type { ParsePool } from './parse-pool.js';
 import { isRepeatableUnsignedRecord, unsignedVerdictKey } from './unsigned-verdict-key.js';
 
@@ -83,11 +84,6 @@ export function pendingAuthentication(): Authentication {
  * from its listener.
  */
 export function createAuthenticationJobs(options: AuthenticationJobsOptions): AuthenticationJobs {
-  const concurrency = options.concurrency ?? 2;
-  const queue: AuthenticationSubject[] = [];
-  let head = 0;
-  let running = 0;
-  const idleWaiters: (() => void)[] = [];
   /**
    * The verdicts of unsigned messages at one revision of the mock zone, by what they are
    * computed from ({@link unsignedVerdictKey}): most test mail is unsigned and from a few
@@ -141,40 +137,22 @@ export function createAuthenticationJobs(options: AuthenticationJobsOptions): Au
     return (await store.setAuthentication(id, authentication)) ? authentication : null;
   }
 
-  function pump(): void {
-    while (running < concurrency && head < queue.length) {
-      const subject = queue[head] as AuthenticationSubject;
-      head += 1;
-      running += 1;
-      compute(subject)
-        .catch((error: unknown) => options.logger.error({ err: error, id: subject.id }, 'authentication job failed'))
-        .finally(() => {
-          running -= 1;
-          pump();
-        });
-    }
-    if (head > 1024 && head * 2 > queue.length) {
-      queue.splice(0, head);
-      head = 0;
-    }
-    if (running === 0 && head >= queue.length) for (const resolve of idleWaiters.splice(0)) resolve();
-  }
+  const jobs = createJobQueue<AuthenticationSubject>({
+    concurrency: options.concurrency ?? 2,
+    maxQueue: options.maxQueue,
+    run: compute,
+    // Beyond the bound the oldest waiting message gets a verdict that says so, at once.
+    overflow: (dropped) =>
+      void options.store
+        .setAuthentication(dropped.id, failed(`more than ${options.maxQueue} messages were waiting for verdicts`, '', false))
+        .catch(() => undefined),
+    failed: (error, subject) => options.logger.error({ err: error, id: subject.id }, 'authentication job failed'),
+  });
 
   return {
-    schedule(subject) {
-      queue.push(subject);
-      // Beyond the bound the oldest waiting message gets a verdict that says so, at once.
-      if (queue.length - head > options.maxQueue) {
-        const dropped = queue[head] as AuthenticationSubject;
-        head += 1;
-        void options.store
-          .setAuthentication(dropped.id, failed(`more than ${options.maxQueue} messages were waiting for verdicts`, '', false))
-          .catch(() => undefined);
-      }
-      pump();
-    },
+    schedule: (subject) => jobs.push(subject),
     recompute,
-    idle: () => (running === 0 && head >= queue.length ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
+    idle: () => jobs.idle(),
   };
 }
 

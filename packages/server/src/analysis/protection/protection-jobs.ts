@@ -2,6 +2,7 @@ import type { Protection } from '@mailwright/core';
 import type { Logger } from '../../logger.js';
 import type { MessageStore } from '../../store/message-store.js';
 import type { ParsePool } from '../parse-pool.js';
+import { createJobQueue } from '../job-queue.js';
 import { NO_PROTECTION, needsExamination, type ProtectionLimits } from './examine-protection.js';
 import type { ProtectionKeys } from './protection-layer.js';
 
@@ -40,12 +41,6 @@ function failed(reason: string): Protection {
  * shared `none` summary.
  */
 export function createProtectionJobs(options: ProtectionJobsOptions): ProtectionJobs {
-  const concurrency = options.concurrency ?? 1;
-  const queue: string[] = [];
-  let head = 0;
-  let running = 0;
-  const idleWaiters: (() => void)[] = [];
-
   async function examine(id: string): Promise<Protection | null> {
     const { store } = options;
     const raw = await store.getRaw(id);
@@ -64,36 +59,18 @@ export function createProtectionJobs(options: ProtectionJobsOptions): Protection
     return (await store.setProtection(id, protection, decrypted)) ? protection : null;
   }
 
-  function pump(): void {
-    while (running < concurrency && head < queue.length) {
-      const id = queue[head] as string;
-      head += 1;
-      running += 1;
-      examine(id)
-        .catch((error: unknown) => options.logger.error({ err: error, id }, 'protection job failed'))
-        .finally(() => {
-          running -= 1;
-          pump();
-        });
-    }
-    if (head > 1024 && head * 2 > queue.length) {
-      queue.splice(0, head);
-      head = 0;
-    }
-    if (running === 0 && head >= queue.length) for (const resolve of idleWaiters.splice(0)) resolve();
-  }
+  const jobs = createJobQueue<string>({
+    concurrency: options.concurrency ?? 1,
+    maxQueue: options.maxQueue,
+    run: examine,
+    overflow: (dropped) =>
+      void options.store.setProtection(dropped, failed(`more than ${options.maxQueue} messages were waiting to be examined`), null).catch(() => undefined),
+    failed: (error, id) => options.logger.error({ err: error, id }, 'protection job failed'),
+  });
 
   return {
-    schedule(id) {
-      queue.push(id);
-      if (queue.length - head > options.maxQueue) {
-        const dropped = queue[head] as string;
-        head += 1;
-        void options.store.setProtection(dropped, failed(`more than ${options.maxQueue} messages were waiting to be examined`), null).catch(() => undefined);
-      }
-      pump();
-    },
+    schedule: (id) => jobs.push(id),
     reexamine: examine,
-    idle: () => (running === 0 && head >= queue.length ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
+    idle: () => jobs.idle(),
   };
 }
