@@ -1,5 +1,4 @@
-import { AssertionError } from 'node:assert';
-import { ErrorCode, MailwrightError } from '@mailwright/core';
+import { completeRecordOf, fail, label, show, type LateRecordSource } from './assertion-support.js';
 import type { AttachmentSummary, AuthInfo, Authentication, CapturedMessage, DkimVerdict, Envelope, SmtpSession, TlsInfo, Verdict } from '@mailwright/core';
 
 const TLS_ORDER = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -33,26 +32,6 @@ export interface TlsExpectation {
   maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
   /** Cipher name (OpenSSL or IANA standard name), or a pattern for either. */
   cipher?: string | RegExp;
-}
-
-function label(message: { seq?: number; subject: string }): string {
-  return `message${message.seq === undefined ? '' : ` #${message.seq}`} "${message.subject}"`;
-}
-
-function show(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) => (item instanceof RegExp ? String(item) : item), 2)
-    .split('\n')
-    .join('\n    ');
-}
-
-/** Throws an AssertionError whose message shows expected and actual side by side. */
-function fail(summary: string, expected: unknown, actual: unknown, operator: string): never {
-  throw new AssertionError({
-    message: `${summary}\n  expected: ${show(expected)}\n  actual:   ${show(actual)}`,
-    expected,
-    actual,
-    operator,
-  });
 }
 
 function tlsRecord(tls: TlsInfo): Record<string, unknown> {
@@ -344,32 +323,24 @@ export interface DmarcPassExpectation extends VerdictWaitOptions {
   domain?: string;
 }
 
-function isComplete(authentication: AuthenticatedMessage['authentication']): authentication is Authentication {
-  return authentication !== null && authentication !== undefined && authentication.status === 'done' && Array.isArray((authentication as Authentication).dkim);
+function isComplete(authentication: unknown): authentication is Authentication {
+  return (authentication as Authentication | null | undefined)?.status === 'done' && Array.isArray((authentication as Authentication).dkim);
 }
 
-/**
- * The message's computed verdicts, waiting (bounded) for them when they are still pending. When
- * there is nothing to judge it throws a `MailwrightError`, not an `AssertionError`, so that a
- * negated matcher (`.not.toPassDkim()`) cannot pass for want of verdicts.
- */
-async function verdictsOf(message: AuthenticatedMessage, check: string, options: VerdictWaitOptions): Promise<Authentication> {
-  const { authentication } = message;
-  if (isComplete(authentication)) return authentication;
-  const cannot = (why: string, code: ErrorCode = ErrorCode.INVALID_REQUEST, cause?: unknown): never => {
-    throw new MailwrightError(code, `Cannot check ${check} of ${label(message)}: ${why}.`, { cause });
+/** The message's computed verdicts, waiting (bounded) for them when they are still pending. */
+function verdictsOf(message: AuthenticatedMessage, check: string, options: VerdictWaitOptions): Promise<Authentication> {
+  const source: LateRecordSource<Authentication> = {
+    record: message.authentication,
+    isComplete,
+    says: {
+      summaryOnly: 'it carries verdicts only',
+      pending: 'its verdicts are still pending',
+      missing: 'it carries no authentication record',
+      waits: 'waits for them',
+    },
+    ...(message.waitForAuthentication ? { wait: message.waitForAuthentication } : {}),
   };
-  if (authentication?.status === 'done') cannot('it carries verdicts only (use a message from waitForMessage or messages.get)');
-  const wait = message.waitForAuthentication;
-  if (!wait)
-    return cannot(
-      `${authentication ? 'its verdicts are still pending' : 'it carries no authentication record'} (use a message from waitForMessage or messages.get, which waits for them)`,
-    );
-  try {
-    return await wait({ timeout: options.timeout });
-  } catch (error) {
-    return cannot((error as Error).message, ErrorCode.WAIT_TIMEOUT, error);
-  }
+  return completeRecordOf(message, check, source, options.timeout);
 }
 
 function describeSignature(signature: DkimVerdict): string {

@@ -1,5 +1,4 @@
-import { AssertionError } from 'node:assert';
-import { ErrorCode, MailwrightError } from '@mailwright/core';
+import { completeRecordOf, fail, label, type LateRecordSource } from './assertion-support.js';
 import type { EncryptionVerdict, Protection, ProtectionKind, SignatureVerdict } from '@mailwright/core';
 
 /**
@@ -53,51 +52,29 @@ export interface SignedExpectation extends ProtectionWaitOptions {
 const KIND_NAMES: Record<ProtectionKind, string> = { none: 'unprotected', smime: 'S/MIME', 'pgp-mime': 'PGP/MIME', 'pgp-inline': 'inline PGP' };
 const EXPECTED_KIND_NAMES: Record<ProtectionKindExpectation, string> = { smime: 'S/MIME', pgp: 'OpenPGP', 'pgp-mime': 'PGP/MIME', 'pgp-inline': 'inline PGP' };
 
-function label(message: { seq?: number; subject: string }): string {
-  return `message${message.seq === undefined ? '' : ` #${message.seq}`} "${message.subject}"`;
-}
-
-function show(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) => (item instanceof RegExp ? String(item) : item), 2)
-    .split('\n')
-    .join('\n    ');
-}
-
-function fail(summary: string, expected: unknown, actual: unknown, operator: string): never {
-  throw new AssertionError({ message: `${summary}\n  expected: ${show(expected)}\n  actual:   ${show(actual)}`, expected, actual, operator });
-}
-
 function testPattern(pattern: RegExp, value: string): boolean {
   pattern.lastIndex = 0;
   return pattern.test(value);
 }
 
-function isComplete(protection: ProtectedMessage['protection']): protection is Protection {
-  return protection !== null && protection !== undefined && protection.status === 'done' && Array.isArray((protection as Protection).signatures);
+function isComplete(protection: unknown): protection is Protection {
+  return (protection as Protection | null | undefined)?.status === 'done' && Array.isArray((protection as Protection).signatures);
 }
 
-/**
- * The message's protection record, waiting (bounded) while it is pending. When there is
- * nothing to judge it throws a `MailwrightError`, not an `AssertionError`, so that a negated
- * matcher (`.not.toBeEncrypted()`) cannot pass for want of a record.
- */
-async function protectionOf(message: ProtectedMessage, check: string, options: ProtectionWaitOptions): Promise<Protection> {
-  const { protection } = message;
-  if (isComplete(protection)) return protection;
-  const cannot = (why: string, code: ErrorCode = ErrorCode.INVALID_REQUEST, cause?: unknown): never => {
-    throw new MailwrightError(code, `Cannot check ${check} of ${label(message)}: ${why}.`, { cause });
+/** The message's whole protection record, waiting (bounded) while it is pending. */
+function protectionOf(message: ProtectedMessage, check: string, options: ProtectionWaitOptions): Promise<Protection> {
+  const source: LateRecordSource<Protection> = {
+    record: message.protection,
+    isComplete,
+    says: {
+      summaryOnly: 'it carries a protection summary only',
+      pending: 'it is still being examined',
+      missing: 'it carries no protection record',
+      waits: 'waits for it',
+    },
+    ...(message.waitForProtection ? { wait: message.waitForProtection } : {}),
   };
-  if (protection?.status === 'done') cannot('it carries a protection summary only (use a message from waitForMessage or messages.get)');
-  const wait = message.waitForProtection;
-  if (!wait)
-    return cannot(
-      `${protection ? 'it is still being examined' : 'it carries no protection record'} (use a message from waitForMessage or messages.get, which waits for it)`,
-    );
-  try {
-    return await wait({ timeout: options.timeout });
-  } catch (error) {
-    return cannot((error as Error).message, ErrorCode.WAIT_TIMEOUT, error);
-  }
+  return completeRecordOf(message, check, source, options.timeout);
 }
 
 function kindMatches(kind: ProtectionKind, expected: ProtectionKindExpectation | undefined): boolean {

@@ -79,12 +79,20 @@ export function withHelpers(http: ApiClient, detail: MessageDetail): ReceivedMes
     failedAttempts: () => failedAttempts(http, detail),
     copies: () => copiesOf(http, detail),
     waitForAuthentication: async (options: { timeout?: number } = {}): Promise<Authentication> => {
-      const authentication = await settledAuthentication(http, detail, options.timeout ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS);
+      const timeout = options.timeout ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS;
+      const authentication = await settled(http, detail, 'authentication', timeout, {
+        missing: `Message #${detail.seq} "${detail.subject}" has no authentication record (does the server compute verdicts?)`,
+        pending: `The verdicts of message #${detail.seq} "${detail.subject}" were still pending after ${timeout} ms`,
+      });
       (detail as { authentication?: Authentication }).authentication = authentication;
       return authentication;
     },
     waitForProtection: async (options: { timeout?: number } = {}): Promise<Protection> => {
-      const protection = await settledProtection(http, detail, options.timeout ?? DEFAULT_PROTECTION_TIMEOUT_MS);
+      const timeout = options.timeout ?? DEFAULT_PROTECTION_TIMEOUT_MS;
+      const protection = await settled(http, detail, 'protection', timeout, {
+        missing: `Message #${detail.seq} "${detail.subject}" has no protection record (does the server examine protection?)`,
+        pending: `The protection of message #${detail.seq} "${detail.subject}" was still being examined after ${timeout} ms`,
+      });
       (detail as { protection?: Protection }).protection = protection;
       return protection;
     },
@@ -117,43 +125,25 @@ function withDecryptedHelpers(http: ApiClient, view: MessageDetail, received: Re
   return view as unknown as ReceivedMessage;
 }
 
-/** Re-reads a message (bounded) until its protection is examined. */
-async function settledProtection(http: ApiClient, detail: MessageDetail, timeout: number): Promise<Protection> {
-  const path = `/messages/${encodeURIComponent(detail.id)}`;
-  const deadline = Date.now() + timeout;
-  let current = (detail as { protection?: Protection | null }).protection ?? null;
-  for (;;) {
-    if (current?.status === 'done') return current;
-    if (Date.now() >= deadline) {
-      throw new MailwrightError(
-        ErrorCode.WAIT_TIMEOUT,
-        current === null
-          ? `Message #${detail.seq} "${detail.subject}" has no protection record (does the server examine protection?)`
-          : `The protection of message #${detail.seq} "${detail.subject}" was still being examined after ${timeout} ms`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, AUTHENTICATION_POLL_MS));
-    current = (await http.json<{ protection?: Protection | null }>('GET', path)).protection ?? null;
-  }
-}
+/** What a message carries that the server completes after its `250`: the verdicts, the protection record. */
+type LateRecord = { authentication: Authentication; protection: Protection };
 
-/** Re-reads a message (bounded) until its verdicts are computed. */
-async function settledAuthentication(http: ApiClient, detail: MessageDetail, timeout: number): Promise<Authentication> {
+/** Re-reads a message (bounded) until its `field` record is done; `says` words the timeout for each case. */
+async function settled<K extends keyof LateRecord>(
+  http: ApiClient,
+  detail: MessageDetail,
+  field: K,
+  timeout: number,
+  says: { missing: string; pending: string },
+): Promise<LateRecord[K]> {
   const path = `/messages/${encodeURIComponent(detail.id)}`;
   const deadline = Date.now() + timeout;
-  let current = (detail as { authentication?: Authentication | null }).authentication ?? null;
+  let current = (detail as Partial<Record<K, LateRecord[K] | null>>)[field] ?? null;
   for (;;) {
     if (current?.status === 'done') return current;
-    if (Date.now() >= deadline) {
-      throw new MailwrightError(
-        ErrorCode.WAIT_TIMEOUT,
-        current === null
-          ? `Message #${detail.seq} "${detail.subject}" has no authentication record (does the server compute verdicts?)`
-          : `The verdicts of message #${detail.seq} "${detail.subject}" were still pending after ${timeout} ms`,
-      );
-    }
+    if (Date.now() >= deadline) throw new MailwrightError(ErrorCode.WAIT_TIMEOUT, current === null ? says.missing : says.pending);
     await new Promise((resolve) => setTimeout(resolve, AUTHENTICATION_POLL_MS));
-    current = (await http.json<{ authentication?: Authentication | null }>('GET', path)).authentication ?? null;
+    current = (await http.json<Partial<Record<K, LateRecord[K] | null>>>('GET', path))[field] ?? null;
   }
 }
 

@@ -2,7 +2,14 @@ import type { EncryptionRecipient, EncryptionVerdict, SignatureVerdict } from '@
 import type * as OpenPgp from 'openpgp';
 import { decodeBody, readMimeEntity, splitMultipart, type MimeEntity } from './mime-entity.js';
 import { encryptedDataFields, passphrasePacketCipher, recipientPacketFields } from './openpgp-packet-fields.js';
-import type { LayerLimits, LayerResult, PgpKeyMaterial, ProtectionKeys, ProtectionLayerReader } from './protection-layer.js';
+import {
+  unreadableSignature,
+  type LayerLimits,
+  type LayerResult,
+  type PgpKeyMaterial,
+  type ProtectionKeys,
+  type ProtectionLayerReader,
+} from './protection-layer.js';
 
 type Openpgp = typeof OpenPgp;
 /** One signature's verification, as openpgp's decrypt and verify return it (the type is not exported). */
@@ -231,21 +238,6 @@ async function unlockPrivateKey(openpgp: Openpgp, key: RegisteredPgpKey, config:
 // ---------------------------------------------------------------------------------------------
 // Signatures
 // ---------------------------------------------------------------------------------------------
-
-function unreadableSignature(reason: string): SignatureVerdict {
-  return {
-    valid: false,
-    trusted: false,
-    signer: null,
-    subject: null,
-    fingerprint: null,
-    keyId: null,
-    signedAt: null,
-    digestAlgorithm: 'unknown',
-    algorithm: 'unknown',
-    reason,
-  };
-}
 
 async function signatureVerdicts(
   openpgp: Openpgp,

@@ -61,3 +61,19 @@ export interface LayerLimits {
  * way this reader knows. Never throws for bad input: damage is a result with a reason.
  */
 export type ProtectionLayerReader = (entity: MimeEntity, keys: ProtectionKeys, limits: LayerLimits) => Promise<LayerResult | null>;
+
+/** A signature that could not be read (damaged, truncated, unknown structure): one verdict that says why. */
+export function unreadableSignature(reason: string): SignatureVerdict {
+  return {
+    valid: false,
+    trusted: false,
+    signer: null,
+    subject: null,
+    fingerprint: null,
+    keyId: null,
+    signedAt: null,
+    digestAlgorithm: 'unknown',
+    algorithm: 'unknown',
+    reason,
+  };
+}

@@ -3,7 +3,14 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { EncryptionRecipient, EncryptionVerdict, SignatureVerdict } from '@mailwright/core';
 import { decodeBody, readMimeEntity, splitMultipart, type MimeEntity } from './mime-entity.js';
-import type { LayerLimits, LayerResult, ProtectionKeys, ProtectionLayerReader, SmimeKeyMaterial } from './protection-layer.js';
+import {
+  unreadableSignature,
+  type LayerLimits,
+  type LayerResult,
+  type ProtectionKeys,
+  type ProtectionLayerReader,
+  type SmimeKeyMaterial,
+} from './protection-layer.js';
 import { certificateAddress } from './key-registry.js';
 
 pkijs.setEngine(
@@ -243,22 +250,6 @@ function toArrayBuffer(bytes: Buffer): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
-/** A damaged signature layer: one verdict that says why. */
-function brokenSignature(reason: string): SignatureVerdict {
-  return {
-    valid: false,
-    trusted: false,
-    signer: null,
-    subject: null,
-    fingerprint: null,
-    keyId: null,
-    signedAt: null,
-    digestAlgorithm: 'unknown',
-    algorithm: 'unknown',
-    reason,
-  };
-}
-
 async function readSigned(info: pkijs.ContentInfo, detached: Buffer | null, keys: ProtectionKeys, limits: LayerLimits): Promise<LayerResult> {
   const warnings = new Set<string>();
   const signed = new pkijs.SignedData({ schema: info.content });
@@ -267,7 +258,7 @@ async function readSigned(info: pkijs.ContentInfo, detached: Buffer | null, keys
   if (signed.signerInfos.length === 0) {
     return {
       kind: 'smime',
-      signatures: [brokenSignature('the SignedData has no signer')],
+      signatures: [unreadableSignature('the SignedData has no signer')],
       encryption: null,
       signedInside: false,
       warnings: [],
@@ -577,7 +568,7 @@ async function readCms(bytes: Buffer, declared: string, detached: Buffer | null,
   } catch (error) {
     const reason = (error as Error).message;
     if (detached || !encryptedByName)
-      return { kind: 'smime', signatures: [brokenSignature(reason)], encryption: null, signedInside: false, warnings: [], inner: detached, reason };
+      return { kind: 'smime', signatures: [unreadableSignature(reason)], encryption: null, signedInside: false, warnings: [], inner: detached, reason };
     return brokenEncryption(reason);
   }
   try {
@@ -586,13 +577,13 @@ async function readCms(bytes: Buffer, declared: string, detached: Buffer | null,
   } catch (error) {
     const reason = `the CMS ${info.contentType === OID.signedData ? 'SignedData' : 'envelope'} cannot be read (${error instanceof Error ? error.message : String(error)})`;
     if (info.contentType === OID.signedData)
-      return { kind: 'smime', signatures: [brokenSignature(reason)], encryption: null, signedInside: false, warnings: [], inner: detached, reason };
+      return { kind: 'smime', signatures: [unreadableSignature(reason)], encryption: null, signedInside: false, warnings: [], inner: detached, reason };
     return brokenEncryption(reason);
   }
   const reason = `the CMS content type ${info.contentType} is not a signature or an envelope`;
   return encryptedByName
     ? brokenEncryption(reason)
-    : { kind: 'smime', signatures: [brokenSignature(reason)], encryption: null, signedInside: false, warnings: [], inner: null, reason };
+    : { kind: 'smime', signatures: [unreadableSignature(reason)], encryption: null, signedInside: false, warnings: [], inner: null, reason };
 }
 
 /**
@@ -614,7 +605,7 @@ export const readSmimeLayer: ProtectionLayerReader = async (entity, keys, limits
     const [content, signature] = parts;
     if (content === undefined || signature === undefined) {
       const reason = 'the multipart/signed message does not have its two parts';
-      return { kind: 'smime', signatures: [brokenSignature(reason)], encryption: null, signedInside: false, warnings: [], inner: content ?? null, reason };
+      return { kind: 'smime', signatures: [unreadableSignature(reason)], encryption: null, signedInside: false, warnings: [], inner: content ?? null, reason };
     }
     return readCms(decodeBody(readMimeEntity(signature)), 'signed-data', content, keys, limits);
   }
